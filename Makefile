@@ -1,0 +1,42 @@
+# retailake: one entry point for people and CI.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TF_ENVS := local dev prod
+
+.PHONY: install test unit integration lint tf-check bench demo clean
+
+install: $(VENV)/.installed ## create the virtualenv and install retailake with its dev tools
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+test: install lint ## the whole suite: lint, terraform checks, unit, ETL, integration
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration
+
+lint: install ## ruff, terraform fmt, checkov
+	$(BIN)/ruff check retailake tests bench
+	terraform fmt -check -recursive terraform
+	$(BIN)/checkov --directory terraform --framework terraform --quiet --compact
+
+bench: install ## benchmarks against their references
+	$(BIN)/python bench/bench_deploy.py
+	$(BIN)/python bench/bench_sample.py
+
+demo: install ## the local path: emulator, deploy, sample data
+	$(BIN)/retailake deploy --auto-approve
+	$(BIN)/retailake seed-sample --preset small
+	$(BIN)/retailake plan
+
+clean:
+	-$(BIN)/retailake local down
+	rm -rf .retailake

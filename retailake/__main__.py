@@ -1,0 +1,3 @@
+from retailake.cli import main
+
+main()

@@ -1,0 +1,50 @@
+"""The one boto3 client factory: retries, timeouts, and the emulator endpoint for local."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from retailake.config import Environment
+from retailake.errors import AwsError
+
+# The local twin's account: fixed fake credentials, never real ones.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+
+
+@cache
+def _session(region: str, local: bool) -> boto3.session.Session:
+    if local:
+        return boto3.session.Session(region_name=region, **LOCAL_CREDENTIALS)
+    return boto3.session.Session(region_name=region)
+
+
+def client(env: Environment, service: str) -> Any:
+    """A boto3 client for `service` in `env`, pointed at the emulator for the local twin."""
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2 if env.is_local else 5},
+        connect_timeout=5,
+        read_timeout=60,
+        s3={"addressing_style": "path"} if env.is_local else None,
+    )
+    return _session(env.region, env.is_local).client(
+        service, endpoint_url=env.endpoint_url, config=config
+    )
+
+
+def describe_error(error: Exception) -> str:
+    """A one-line account of a botocore failure."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        operation = error.operation_name
+        return f"{operation} failed: {info.get('Code', 'Error')}: {info.get('Message', '')}".strip()
+    return str(error)
+
+
+def aws_error(error: ClientError | BotoCoreError, doing: str) -> AwsError:
+    """Turn a botocore exception into the AwsError a user sees."""
+    return AwsError(f"{doing}: {describe_error(error)}")

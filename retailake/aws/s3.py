@@ -1,0 +1,91 @@
+"""S3 uploads shared by script deployment, seeding and ingest: multipart, content-hashed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import BotoCoreError, ClientError
+
+from retailake.aws.clients import aws_error
+
+HASH_METADATA_KEY = "sha256"
+_TRANSFER = TransferConfig(
+    multipart_threshold=16 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024
+)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    key: str
+    size: int
+    uploaded: bool  # False when the object already held these exact bytes
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return head.get("Metadata", {}).get(HASH_METADATA_KEY)
+
+
+def upload_if_changed(
+    s3: Any,
+    bucket: str,
+    key: str,
+    path: Path,
+    on_bytes: Callable[[int], None] | None = None,
+) -> UploadResult:
+    """Upload `path` unless the object already carries the same content hash.
+
+    The hash travels as object metadata, so a rerun (or a second seed with the same seed)
+    uploads nothing and duplicates nothing."""
+    digest = file_sha256(path)
+    size = path.stat().st_size
+    try:
+        if _remote_sha256(s3, bucket, key) == digest:
+            if on_bytes:
+                on_bytes(size)
+            return UploadResult(key, size, uploaded=False)
+        s3.upload_file(
+            str(path),
+            bucket,
+            key,
+            ExtraArgs={"Metadata": {HASH_METADATA_KEY: digest}},
+            Callback=on_bytes,
+            Config=_TRANSFER,
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise aws_error(error, f"uploading {path} to s3://{bucket}/{key}") from error
+    return UploadResult(key, size, uploaded=True)
+
+
+def iter_objects(s3: Any, bucket: str, prefix: str = "") -> Iterator[dict[str, Any]]:
+    """Every object under a prefix, across pages."""
+    paginator = s3.get_paginator("list_objects_v2")
+    try:
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            yield from page.get("Contents", [])
+    except (ClientError, BotoCoreError) as error:
+        raise aws_error(error, f"listing s3://{bucket}/{prefix}") from error
+
+
+def files_under(root: Path, patterns: Iterable[str]) -> list[Path]:
+    """Files below `root` matching any glob pattern, in a stable order."""
+    found = {path for pattern in patterns for path in root.rglob(pattern) if path.is_file()}
+    return sorted(found)

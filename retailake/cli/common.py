@@ -1,0 +1,85 @@
+"""What every command shares: the --env and --format options, consoles, error handling."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from retailake.errors import EXIT_FAILED, RetailakeError
+
+# Data goes to stdout; progress, logs and errors to stderr.
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Settings:
+    """Process-wide flags set by the root callback."""
+
+    debug = False
+
+
+EnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--env",
+        "-e",
+        envvar="RETAILAKE_ENV",
+        help="Environment: local (the default, the local twin), dev or prod.",
+        show_default=False,
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="table for people, json for machines."),
+]
+AutoApproveOption = Annotated[
+    bool,
+    typer.Option("--auto-approve", help="Apply without asking (for automation)."),
+]
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn RetailakeError into one red line and its exit code; anything unexpected into one
+    line too, with the traceback only under --debug."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except RetailakeError as error:
+            if Settings.debug:
+                raise
+            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(error.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if Settings.debug:
+                raise
+            err.print(
+                f"[bold red]unexpected error:[/] {type(error).__name__}: {error} "
+                "(run with --debug for the traceback)",
+                highlight=False,
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    """Machine output: one JSON document on stdout."""
+    out.print_json(json.dumps(data, default=str))

@@ -1,0 +1,222 @@
+"""`retailake deploy | plan | destroy`: Terraform over the bundled modules, with approval."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from retailake.cli.common import (
+    AutoApproveOption,
+    EnvOption,
+    FormatOption,
+    OutputFormat,
+    err,
+    handle_errors,
+    out,
+    print_json,
+)
+from retailake.cli.progress import TerraformProgress
+from retailake.config import Environment, load_environment
+from retailake.errors import EXIT_FAILED, ConfigError
+from retailake.plan import PlanSummary
+
+VarFileOption = Annotated[
+    list[Path] | None,
+    typer.Option("--var-file", help="Extra Terraform variables file (repeatable).", exists=False),
+]
+
+_STYLE = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red"}
+
+
+def plan_table(summary: PlanSummary) -> Table:
+    """Every change, deletes and replacements first and in red, data-bearing ones named."""
+    table = Table(title="Plan", title_justify="left")
+    table.add_column("action")
+    table.add_column("resource")
+    table.add_column("note")
+    for change in summary.changes:
+        style = _STYLE[change.action]
+        note = "[bold red]holds data[/]" if change.destructive and change.data_bearing else ""
+        table.add_row(f"[{style}]{change.action}[/]", change.address, note)
+    return table
+
+
+def plan_totals(summary: PlanSummary) -> str:
+    parts = [f"{summary.count(action)} to {action}" for action in ("create", "update")]
+    parts += [f"[bold red]{summary.count(a)} to {a}[/]" for a in ("replace", "delete")]
+    return "Plan: " + ", ".join(parts)
+
+
+def show_plan(summary: PlanSummary) -> None:
+    """The plan as a person reads it, on stderr (stdout stays for data)."""
+    if not summary.has_changes:
+        err.print("No changes. The deployment matches the configuration.")
+        return
+    err.print(plan_table(summary))
+    err.print(plan_totals(summary))
+    if summary.data_loss:
+        err.print(
+            "[bold red]Warning:[/] this plan deletes or replaces resources that hold data: "
+            + ", ".join(change.address for change in summary.data_loss)
+        )
+
+
+def interactive() -> bool:
+    """Whether a person can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def make_approver(
+    env: Environment, auto_approve: bool, question: str, typed_name: bool = False
+) -> Callable[[PlanSummary], bool]:
+    """The approval callback: show the plan, then ask (a typed name for the riskiest case)."""
+
+    def approve(summary: PlanSummary) -> bool:
+        show_plan(summary)
+        if typed_name:
+            return _typed_confirmation(env)
+        if auto_approve:
+            return True
+        if not interactive():
+            raise ConfigError(
+                f"'{question}' needs an answer: run in a terminal, or pass --auto-approve"
+            )
+        return typer.confirm(question, default=False, err=True)
+
+    return approve
+
+
+def _typed_confirmation(env: Environment) -> bool:
+    if not interactive():
+        raise ConfigError(
+            f"destroying '{env.name}' needs its name typed at the prompt, in a terminal"
+        )
+    answer = typer.prompt(f"Type the environment name ({env.name}) to destroy it", err=True)
+    return answer.strip() == env.name
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(deploy)
+    app.command()(plan)
+    app.command()(destroy)
+
+
+@handle_errors
+def deploy(
+    env: EnvOption = None,
+    auto_approve: AutoApproveOption = False,
+    var_file: VarFileOption = None,
+    output_format: FormatOption = OutputFormat.table,
+) -> None:
+    """Create or update the lake: plan, approval (outside local), apply, upload ETL scripts."""
+    from retailake import deploy as core
+
+    environment = load_environment(env)
+    with TerraformProgress(err, f"Deploying '{environment.name}'") as progress:
+        result = core.deploy(
+            environment,
+            progress.paused(
+                make_approver(
+                    environment,
+                    auto_approve or not environment.needs_approval,
+                    f"Apply these changes to '{environment.name}'?",
+                )
+            ),
+            var_file or [],
+            on_line=progress.line,
+            on_step=progress.step,
+        )
+    if not result.applied and result.summary.has_changes:
+        err.print("Nothing was applied.")
+        raise typer.Exit(EXIT_FAILED)
+    uploaded = sum(1 for script in result.scripts if script.uploaded)
+    if output_format is OutputFormat.json:
+        print_json(
+            {
+                "environment": environment.name,
+                "applied": result.applied,
+                "plan": result.summary.as_dict(),
+                "scripts": {"uploaded": uploaded, "unchanged": len(result.scripts) - uploaded},
+                "outputs": result.outputs,
+            }
+        )
+        return
+    if not result.summary.has_changes:
+        show_plan(result.summary)
+    else:
+        err.print(f"[green]Applied[/] to '{environment.name}'. {plan_totals(result.summary)}.")
+    err.print(
+        f"ETL scripts: {uploaded} uploaded, {len(result.scripts) - uploaded} unchanged "
+        f"(s3://{result.outputs['buckets']['scripts']}/{result.outputs['scripts_prefix']})."
+    )
+
+
+@handle_errors
+def plan(
+    env: EnvOption = None,
+    var_file: VarFileOption = None,
+    output_format: FormatOption = OutputFormat.table,
+) -> None:
+    """Show what deploy would change. Changes nothing."""
+    from retailake import deploy as core
+
+    environment = load_environment(env)
+    with TerraformProgress(err, f"Planning '{environment.name}'") as progress:
+        summary = core.plan(environment, var_file or [], progress.line, progress.step)
+    if output_format is OutputFormat.json:
+        print_json({"environment": environment.name, **summary.as_dict()})
+        return
+    if summary.has_changes:
+        out.print(plan_table(summary))
+        out.print(plan_totals(summary))
+    else:
+        out.print("No changes. The deployment matches the configuration.")
+
+
+@handle_errors
+def destroy(
+    env: EnvOption = None,
+    auto_approve: AutoApproveOption = False,
+    allow_prod: Annotated[
+        bool, typer.Option("--allow-prod", help="Required, with the typed name, to destroy prod.")
+    ] = False,
+    var_file: VarFileOption = None,
+) -> None:
+    """Tear the environment down. prod needs --allow-prod and its name typed at the prompt."""
+    from retailake import deploy as core
+
+    environment = load_environment(env)
+    is_prod = environment.name == "prod"
+    if is_prod and not allow_prod:
+        raise ConfigError(
+            "refusing to destroy prod: pass --allow-prod and type its name when asked"
+        )
+    with TerraformProgress(err, f"Destroying '{environment.name}'") as progress:
+        result = core.destroy(
+            environment,
+            progress.paused(
+                make_approver(
+                    environment,
+                    auto_approve,
+                    f"Destroy everything in '{environment.name}'?",
+                    typed_name=is_prod,
+                )
+            ),
+            var_file or [],
+            progress.line,
+            progress.step,
+        )
+    if not result.summary.has_changes:
+        err.print(f"Nothing to destroy in '{environment.name}'.")
+    elif result.applied:
+        err.print(
+            f"[green]Destroyed[/] '{environment.name}': {result.summary.count('delete')} resources."
+        )
+    else:
+        err.print("Nothing was destroyed.")
+        raise typer.Exit(EXIT_FAILED)

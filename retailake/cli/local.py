@@ -1,0 +1,52 @@
+"""`retailake local up | down | status`: the local twin's AWS emulator."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import typer
+from rich.table import Table
+
+from retailake.cli.common import FormatOption, OutputFormat, err, handle_errors, out, print_json
+from retailake.config import load_environment
+
+app = typer.Typer(help="The local twin's AWS emulator (moto on 127.0.0.1).", no_args_is_help=True)
+
+
+@app.command()
+@handle_errors
+def up() -> None:
+    """Start the emulator (a no-op when it is running). The lake's state is restored."""
+    from retailake.local import emulator
+
+    env = load_environment("local")
+    with err.status("Starting the local twin's emulator"):
+        state = emulator.start(env)
+    err.print(f"Emulator running at {state.endpoint_url} (pid {state.pid}).")
+
+
+@app.command()
+@handle_errors
+def down() -> None:
+    """Stop the emulator. Its state is kept on disk; `local up` brings it all back."""
+    from retailake.local import emulator
+
+    env = load_environment("local")
+    stopped = emulator.stop(env)
+    err.print("Emulator stopped." if stopped else "Emulator was not running.")
+
+
+@app.command()
+@handle_errors
+def status(output_format: FormatOption = OutputFormat.table) -> None:
+    """Whether the emulator runs, where, and where it keeps its state."""
+    from retailake.local import emulator
+
+    state = emulator.status(load_environment("local"))
+    if output_format is OutputFormat.json:
+        print_json(asdict(state))
+        return
+    table = Table(show_header=False)
+    for name, value in asdict(state).items():
+        table.add_row(name, "[green]yes[/]" if value is True else str(value))
+    out.print(table)

@@ -1,0 +1,92 @@
+"""Environments (local / dev / prod) and where everything lives: one place, read once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from retailake.errors import ConfigError
+
+ENVIRONMENTS = ("local", "dev", "prod")
+DEFAULT_LOCAL_PORT = 4599
+_MIRROR_CANDIDATES = (
+    Path("/opt/tf-plugins"),
+    Path.home() / ".terraform.d" / "plugins",
+    Path("/usr/share/terraform/plugins"),
+)
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def bundled_path(name: str) -> Path:
+    """A bundled tree (terraform, etl_scripts, sql): the checkout's copy, else the wheel's."""
+    for candidate in (_PACKAGE_DIR.parent / name, _PACKAGE_DIR / "_bundled" / name):
+        if candidate.is_dir():
+            return candidate
+    raise ConfigError(f"the bundled '{name}' folder is missing from this installation")
+
+
+def detect_plugin_mirror() -> Path | None:
+    """The Terraform provider mirror: RETAILAKE_TF_PLUGIN_MIRROR, else a known folder that holds
+    the AWS provider, else None (Terraform then uses the public registry)."""
+    configured = os.environ.get("RETAILAKE_TF_PLUGIN_MIRROR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    for candidate in _MIRROR_CANDIDATES:
+        if (candidate / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One deployment target: what the CLI needs to know before Terraform has said anything."""
+
+    name: str
+    home: Path
+    region: str
+    local_port: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+    @property
+    def needs_approval(self) -> bool:
+        """Only the local twin applies without a plan shown and approved."""
+        return not self.is_local
+
+    @property
+    def state_dir(self) -> Path:
+        """Per-environment working data: Terraform data dir, local state, caches."""
+        return self.home / self.name
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The emulator's URL for the local twin; None means real AWS."""
+        return f"http://127.0.0.1:{self.local_port}" if self.is_local else None
+
+    @property
+    def terraform_dir(self) -> Path:
+        return bundled_path("terraform") / "environments" / self.name
+
+
+def load_environment(name: str | None = None) -> Environment:
+    """Resolve --env (or RETAILAKE_ENV, default local) into an Environment."""
+    name = name or os.environ.get("RETAILAKE_ENV") or "local"
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"unknown environment '{name}': choose one of {', '.join(ENVIRONMENTS)}")
+    port_text = os.environ.get("RETAILAKE_LOCAL_PORT", str(DEFAULT_LOCAL_PORT))
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(
+            f"RETAILAKE_LOCAL_PORT must be a port number, not '{port_text}'"
+        ) from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"RETAILAKE_LOCAL_PORT must be between 1 and 65535, not {port}")
+    home = Path(os.environ.get("RETAILAKE_HOME", ".retailake")).resolve()
+    region = os.environ.get("RETAILAKE_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
+    if name == "local":
+        region = "us-east-1"
+    return Environment(name=name, home=home, region=region, local_port=port)

@@ -1,0 +1,126 @@
+"""Deploy, plan and destroy an environment: the core behind the commands, free of any UI.
+
+Approval is a callback: the CLI decides how to ask; this module guarantees that nothing is
+applied unless the callback said yes to the very plan that is then applied."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retailake.aws.s3 import UploadResult
+from retailake.config import Environment, bundled_path
+from retailake.outputs import Outputs, forget_outputs, save_outputs
+from retailake.pii_key import ensure_pii_key
+from retailake.plan import PlanSummary
+from retailake.scripts import upload_etl_scripts
+from retailake.terraform import LineCallback, Terraform
+
+Approver = Callable[[PlanSummary], bool]
+StepCallback = Callable[[str], None]
+
+
+@dataclass
+class DeployResult:
+    summary: PlanSummary
+    applied: bool
+    outputs: dict[str, Any] = field(default_factory=dict)
+    scripts: list[UploadResult] = field(default_factory=list)
+
+
+def terraform_variables(env: Environment) -> dict[str, Any]:
+    """Variables the CLI supplies; everything else comes from the environment's tfvars."""
+    return {"endpoint_url": env.endpoint_url} if env.is_local else {}
+
+
+def open_terraform(
+    env: Environment,
+    var_files: Sequence[Path] = (),
+    on_line: LineCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> Terraform:
+    """A ready Terraform for `env`: the local twin's emulator running, the directory initialised."""
+    step = on_step or (lambda _message: None)
+    if env.is_local:
+        from retailake.local import emulator
+
+        step("starting the local twin's emulator")
+        emulator.ensure_running(env)
+    terraform = Terraform(env, terraform_variables(env), list(var_files), on_line)
+    step("terraform init")
+    terraform.init()
+    return terraform
+
+
+def plan(
+    env: Environment,
+    var_files: Sequence[Path] = (),
+    on_line: LineCallback | None = None,
+    on_step: StepCallback | None = None,
+    destroy: bool = False,
+) -> PlanSummary:
+    """What deploy (or destroy) would change; changes nothing."""
+    terraform = open_terraform(env, var_files, on_line, on_step)
+    (on_step or (lambda _m: None))("terraform plan")
+    result = terraform.plan(destroy=destroy)
+    result.path.unlink(missing_ok=True)
+    return result.summary
+
+
+def deploy(
+    env: Environment,
+    approve: Approver,
+    var_files: Sequence[Path] = (),
+    on_line: LineCallback | None = None,
+    on_step: StepCallback | None = None,
+    scripts_dir: Path | None = None,
+) -> DeployResult:
+    """Plan, ask, apply the plan that was approved, then ship the ETL scripts."""
+    step = on_step or (lambda _message: None)
+    terraform = open_terraform(env, var_files, on_line, on_step)
+    step("terraform plan")
+    saved = terraform.plan()
+    applied = False
+    if saved.summary.has_changes:
+        if not approve(saved.summary):
+            saved.path.unlink(missing_ok=True)
+            return DeployResult(saved.summary, applied=False)
+        step("terraform apply")
+        terraform.apply(saved)
+        applied = True
+    else:
+        saved.path.unlink(missing_ok=True)
+    step("reading outputs")
+    outputs = terraform.outputs()
+    save_outputs(env, outputs)
+    ensure_pii_key(env, Outputs(outputs))
+    step("uploading ETL scripts")
+    scripts = upload_etl_scripts(env, Outputs(outputs), scripts_dir or bundled_path("etl_scripts"))
+    return DeployResult(saved.summary, applied, outputs, scripts)
+
+
+def destroy(
+    env: Environment,
+    approve: Approver,
+    var_files: Sequence[Path] = (),
+    on_line: LineCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> DeployResult:
+    """Plan the destruction, ask, and carry out exactly that plan."""
+    step = on_step or (lambda _message: None)
+    terraform = open_terraform(env, var_files, on_line, on_step)
+    step("terraform plan -destroy")
+    saved = terraform.plan(destroy=True)
+    if not saved.summary.has_changes:
+        saved.path.unlink(missing_ok=True)
+        forget_outputs(env)
+        return DeployResult(saved.summary, applied=False)
+    if not approve(saved.summary):
+        saved.path.unlink(missing_ok=True)
+        return DeployResult(saved.summary, applied=False)
+    step("terraform destroy")
+    terraform.apply(saved)
+    forget_outputs(env)
+    return DeployResult(saved.summary, applied=True)

@@ -1,0 +1,95 @@
+"""What a Terraform plan would do, in the terms an operator approves: creates, updates, and
+above all deletes and replacements of things that hold data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Resource types whose deletion or replacement loses data or breaks what reads it.
+DATA_BEARING_TYPES = frozenset(
+    {
+        "aws_s3_bucket",
+        "aws_glue_catalog_database",
+        "aws_glue_catalog_table",
+        "aws_redshift_cluster",
+        "aws_kms_key",
+        "aws_secretsmanager_secret",
+        "aws_cloudwatch_log_group",
+    }
+)
+
+_ACTIONS = {
+    ("create",): "create",
+    ("update",): "update",
+    ("delete",): "delete",
+    ("delete", "create"): "replace",
+    ("create", "delete"): "replace",
+}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    address: str
+    type: str
+    action: str  # create | update | delete | replace
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in ("delete", "replace")
+
+    @property
+    def data_bearing(self) -> bool:
+        return self.type in DATA_BEARING_TYPES
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    changes: tuple[ResourceChange, ...]
+
+    @classmethod
+    def empty(cls) -> PlanSummary:
+        return cls(())
+
+    def count(self, action: str) -> int:
+        return sum(1 for change in self.changes if change.action == action)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def destructive(self) -> tuple[ResourceChange, ...]:
+        return tuple(change for change in self.changes if change.destructive)
+
+    @property
+    def data_loss(self) -> tuple[ResourceChange, ...]:
+        """Deletes and replacements of data-bearing resources: what approval is really about."""
+        return tuple(change for change in self.destructive if change.data_bearing)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "create": self.count("create"),
+            "update": self.count("update"),
+            "replace": self.count("replace"),
+            "delete": self.count("delete"),
+            "data_loss": [change.address for change in self.data_loss],
+            "changes": [
+                {"address": change.address, "type": change.type, "action": change.action}
+                for change in self.changes
+            ],
+        }
+
+
+def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
+    """Reduce `terraform show -json <plan>` to the managed resources that would change."""
+    changes = []
+    for item in plan_json.get("resource_changes", []):
+        if item.get("mode") != "managed":
+            continue
+        action = _ACTIONS.get(tuple(item["change"]["actions"]))
+        if action:
+            changes.append(ResourceChange(item["address"], item["type"], action))
+    order = {"delete": 0, "replace": 1, "update": 2, "create": 3}
+    changes.sort(key=lambda change: (order[change.action], change.address))
+    return PlanSummary(tuple(changes))

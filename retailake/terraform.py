@@ -1,0 +1,286 @@
+"""The only module that drives Terraform: commands built by python-terraform, run here.
+
+python-terraform 0.10 builds correct command lines but runs them badly against Terraform 1.x
+(it sends the removed `-force`, waits for approval on `apply`, and cannot stream and keep the
+output at once). So it builds every argument list (`generate_cmd_string`) and this module runs
+them, streaming each line to a callback while keeping the text for error reporting."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, IsNotFlagged
+from python_terraform import Terraform as _PythonTerraform
+
+from retailake.config import Environment, detect_plugin_mirror
+from retailake.errors import ConfigError, TerraformError
+from retailake.plan import PlanSummary, summarize_plan
+
+LineCallback = Callable[[str], None]
+_UNDECLARED = re.compile(r'A variable named "([^"]+)" was assigned a value')
+_DECLARED = re.compile(r'^\s*variable\s+"([^"]+)"', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished Terraform command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Plan:
+    """A saved plan: what it would change, and the file `apply` executes."""
+
+    path: Path
+    summary: PlanSummary
+    warnings: list[str] = field(default_factory=list)
+
+
+def terraform_binary() -> str:
+    """The terraform executable: RETAILAKE_TERRAFORM_BIN, else `terraform` on PATH."""
+    name = os.environ.get("RETAILAKE_TERRAFORM_BIN", "terraform")
+    found = shutil.which(name)
+    if not found:
+        raise ConfigError(
+            f"'{name}' was not found on PATH: install Terraform >= 1.7 "
+            "(https://developer.hashicorp.com/terraform/install) or set RETAILAKE_TERRAFORM_BIN"
+        )
+    return found
+
+
+def cli_config_file(home: Path) -> Path | None:
+    """A Terraform CLI config naming the provider mirror, when there is one, so that init
+    needs no registry; None leaves the user's own configuration alone."""
+    mirror = detect_plugin_mirror()
+    if mirror is None:
+        return None
+    path = home / "terraformrc"
+    text = f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n  }}\n}}\n'
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
+def error_lines(text: str) -> str:
+    """The diagnostic boxes of Terraform's output (`Error: ...` and its context), unboxed."""
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.startswith("╷"):
+            current = []
+        elif line.startswith("╵"):
+            if current is not None:
+                blocks.append(current)
+            current = None
+        elif current is not None:
+            current.append(line.removeprefix("│").strip())
+        elif line.startswith("Error:"):
+            blocks.append([line])
+    errors = [block for block in blocks if block and block[0].startswith("Error")]
+    chosen = errors or blocks
+    if not chosen:
+        tail = [line for line in text.strip().splitlines() if line.strip()][-15:]
+        return "\n".join(tail)
+    return "\n\n".join("\n".join(line for line in block if line) for block in chosen)
+
+
+class Terraform:
+    """One environment's Terraform working directory, state and variables."""
+
+    def __init__(
+        self,
+        env: Environment,
+        variables: dict[str, Any] | None = None,
+        var_files: list[Path] | None = None,
+        on_line: LineCallback | None = None,
+    ) -> None:
+        self.env = env
+        self.on_line = on_line
+        self.var_files = [path.resolve() for path in var_files or []]
+        for path in self.var_files:
+            if not path.is_file():
+                raise ConfigError(f"variables file {path} does not exist")
+        self.data_dir = env.state_dir / "tfdata"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._tf = _PythonTerraform(
+            working_dir=str(env.terraform_dir),
+            variables=variables or {},
+            var_file=[str(path) for path in self.var_files] or None,
+            terraform_bin_path=terraform_binary(),
+        )
+
+    # -- running -------------------------------------------------------------------------
+
+    def _environment(self) -> dict[str, str]:
+        environ = dict(os.environ)
+        environ.update(TF_DATA_DIR=str(self.data_dir), TF_IN_AUTOMATION="1", TF_INPUT="0")
+        config = cli_config_file(self.env.home)
+        if config:
+            environ["TF_CLI_CONFIG_FILE"] = str(config)
+        return environ
+
+    def _run(self, command: str, *args: str, stream: bool = True, **options: Any) -> Run:
+        argv = self._tf.generate_cmd_string(command, *args, **options)
+        try:
+            process = subprocess.Popen(
+                argv,
+                cwd=self._tf.working_dir,
+                env=self._environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
+            stderr_chunks: list[str] = []
+            drain = threading.Thread(
+                target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True
+            )
+            drain.start()
+            stdout_lines = []
+            for line in process.stdout:
+                stdout_lines.append(line)
+                if stream and self.on_line:
+                    self.on_line(line.rstrip("\n"))
+            process.wait()
+            drain.join()
+        finally:
+            self._tf.temp_var_files.clean_up()
+        return Run(process.returncode, "".join(stdout_lines), "".join(stderr_chunks))
+
+    def _check(self, run: Run, doing: str) -> Run:
+        if run.returncode != 0:
+            raise TerraformError(
+                f"terraform {doing} failed:\n{error_lines(run.stderr + run.stdout)}"
+            )
+        return run
+
+    # -- commands -----------------------------------------------------------------------
+
+    def _variable_options(self) -> dict[str, Any]:
+        """-var-file options for plan/apply (python-terraform turns the dict into a temp file)."""
+        return {"var": self._tf.variables, "var_file": self._tf.var_file}
+
+    def _init_fingerprint(self) -> str:
+        """What init depends on: the configuration tree, the mirror and the backend settings."""
+        digest = hashlib.sha256()
+        root = self.env.terraform_dir.parent.parent
+        for path in sorted(root.rglob("*.tf")) + sorted(root.rglob("*.hcl")):
+            if ".terraform" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+        digest.update(json.dumps(self._backend_config(), sort_keys=True).encode())
+        digest.update(str(detect_plugin_mirror()).encode())
+        return digest.hexdigest()
+
+    def _backend_config(self) -> dict[str, str] | str:
+        if self.env.is_local:
+            return {"path": str(self.env.state_dir / "terraform.tfstate")}
+        configured = os.environ.get("RETAILAKE_BACKEND_CONFIG")
+        path = Path(configured) if configured else self.env.terraform_dir / "backend.hcl"
+        if not path.is_file():
+            raise ConfigError(
+                f"no backend settings for '{self.env.name}' at {path}: create it from "
+                f"backend.hcl.example or set RETAILAKE_BACKEND_CONFIG"
+            )
+        return str(path.resolve())
+
+    def init(self) -> bool:
+        """Initialise the working directory unless nothing it depends on has changed.
+
+        Returns whether init actually ran."""
+        stamp = self.data_dir / "retailake-init.sha256"
+        fingerprint = self._init_fingerprint()
+        if stamp.is_file() and stamp.read_text() == fingerprint:
+            return False
+        run = self._run(
+            "init",
+            backend_config=self._backend_config(),
+            reconfigure=IsFlagged,
+            input=False,
+            no_color=IsFlagged,
+            stream=False,
+        )
+        self._check(run, "init")
+        stamp.write_text(fingerprint)
+        return True
+
+    def plan(self, destroy: bool = False) -> Plan:
+        """Plan into a file and summarise it; nothing is changed."""
+        path = self.env.state_dir / ("destroy.tfplan" if destroy else "deploy.tfplan")
+        path.unlink(missing_ok=True)
+        run = self._run(
+            "plan",
+            out=str(path),
+            destroy=IsFlagged if destroy else IsNotFlagged,
+            detailed_exitcode=IsFlagged,
+            input=False,
+            no_color=IsFlagged,
+            lock_timeout="60s",
+            **self._variable_options(),
+        )
+        if run.returncode not in (0, 2):
+            self._check(run, "plan")
+        self._refuse_undeclared_variables(run)
+        summary = PlanSummary.empty() if run.returncode == 0 else self._summarize(path)
+        return Plan(path=path, summary=summary)
+
+    def _summarize(self, plan_path: Path) -> PlanSummary:
+        run = self._check(
+            self._run("show", str(plan_path), json=IsFlagged, no_color=IsFlagged, stream=False),
+            "show",
+        )
+        return summarize_plan(json.loads(run.stdout))
+
+    def _refuse_undeclared_variables(self, run: Run) -> None:
+        """Terraform only warns about a value for an undeclared variable; a misspelt name in a
+        tfvars file would then silently fall back to a default, so it is an error here."""
+        names = _UNDECLARED.findall(run.stdout + run.stderr)
+        if not names:
+            return
+        declared = set()
+        for path in self.env.terraform_dir.glob("*.tf"):
+            declared.update(_DECLARED.findall(path.read_text()))
+        from difflib import get_close_matches
+
+        problems = []
+        for name in sorted(set(names)):
+            close = get_close_matches(name, sorted(declared), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problems.append(f"'{name}'{hint}")
+        files = ", ".join(str(path) for path in self.var_files) or "the variables files"
+        raise ConfigError(
+            f"undeclared variable {', '.join(problems)} in {files}: "
+            f"nothing was changed; fix the name and run again"
+        )
+
+    def apply(self, plan: Plan) -> None:
+        """Apply exactly the saved plan that was shown (no re-plan, no approval prompt)."""
+        run = self._run(
+            "apply", str(plan.path), input=False, no_color=IsFlagged, lock_timeout="60s"
+        )
+        plan.path.unlink(missing_ok=True)
+        self._check(run, "apply")
+
+    def outputs(self) -> dict[str, Any]:
+        """Every root output's value (empty when nothing is deployed)."""
+        run = self._check(
+            self._run("output", json=IsFlagged, no_color=IsFlagged, stream=False), "output"
+        )
+        text = run.stdout.strip()
+        return {name: item["value"] for name, item in json.loads(text or "{}").items()}

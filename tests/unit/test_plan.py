@@ -1,0 +1,55 @@
+"""summarize_plan: the plan summary an operator approves."""
+
+from retailake.plan import summarize_plan
+
+
+def _change(address: str, type_: str, actions: list[str], mode: str = "managed") -> dict:
+    return {"address": address, "type": type_, "mode": mode, "change": {"actions": actions}}
+
+
+PLAN = {
+    "resource_changes": [
+        _change("module.lake.module.s3.aws_s3_bucket.raw", "aws_s3_bucket", ["delete", "create"]),
+        _change("module.lake.aws_iam_role.glue", "aws_iam_role", ["update"]),
+        _change("module.lake.aws_sns_topic.this", "aws_sns_topic", ["create"]),
+        _change("module.lake.aws_glue_job.sales", "aws_glue_job", ["delete"]),
+        _change("module.lake.aws_glue_catalog_table.t", "aws_glue_catalog_table", ["delete"]),
+        _change("module.lake.aws_kms_key.this", "aws_kms_key", ["no-op"]),
+        _change("data.aws_caller_identity.this", "aws_caller_identity", ["read"], mode="data"),
+    ]
+}
+
+
+def test_summary_orders_destructive_first_and_skips_noops_and_data_sources():
+    summary = summarize_plan(PLAN)
+    assert [(c.action, c.address) for c in summary.changes] == [
+        ("delete", "module.lake.aws_glue_catalog_table.t"),
+        ("delete", "module.lake.aws_glue_job.sales"),
+        ("replace", "module.lake.module.s3.aws_s3_bucket.raw"),
+        ("update", "module.lake.aws_iam_role.glue"),
+        ("create", "module.lake.aws_sns_topic.this"),
+    ]
+    assert (summary.count("create"), summary.count("update")) == (1, 1)
+    assert (summary.count("replace"), summary.count("delete")) == (1, 2)
+
+
+def test_data_loss_names_only_destroyed_data_bearing_resources():
+    summary = summarize_plan(PLAN)
+    assert [c.address for c in summary.data_loss] == [
+        "module.lake.aws_glue_catalog_table.t",
+        "module.lake.module.s3.aws_s3_bucket.raw",
+    ]
+    assert summary.as_dict()["data_loss"] == [c.address for c in summary.data_loss]
+
+
+def test_create_before_destroy_replacement_counts_as_replace():
+    summary = summarize_plan(
+        {"resource_changes": [_change("aws_s3_bucket.x", "aws_s3_bucket", ["create", "delete"])]}
+    )
+    assert summary.count("replace") == 1
+    assert summary.has_changes
+
+
+def test_no_changes():
+    assert not summarize_plan({"resource_changes": []}).has_changes
+    assert not summarize_plan({}).has_changes

@@ -1,0 +1,151 @@
+"""The Terraform adapter: the command lines it sends and how it reads Terraform's answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from retailake.config import load_environment
+from retailake.errors import ConfigError, TerraformError
+from retailake.terraform import Terraform, error_lines
+from tests.unit.conftest import plan_json
+
+ERROR_OUTPUT = """
+Planning...
+╷
+│ Warning: Deprecated argument
+│
+│ something old
+╵
+╷
+│ Error: creating S3 Bucket (x): BucketAlreadyExists
+│
+│   with module.lake.module.s3.aws_s3_bucket.raw,
+│   on modules/s3/main.tf line 12, in resource "aws_s3_bucket" "raw":
+╵
+"""
+
+
+def local_terraform(**kwargs) -> Terraform:
+    return Terraform(load_environment("local"), {"endpoint_url": "http://127.0.0.1:1"}, **kwargs)
+
+
+def test_error_lines_keeps_errors_and_drops_warnings():
+    text = error_lines(ERROR_OUTPUT)
+    assert text.startswith("Error: creating S3 Bucket (x): BucketAlreadyExists")
+    assert "modules/s3/main.tf line 12" in text
+    assert "Deprecated" not in text
+    assert "│" not in text
+
+
+def test_error_lines_falls_back_to_the_tail():
+    assert error_lines("a\nb\n\nfatal: no config\n") == "a\nb\nfatal: no config"
+
+
+def test_init_runs_once_until_its_inputs_change(fake_terraform, monkeypatch, tmp_path):
+    assert local_terraform().init() is True
+    assert local_terraform().init() is False
+    assert fake_terraform.commands() == ["init"]
+    argv = fake_terraform.calls[0]["argv"]
+    state = load_environment("local").state_dir / "terraform.tfstate"
+    assert f"-backend-config=path={state}" in argv
+    assert "-reconfigure" in argv
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path / "elsewhere"))
+    assert local_terraform().init() is True
+
+
+def test_mirror_is_written_into_a_cli_config(fake_terraform, monkeypatch, tmp_path):
+    mirror = tmp_path / "mirror"
+    monkeypatch.setenv("RETAILAKE_TF_PLUGIN_MIRROR", str(mirror))
+    local_terraform().init()
+    config = Path(fake_terraform.calls[-1]["cli_config"])
+    assert f'path = "{mirror}"' in config.read_text()
+    assert fake_terraform.calls[-1]["tf_data_dir"].endswith("local/tfdata")
+
+
+def test_no_mirror_leaves_the_users_cli_config(fake_terraform, monkeypatch):
+    monkeypatch.setenv("RETAILAKE_TF_PLUGIN_MIRROR", "")
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", "/users/own.tfrc")
+    local_terraform().init()
+    assert fake_terraform.calls[-1]["cli_config"] == "/users/own.tfrc"
+
+
+def test_plan_with_changes_is_saved_and_summarised(fake_terraform):
+    fake_terraform.answer("plan", stdout="Plan: 1 to add", exit=2)
+    fake_terraform.answer(
+        "show", stdout=plan_json(("aws_s3_bucket.raw", "aws_s3_bucket", ["create"]))
+    )
+    plan = local_terraform().plan()
+    assert plan.summary.count("create") == 1
+    argv = fake_terraform.calls[0]["argv"]
+    assert argv[0] == "plan"
+    assert "-detailed-exitcode" in argv and f"-out={plan.path}" in argv
+    assert not any(arg.startswith("-auto-approve") or arg == "-destroy" for arg in argv)
+    assert any(arg.startswith("-var-file=") for arg in argv)
+    assert fake_terraform.calls[1]["argv"][:2] == ["show", "-json"]
+
+
+def test_plan_without_changes_skips_show(fake_terraform):
+    fake_terraform.answer("plan", stdout="No changes.", exit=0)
+    plan = local_terraform().plan(destroy=True)
+    assert not plan.summary.has_changes
+    assert fake_terraform.commands() == ["plan"]
+    assert "-destroy" in fake_terraform.calls[0]["argv"]
+
+
+def test_plan_failure_raises_with_the_error_lines(fake_terraform):
+    fake_terraform.answer("plan", stderr=ERROR_OUTPUT, exit=1)
+    with pytest.raises(TerraformError) as raised:
+        local_terraform().plan()
+    assert "BucketAlreadyExists" in str(raised.value)
+    assert "Deprecated" not in str(raised.value)
+
+
+def test_undeclared_variable_in_a_var_file_is_refused(fake_terraform, tmp_path):
+    var_file = tmp_path / "mine.tfvars"
+    var_file.write_text("raw_transition_ia_dayz = 10\n")
+    warning = (
+        "╷\n│ Warning: Value for undeclared variable\n│\n"
+        '│ A variable named "endpoint_urll" was assigned a value, but the root module\n╵\n'
+    )
+    fake_terraform.answer("plan", stdout=warning, exit=2)
+    with pytest.raises(ConfigError) as raised:
+        local_terraform(var_files=[var_file]).plan()
+    message = str(raised.value)
+    assert "'endpoint_urll' (did you mean 'endpoint_url'?)" in message
+    assert str(var_file) in message and "nothing was changed" in message
+    assert "show" not in fake_terraform.commands()
+
+
+def test_missing_var_file_is_a_config_error(fake_terraform, tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        local_terraform(var_files=[tmp_path / "nope.tfvars"])
+
+
+def test_apply_runs_the_saved_plan_without_approval_flags(fake_terraform):
+    fake_terraform.answer("plan", exit=2)
+    fake_terraform.answer(
+        "show", stdout=plan_json(("aws_sns_topic.t", "aws_sns_topic", ["update"]))
+    )
+    terraform = local_terraform()
+    plan = terraform.plan()
+    terraform.apply(plan)
+    argv = fake_terraform.calls[-1]["argv"]
+    assert argv[0] == "apply" and argv[-1] == str(plan.path)
+    assert not any(a.startswith(("-auto-approve", "-force", "-var")) for a in argv)
+    assert not plan.path.exists()
+
+
+def test_outputs_are_values(fake_terraform):
+    fake_terraform.answer(
+        "output", stdout=json.dumps({"region": {"value": "us-east-1", "sensitive": False}})
+    )
+    assert local_terraform().outputs() == {"region": "us-east-1"}
+
+
+def test_missing_terraform_binary(monkeypatch):
+    monkeypatch.setenv("RETAILAKE_TERRAFORM_BIN", "terraform-that-does-not-exist")
+    with pytest.raises(ConfigError, match="not found on PATH"):
+        local_terraform()
