@@ -1,0 +1,38 @@
+# The local twin: every AWS call goes to the emulator on loopback.
+provider "aws" {
+  region     = var.region
+  access_key = "test"
+  secret_key = "test"
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  skip_requesting_account_id  = false # STS works in the emulator (account 123456789012)
+  s3_use_path_style           = true
+
+  # The emulator answers HTTP 500 for calls it does not implement; do not retry for minutes.
+  max_retries = 1
+
+  endpoints {
+    cloudtrail     = var.endpoint_url
+    cloudwatch     = var.endpoint_url
+    ec2            = var.endpoint_url
+    events         = var.endpoint_url
+    glue           = var.endpoint_url
+    iam            = var.endpoint_url
+    kms            = var.endpoint_url
+    lakeformation  = var.endpoint_url
+    logs           = var.endpoint_url
+    redshift       = var.endpoint_url
+    s3             = var.endpoint_url
+    secretsmanager = var.endpoint_url
+    sns            = var.endpoint_url
+    sts            = var.endpoint_url
+  }
+
+  default_tags {
+    tags = {
+      Twin = "local"
+    }
+  }
+}

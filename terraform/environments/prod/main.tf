@@ -1,0 +1,29 @@
+module "retailake" {
+  source = "../.."
+
+  name_prefix            = var.name_prefix
+  environment            = "prod"
+  tags                   = var.tags
+  alarm_email            = var.alarm_email
+  trusted_principal_arns = var.trusted_principal_arns
+  lake_admin_arns        = var.lake_admin_arns
+
+  # Data buckets and the warehouse cannot be destroyed or replaced by any plan.
+  force_destroy_buckets        = false
+  prevent_destroy_data_buckets = true
+  secret_recovery_window_days  = 30
+
+  glue_worker_type       = var.glue_worker_type
+  glue_number_of_workers = var.glue_number_of_workers
+  workflow_schedule      = var.workflow_schedule
+
+  create_network                   = false
+  vpc_id                           = var.vpc_id
+  subnet_ids                       = var.subnet_ids
+  allowed_cidrs                    = var.allowed_cidrs
+  redshift_node_type               = var.redshift_node_type
+  redshift_number_of_nodes         = var.redshift_number_of_nodes
+  redshift_snapshot_retention_days = 14
+  redshift_deletion_protection     = true
+  redshift_final_snapshot          = true
+}

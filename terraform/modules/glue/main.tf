@@ -1,0 +1,383 @@
+locals {
+  sources = ["sales", "inventory", "customers"]
+
+  # Folders of the staged and analytics layers the crawlers catalog (staged/_rejects is left out).
+  staged_folders    = ["sales", "inventory_snapshots", "products", "customers"]
+  analytics_folders = ["daily_store_sales", "product_performance_monthly", "customer_segments", "inventory_health_daily", "kpi_summary_monthly"]
+
+  crawlers = merge(
+    {
+      for source in local.sources : "raw_${source}" => {
+        database = var.database_names["raw"]
+        paths    = ["s3://${var.bucket_names["raw"]}/${source}/"]
+      }
+    },
+    {
+      staged = {
+        database = var.database_names["staged"]
+        paths    = [for folder in local.staged_folders : "s3://${var.bucket_names["staged"]}/${folder}/"]
+      }
+      analytics = {
+        database = var.database_names["analytics"]
+        paths    = [for folder in local.analytics_folders : "s3://${var.bucket_names["analytics"]}/${folder}/"]
+      }
+    },
+  )
+
+  scripts_base = "s3://${var.bucket_names["scripts"]}/${var.scripts_prefix}"
+
+  common_job_arguments = {
+    "--job-language"                     = "python"
+    "--enable-metrics"                   = "true"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--enable-continuous-log-filter"     = "true"
+    "--continuous-log-logGroup"          = var.log_group_name
+    "--enable-glue-datacatalog"          = "true"
+    "--job-bookmark-option"              = "job-bookmark-disable"
+    "--TempDir"                          = "s3://${var.bucket_names["scripts"]}/tmp/"
+    "--extra-py-files"                   = "${local.scripts_base}retailake_etl.zip"
+    "--raw_bucket"                       = var.bucket_names["raw"]
+    "--staged_bucket"                    = var.bucket_names["staged"]
+    "--analytics_bucket"                 = var.bucket_names["analytics"]
+    "--raw_database"                     = var.database_names["raw"]
+    "--staged_database"                  = var.database_names["staged"]
+    "--analytics_database"               = var.database_names["analytics"]
+    "--metrics_namespace"                = var.metrics_namespace
+  }
+
+  jobs = {
+    transform_sales = {
+      description = "raw sales -> staged sales (clean, derive, deduplicate, partition)"
+      arguments   = { "--source" = "sales" }
+    }
+    transform_inventory = {
+      description = "raw inventory -> staged inventory_snapshots and products"
+      arguments   = { "--source" = "inventory" }
+    }
+    transform_customers = {
+      description = "raw customers -> staged customers (PII hashed with the HMAC key, normalized)"
+      arguments = {
+        "--source"              = "customers"
+        "--pii_hmac_secret_arn" = aws_secretsmanager_secret.pii_hmac.arn
+      }
+    }
+    analytics_aggregation = {
+      description = "staged -> analytics tables (daily store sales, product performance, segments, inventory health, KPIs)"
+      arguments   = {}
+    }
+  }
+}
+
+################################################################################
+# Catalog
+################################################################################
+
+resource "aws_glue_catalog_database" "this" {
+  for_each = var.database_names
+
+  name        = each.value
+  description = "${var.name_prefix} ${each.key} layer"
+
+  tags = var.tags
+}
+
+# The staged customers table is declared here (the crawler keeps its schema and
+# partitions up to date afterwards) so that the column-level Lake Formation grant
+# that hides the PII hashes from analysts has a table to refer to from day one.
+resource "aws_glue_catalog_table" "staged_customers" {
+  name          = "customers"
+  database_name = aws_glue_catalog_database.this["staged"].name
+  description   = "Staged customers: hashed PII, normalized address without street, derived bands and segment."
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    classification = "parquet"
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.bucket_names["staged"]}/customers/"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    }
+
+    dynamic "columns" {
+      for_each = [
+        ["customer_id", "string"],
+        ["email_hash", "string"],
+        ["phone_hash", "string"],
+        ["city", "string"],
+        ["state", "string"],
+        ["postal_code", "string"],
+        ["country", "string"],
+        ["age_band", "string"],
+        ["tenure_months", "int"],
+        ["loyalty_tier", "string"],
+        ["segment", "string"],
+      ]
+
+      content {
+        name = columns.value[0]
+        type = columns.value[1]
+      }
+    }
+  }
+
+  partition_keys {
+    name = "year"
+    type = "string"
+  }
+
+  partition_keys {
+    name = "month"
+    type = "string"
+  }
+
+  lifecycle {
+    # The staged crawler owns the schema after creation.
+    ignore_changes = [parameters, storage_descriptor, partition_keys]
+  }
+}
+
+################################################################################
+# Encryption of everything Glue writes
+################################################################################
+
+resource "aws_glue_security_configuration" "this" {
+  name = "${var.name_prefix}-glue"
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = var.kms_key_arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = var.kms_key_arn
+    }
+
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = var.kms_key_arn
+    }
+  }
+}
+
+################################################################################
+# PII HMAC key: the secret only. The CLI writes the value, so it never enters
+# Terraform state.
+################################################################################
+
+resource "aws_secretsmanager_secret" "pii_hmac" {
+  #checkov:skip=CKV2_AWS_57:Rotating the HMAC key would change every customer hash and break joins across runs; it is rotated deliberately by the operator, not on a schedule.
+  name                    = "${var.name_prefix}/pii-hmac-key"
+  description             = "HMAC-SHA256 key for hashing customer PII (email, phone) in the staged layer; value written by the retailake CLI."
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = var.secret_recovery_window_days
+
+  tags = var.tags
+}
+
+################################################################################
+# Crawlers
+################################################################################
+
+resource "aws_glue_crawler" "this" {
+  for_each = local.crawlers
+
+  name                   = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  description            = "Catalogs ${join(", ", each.value.paths)}"
+  database_name          = each.value.database
+  role                   = var.glue_role_arn
+  security_configuration = aws_glue_security_configuration.this.name
+
+  dynamic "s3_target" {
+    for_each = each.value.paths
+
+    content {
+      path       = s3_target.value
+      exclusions = ["**/_SUCCESS", "**/_temporary/**", "**/.*"]
+    }
+  }
+
+  schema_change_policy {
+    update_behavior = "UPDATE_IN_DATABASE"
+    delete_behavior = "LOG"
+  }
+
+  configuration = jsonencode({
+    Version = 1
+    CrawlerOutput = {
+      Partitions = { AddOrUpdateBehavior = "InheritFromTable" }
+      Tables     = { AddOrUpdateBehavior = "MergeNewColumns" }
+    }
+    Grouping = { TableGroupingPolicy = "CombineCompatibleSchemas" }
+  })
+
+  tags = var.tags
+}
+
+################################################################################
+# Jobs
+################################################################################
+
+resource "aws_glue_job" "this" {
+  for_each = local.jobs
+
+  name                   = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  description            = each.value.description
+  role_arn               = var.glue_role_arn
+  glue_version           = "5.0"
+  worker_type            = var.job_worker_type
+  number_of_workers      = var.job_number_of_workers
+  timeout                = var.job_timeout_minutes
+  max_retries            = 0
+  execution_class        = "STANDARD"
+  security_configuration = aws_glue_security_configuration.this.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "${local.scripts_base}${each.key}.py"
+  }
+
+  default_arguments = merge(local.common_job_arguments, each.value.arguments)
+
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  tags = var.tags
+}
+
+################################################################################
+# Workflow: start -> raw crawlers -> transforms (parallel) -> staged crawler
+#           -> analytics_aggregation -> analytics crawler
+################################################################################
+
+resource "aws_glue_workflow" "this" {
+  name        = "${var.name_prefix}-pipeline"
+  description = "raw crawl -> transform jobs -> staged crawl -> analytics aggregation -> analytics crawl"
+
+  max_concurrent_runs = 1
+
+  tags = var.tags
+}
+
+# One start trigger: SCHEDULED when a cron is given, else ON_DEMAND. An ON_DEMAND
+# trigger never reads back as activated, so it is declared enabled = false (any
+# other value shows a diff on every plan); start_workflow_run fires it either way.
+resource "aws_glue_trigger" "start" {
+  name              = "${var.name_prefix}-start"
+  description       = "Starts the raw crawlers"
+  workflow_name     = aws_glue_workflow.this.name
+  type              = var.workflow_schedule == null ? "ON_DEMAND" : "SCHEDULED"
+  schedule          = var.workflow_schedule
+  enabled           = var.workflow_schedule != null
+  start_on_creation = var.workflow_schedule == null ? null : true
+
+  dynamic "actions" {
+    for_each = local.sources
+
+    content {
+      crawler_name = aws_glue_crawler.this["raw_${actions.value}"].name
+    }
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "transform" {
+  for_each = toset(local.sources)
+
+  name              = "${var.name_prefix}-transform-${each.key}"
+  description       = "Runs transform_${each.key} once the raw ${each.key} crawl succeeded"
+  workflow_name     = aws_glue_workflow.this.name
+  type              = "CONDITIONAL"
+  start_on_creation = true
+
+  predicate {
+    conditions {
+      crawler_name = aws_glue_crawler.this["raw_${each.key}"].name
+      crawl_state  = "SUCCEEDED"
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this["transform_${each.key}"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "staged_crawl" {
+  name              = "${var.name_prefix}-staged-crawl"
+  description       = "Crawls the staged layer once all three transforms succeeded"
+  workflow_name     = aws_glue_workflow.this.name
+  type              = "CONDITIONAL"
+  start_on_creation = true
+
+  predicate {
+    logical = "AND"
+
+    dynamic "conditions" {
+      for_each = local.sources
+
+      content {
+        job_name = aws_glue_job.this["transform_${conditions.value}"].name
+        state    = "SUCCEEDED"
+      }
+    }
+  }
+
+  actions {
+    crawler_name = aws_glue_crawler.this["staged"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "aggregate" {
+  name              = "${var.name_prefix}-aggregate"
+  description       = "Runs analytics_aggregation once the staged crawl succeeded"
+  workflow_name     = aws_glue_workflow.this.name
+  type              = "CONDITIONAL"
+  start_on_creation = true
+
+  predicate {
+    conditions {
+      crawler_name = aws_glue_crawler.this["staged"].name
+      crawl_state  = "SUCCEEDED"
+    }
+  }
+
+  actions {
+    job_name = aws_glue_job.this["analytics_aggregation"].name
+  }
+
+  tags = var.tags
+}
+
+resource "aws_glue_trigger" "analytics_crawl" {
+  name              = "${var.name_prefix}-analytics-crawl"
+  description       = "Crawls the analytics layer once analytics_aggregation succeeded"
+  workflow_name     = aws_glue_workflow.this.name
+  type              = "CONDITIONAL"
+  start_on_creation = true
+
+  predicate {
+    conditions {
+      job_name = aws_glue_job.this["analytics_aggregation"].name
+      state    = "SUCCEEDED"
+    }
+  }
+
+  actions {
+    crawler_name = aws_glue_crawler.this["analytics"].name
+  }
+
+  tags = var.tags
+}

@@ -1,0 +1,61 @@
+variable "data_location_arns" {
+  description = "S3 ARNs of the data buckets to register with Lake Formation, by layer; must hold raw, staged and analytics."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for key in ["raw", "staged", "analytics"] : contains(keys(var.data_location_arns), key)])
+    error_message = "data_location_arns must hold the keys raw, staged and analytics."
+  }
+}
+
+variable "glue_database_names" {
+  description = "Glue catalog database names by layer; must hold raw, staged and analytics."
+  type        = map(string)
+
+  validation {
+    condition     = alltrue([for key in ["raw", "staged", "analytics"] : contains(keys(var.glue_database_names), key)])
+    error_message = "glue_database_names must hold the keys raw, staged and analytics."
+  }
+}
+
+variable "staged_customers_table_name" {
+  description = "Name of the staged customers table in the staged database (column-level grant to analysts)."
+  type        = string
+  default     = "customers"
+}
+
+variable "pii_hash_columns" {
+  description = "Columns of the staged customers table analysts must not see (keyed hashes of PII)."
+  type        = list(string)
+  default     = ["email_hash", "phone_hash"]
+}
+
+variable "registration_role_arn" {
+  description = "Role Lake Formation assumes to access the registered data locations."
+  type        = string
+}
+
+variable "admin_arns" {
+  description = "Data lake administrators (IAM role or user ARNs), e.g. the lake-admin role; the identity running Terraform is always added so it can grant."
+  type        = list(string)
+
+  validation {
+    condition     = alltrue([for arn in var.admin_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "admin_arns must be IAM role or user ARNs (arn:aws:iam::<account>:role/... or :user/...)."
+  }
+}
+
+variable "glue_role_arn" {
+  description = "Glue service role: processing rights on all three databases and data locations."
+  type        = string
+}
+
+variable "redshift_role_arn" {
+  description = "Redshift Spectrum role: read on the analytics database."
+  type        = string
+}
+
+variable "analyst_role_arn" {
+  description = "Analyst role: read on analytics, column-restricted read on staged customers."
+  type        = string
+}
