@@ -1,0 +1,225 @@
+"""Lifecycle of the local twin's emulator process: start, stop, status, ensure_running.
+
+The emulator runs detached (its own session) so it outlives the CLI command that started
+it; its pid file, log and state live in `env.state_dir/emulator/`. A health endpoint that
+names the service and its state dir tells our emulator apart from any other program on
+the port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retailake.config import Environment
+from retailake.errors import EmulatorError
+from retailake.local.server import EXIT_PORT_IN_USE, HEALTH_PATH, SERVICE_NAME
+
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+_LOG_TAIL_LINES = 15
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class EmulatorStatus:
+    """What `retailake local status` shows."""
+
+    running: bool
+    pid: int | None
+    endpoint_url: str
+    state_dir: Path
+    log_file: Path
+
+
+def emulator_dir(env: Environment) -> Path:
+    return env.state_dir / "emulator"
+
+
+def _pid_file(env: Environment) -> Path:
+    return emulator_dir(env) / "emulator.pid"
+
+
+def _log_file(env: Environment) -> Path:
+    return emulator_dir(env) / "emulator.log"
+
+
+def _endpoint(env: Environment) -> str:
+    return f"http://127.0.0.1:{env.local_port}"
+
+
+def _read_pid(env: Environment) -> int | None:
+    try:
+        return int(_pid_file(env).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of this process counts as dead: reap it
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    return True
+
+
+def health(env: Environment, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The emulator's identity answer, or None when nothing (or something else) answers."""
+    try:
+        with urllib.request.urlopen(_endpoint(env) + HEALTH_PATH, timeout=timeout) as response:
+            info = json.loads(response.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+    return info if isinstance(info, dict) and info.get("service") == SERVICE_NAME else None
+
+
+def _port_in_use(port: int) -> bool:
+    """Whether binding the port fails, as it would for the server (which sets SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _port_taken_error(env: Environment) -> EmulatorError:
+    return EmulatorError(
+        f"port {env.local_port} on 127.0.0.1 is in use by another program; "
+        "free it or set RETAILAKE_LOCAL_PORT to another port"
+    )
+
+
+def status(env: Environment) -> EmulatorStatus:
+    """Whether our emulator answers on the environment's port, and with which pid."""
+    info = health(env)
+    pid = info.get("pid") if info else None
+    if info and Path(info.get("state_dir", "")) != emulator_dir(env).resolve():
+        info = None  # an emulator of another RETAILAKE_HOME: not ours to report as running
+    return EmulatorStatus(
+        running=info is not None,
+        pid=pid if info else _live_pid(env),
+        endpoint_url=_endpoint(env),
+        state_dir=emulator_dir(env),
+        log_file=_log_file(env),
+    )
+
+
+def _live_pid(env: Environment) -> int | None:
+    """The pid file's process if it still runs; a stale pid file is removed."""
+    pid = _read_pid(env)
+    if pid is not None and not _alive(pid):
+        _pid_file(env).unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _log_tail(env: Environment) -> str:
+    try:
+        lines = _log_file(env).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+
+def start(env: Environment) -> EmulatorStatus:
+    """Start the emulator unless it already runs; wait until it answers."""
+    current = status(env)
+    if current.running:
+        return current
+    if health(env) is not None or _port_in_use(env.local_port):
+        raise _port_taken_error(env)
+    state_dir = emulator_dir(env)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    stale = _live_pid(env)
+    if stale is not None:  # alive but not answering: a hung emulator of ours
+        _terminate(stale)
+    process = _spawn(env, state_dir)
+    _pid_file(env).write_text(f"{process.pid}\n")
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _pid_file(env).unlink(missing_ok=True)
+            if process.returncode == EXIT_PORT_IN_USE:
+                raise _port_taken_error(env)
+            raise EmulatorError(
+                f"the emulator exited during start (code {process.returncode}); "
+                f"last lines of {_log_file(env)}:\n{_log_tail(env)}"
+            )
+        info = health(env, timeout=0.5)
+        if info and info.get("pid") == process.pid:
+            return status(env)
+        time.sleep(0.1)
+    _terminate(process.pid)
+    _pid_file(env).unlink(missing_ok=True)
+    raise EmulatorError(
+        f"the emulator did not answer within {START_TIMEOUT:.0f} s; "
+        f"last lines of {_log_file(env)}:\n{_log_tail(env)}"
+    )
+
+
+def _spawn(env: Environment, state_dir: Path) -> subprocess.Popen[bytes]:
+    child_env = dict(os.environ)
+    child_env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    child_env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_PACKAGE_ROOT), child_env.get("PYTHONPATH", "")) if p
+    )
+    command = [sys.executable, "-m", "retailake.local.server",
+               "--port", str(env.local_port), "--state-dir", str(state_dir.resolve())]
+    with open(_log_file(env), "ab") as log:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            env=child_env, start_new_session=True, close_fds=True,
+        )
+
+
+def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
+    """SIGTERM (the server snapshots and exits), then SIGKILL if it does not."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+    raise EmulatorError(f"the emulator (pid {pid}) did not stop, even after SIGKILL")
+
+
+def stop(env: Environment) -> bool:
+    """Stop our emulator; True if one was running."""
+    info = health(env)
+    ours = info is not None and Path(info.get("state_dir", "")) == emulator_dir(env).resolve()
+    pid = info["pid"] if ours else _live_pid(env)
+    _pid_file(env).unlink(missing_ok=True) if pid is None else None
+    if pid is None:
+        return False
+    _terminate(int(pid))
+    _pid_file(env).unlink(missing_ok=True)
+    return True
+
+
+def ensure_running(env: Environment) -> EmulatorStatus:
+    """For `deploy --env local` and every local command: start the emulator when needed."""
+    return start(env)

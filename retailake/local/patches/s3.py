@@ -1,0 +1,63 @@
+"""S3: bucket policies are evaluated as AWS does, with aws:SecureTransport = true.
+
+The lake's buckets carry AWS's standard TLS-only policy (Deny s3:* when aws:SecureTransport
+is false). moto 5.2.1 evaluates bucket policies with no request context, ignores every
+condition operator but StringEquals, and turns a statement whose condition does not hold
+into DENIED whatever its Effect. So that Deny matched every object request and the local
+twin answered 403 to its own CLI. Here a statement applies only when its action, resource
+and conditions all match; Deny wins over Allow. The emulator listens on loopback only, which
+the twin treats as its secure transport; the policies stay exactly as deployed to AWS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.iam import policy_conditions
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.s3.models import FakeBucket
+
+REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
+
+
+def bool_operation(expected: list[str] | str, actual: str) -> bool:
+    """IAM's Bool operator: case-insensitive true/false, any of a list."""
+    values = expected if isinstance(expected, list) else [expected]
+    return any(str(value).lower() == str(actual).lower() for value in values)
+
+
+def statement_result(statement: dict[str, Any], action: str, resource: str) -> PermissionResult:
+    """What one statement says about an anonymous-principal (`*`) request."""
+    evaluated = IAMPolicyStatement(statement)
+    if "NotAction" in statement:
+        concerned = not evaluated._check_element_matches("NotAction", action)
+    else:
+        concerned = bool(evaluated._check_element_matches("Action", action))
+    applies = (
+        concerned
+        and not evaluated.is_unknown_principal(statement.get("Principal"))
+        and "Resource" in statement
+        and evaluated._check_element_matches("Resource", resource)
+        and evaluated._check_conditions(REQUEST_CONTEXT)
+    )
+    if not applies:
+        return PermissionResult.NEUTRAL
+    return PermissionResult.PERMITTED if statement["Effect"] == "Allow" else PermissionResult.DENIED
+
+
+def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    statements = json.loads(self.policy.decode())["Statement"]
+    if isinstance(statements, dict):
+        statements = [statements]
+    results = {statement_result(statement, action, resource) for statement in statements}
+    for verdict in (PermissionResult.DENIED, PermissionResult.PERMITTED):
+        if verdict in results:
+            return verdict
+    return PermissionResult.NEUTRAL
+
+
+def apply() -> None:
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
+    FakeBucket.get_permission = get_permission

@@ -1,0 +1,227 @@
+"""The emulator process: moto's WSGI app, patched, with state that survives restarts.
+
+Run as ``python -m retailake.local.server --port N --state-dir DIR``. It binds 127.0.0.1 only,
+applies ``retailake.local.patches``, restores the last snapshot, then serves. Every request
+that may change state is followed, before its response is sent, by a snapshot: a kill -9
+right after a 200 loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+# moto reads its settings at import time: set them before anything imports it.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+HEALTH_PATH = "/_retailake/health"
+SERVICE_NAME = "retailake-emulator"
+EXIT_PORT_IN_USE = 3
+
+log = logging.getLogger("retailake.emulator")
+
+# Actions that only read state: no snapshot after them. Anything else is treated as a write.
+_READ_PREFIXES = (
+    "Describe", "List", "Get", "Head", "Search", "Lookup", "BatchGet", "Simulate",
+    "Validate", "Decrypt", "Encrypt", "GenerateDataKey", "GenerateRandom", "ReEncrypt",
+    "Sign", "Verify", "Query", "Scan", "Select", "Filter",
+)
+_READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class ReadWriteLock:
+    """Many readers or one writer: a snapshot must not iterate dicts another request changes."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+
+    def acquire_read(self) -> None:
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._readers += 1
+
+    def release_read(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            if not self._readers:
+                self._cond.notify_all()
+
+    def acquire_write(self) -> None:
+        with self._cond:
+            while self._writer:
+                self._cond.wait()
+            self._writer = True
+            while self._readers:
+                self._cond.wait()
+
+    def release_write(self) -> None:
+        with self._cond:
+            self._writer = False
+            self._cond.notify_all()
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """Read the request body and put it back, so moto still sees it."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length <= 0:
+        return b""
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
+
+
+def request_action(environ: dict[str, Any]) -> str | None:
+    """The API action a request names (JSON target, query Action, or a REST path's verb)."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if "Action" in query:
+        return query["Action"][0]
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        body = _read_body(environ)
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "Action" in form:
+            return form["Action"][0]
+    last = environ.get("PATH_INFO", "").rstrip("/").rsplit("/", 1)[-1]
+    if last[:1].isupper() and last.isalpha():
+        return last  # REST-JSON services such as Lake Formation: POST /ListPermissions
+    return None
+
+
+def is_mutating(environ: dict[str, Any]) -> bool:
+    """Whether a request may change emulator state (and so must be snapshotted)."""
+    if environ.get("REQUEST_METHOD", "GET").upper() in _READ_METHODS:
+        return False
+    action = request_action(environ)
+    return not (action and action.startswith(_READ_PREFIXES))
+
+
+class EmulatorApp:
+    """WSGI wrapper: identity endpoint, request locking, snapshot after every write."""
+
+    def __init__(self, inner: Callable[..., Iterable[bytes]], store: Any, state_dir: Path):
+        self.inner = inner
+        self.store = store
+        self.state_dir = state_dir
+        self.lock = ReadWriteLock()
+        self.started = time.time()
+
+    def health(self) -> bytes:
+        info = {
+            "service": SERVICE_NAME,
+            "pid": os.getpid(),
+            "state_dir": str(self.state_dir),
+            "started": self.started,
+            "snapshots": self.store.count if self.store else 0,
+            "last_snapshot_ms": self.store.last_ms if self.store else None,
+        }
+        return json.dumps(info).encode()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            body = self.health()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        if not is_mutating(environ):
+            self.lock.acquire_read()
+            try:
+                return self._run(environ, start_response)
+            finally:
+                self.lock.release_read()
+        self.lock.acquire_write()
+        try:
+            body = self._run(environ, start_response)
+            self.snapshot()
+            return body
+        finally:
+            self.lock.release_write()
+
+    def _run(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        """Run moto to completion, so all its state changes happen inside the lock."""
+        result = self.inner(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+
+    def snapshot(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.save()
+        except Exception:  # a failed snapshot must not fail the request; say so loudly
+            log.exception("snapshot failed: state since the last snapshot is not persisted")
+
+
+def build_app(state_dir: Path, persist: bool = True) -> EmulatorApp:
+    """Patch moto, restore the last snapshot, and wrap moto's dispatcher."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from retailake.local import patches, persistence
+
+    patches.apply_all()
+    store = None
+    if persist:
+        store = persistence.SnapshotStore(state_dir)
+        restored = store.restore()
+        log.info("restored snapshot: %s", restored)
+    return EmulatorApp(DomainDispatcherApplication(create_backend_app), store, state_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="retailake.local.server")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--no-persist", action="store_true", help="keep state in memory only")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+
+    from werkzeug.serving import make_server
+
+    app = build_app(args.state_dir.resolve(), persist=not args.no_persist)
+    try:
+        server = make_server("127.0.0.1", args.port, app, threaded=True)
+    except (OSError, SystemExit) as error:  # werkzeug exits(1) when the port is taken
+        log.error("cannot listen on 127.0.0.1:%s: %s", args.port, error)
+        return EXIT_PORT_IN_USE
+
+    def shutdown(signum: int, _frame: Any) -> None:
+        log.info("signal %s: final snapshot and exit", signum)
+        app.lock.acquire_write()
+        app.snapshot()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    log.info("serving on http://127.0.0.1:%s (pid %s, state %s)",
+             args.port, os.getpid(), args.state_dir)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

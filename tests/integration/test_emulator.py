@@ -1,0 +1,106 @@
+"""The emulator process end to end: persistence across kill -9 and stop/start, port clashes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from retailake.config import load_environment
+from retailake.errors import EmulatorError
+from retailake.local import emulator
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RETAILAKE_LOCAL_PORT", str(_free_port()))
+    environment = load_environment("local")
+    yield environment
+    emulator.stop(environment)
+
+
+def _client(env, service: str):
+    return boto3.client(service, endpoint_url=env.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def _seed(env) -> dict[str, str]:
+    key_id = _client(env, "kms").create_key()["KeyMetadata"]["KeyId"]
+    s3 = _client(env, "s3")
+    s3.create_bucket(Bucket="persist-test")
+    s3.put_object(Bucket="persist-test", Key="raw/a.bin", Body=os.urandom(200_000))
+    glue = _client(env, "glue")
+    glue.create_database(DatabaseInput={"Name": "persist_db"})
+    vpc_id = _client(env, "ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    body = s3.get_object(Bucket="persist-test", Key="raw/a.bin")["Body"].read()
+    return {"key": key_id, "vpc": vpc_id, "body": body.hex()}
+
+
+def _check(env, seeded: dict[str, str]) -> None:
+    keys = [k["KeyId"] for k in _client(env, "kms").list_keys()["Keys"]]
+    assert seeded["key"] in keys
+    body = _client(env, "s3").get_object(Bucket="persist-test", Key="raw/a.bin")["Body"].read()
+    assert body.hex() == seeded["body"]
+    assert _client(env, "glue").get_database(Name="persist_db")["Database"]["Name"] == "persist_db"
+    vpcs = [v["VpcId"] for v in _client(env, "ec2").describe_vpcs()["Vpcs"]]
+    assert seeded["vpc"] in vpcs
+
+
+def test_state_survives_kill_9(env):
+    first = emulator.start(env)
+    assert first.running and first.pid
+    seeded = _seed(env)
+    os.kill(first.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    assert not emulator.status(env).running
+    second = emulator.start(env)
+    assert second.pid != first.pid
+    _check(env, seeded)
+
+
+def test_state_survives_stop_start_and_start_is_idempotent(env):
+    first = emulator.start(env)
+    assert emulator.start(env).pid == first.pid
+    seeded = _seed(env)
+    assert emulator.stop(env) is True
+    assert emulator.stop(env) is False
+    assert not emulator.status(env).running
+    emulator.ensure_running(env)
+    _check(env, seeded)
+
+
+def test_port_taken_by_another_program(env):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", env.local_port))
+        sock.listen(1)
+        with pytest.raises(EmulatorError) as error:
+            emulator.start(env)
+    message = str(error.value)
+    assert message == (f"port {env.local_port} on 127.0.0.1 is in use by another program; "
+                       "free it or set RETAILAKE_LOCAL_PORT to another port")
+
+
+def test_status_when_not_running_and_stale_pid_file(env):
+    state = emulator.status(env)
+    assert not state.running and state.pid is None
+    assert state.endpoint_url == env.endpoint_url
+    pid_file = emulator.emulator_dir(env) / "emulator.pid"
+    pid_file.parent.mkdir(parents=True)
+    pid_file.write_text("999999\n")
+    assert emulator.status(env).pid is None
+    assert not pid_file.exists()
+    assert emulator.stop(env) is False

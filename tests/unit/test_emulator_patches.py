@@ -1,0 +1,120 @@
+"""The moto patches' logic, driven on backend objects directly (no network)."""
+
+from __future__ import annotations
+
+import pytest
+from moto.cloudtrail.models import cloudtrail_backends
+from moto.iam import models as iam_models
+from moto.lakeformation.exceptions import InvalidInput
+from moto.lakeformation.models import (
+    ListPermissionsResource,
+    ListPermissionsResourceTable,
+    lakeformation_backends,
+)
+from moto.redshift.models import redshift_backends
+from moto.s3.models import s3_backends
+
+from retailake.local import patches
+from retailake.local.patches import redshift as redshift_patch
+
+ACCOUNT = "222233334444"
+ROLE = {"DataLakePrincipalIdentifier": "arn:aws:iam::222233334444:role/analyst"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _patched():
+    patches.apply_all()
+
+
+def test_redshift_parameters_honour_source_user():
+    backend = redshift_backends[ACCOUNT]["us-east-1"]
+    backend.create_cluster_parameter_group("params", "redshift-1.0", "d", "us-east-1", [])
+    redshift_patch._user_parameters(backend.parameter_groups["params"])["require_ssl"] = "true"
+    user = redshift_patch.cluster_parameters(backend, "params", "user")
+    assert [(p["ParameterName"], p["ParameterValue"]) for p in user] == [("require_ssl", "true")]
+    everything = redshift_patch.cluster_parameters(backend, "params", None)
+    assert len(everything) == len(backend.default_params)
+
+
+def test_redshift_cluster_reports_availability():
+    from moto.redshift.models import Cluster
+
+    assert Cluster.multi_az == "Disabled"
+    assert Cluster.availability_zone_relocation_status == "disabled"
+    assert isinstance(Cluster.cluster_availability_status, property)
+
+
+def _table_filter() -> ListPermissionsResource:
+    table = ListPermissionsResourceTable(catalog_id=None, database_name="db", name="sales",
+                                         table_wildcard=None)
+    return ListPermissionsResource(catalog=None, database=None, table=table,
+                                   table_with_columns=None, data_location=None,
+                                   data_cells_filter=None, lf_tag=None, lf_tag_policy=None)
+
+
+def test_lakeformation_lists_column_grants_under_their_table():
+    backend = lakeformation_backends[ACCOUNT]["us-east-1"]
+    resource = {"TableWithColumns": {"DatabaseName": "db", "Name": "sales",
+                                     "ColumnNames": ["order_id"]}}
+    backend.grant_permissions(ACCOUNT, ROLE, resource, ["SELECT"], [])
+    listed = backend.list_permissions(ACCOUNT, principal=ROLE, resource=_table_filter())
+    assert [p["Resource"] for p in listed] == [resource]
+
+
+def test_lakeformation_revoking_a_missing_grant_fails_like_aws():
+    backend = lakeformation_backends[ACCOUNT]["us-east-1"]
+    resource = {"Database": {"Name": "gone"}}
+    backend.grant_permissions(ACCOUNT, ROLE, resource, ["DESCRIBE"], [])
+    backend.revoke_permissions(ACCOUNT, ROLE, resource, ["DESCRIBE"], [])
+    with pytest.raises(InvalidInput, match="No permissions revoked"):
+        backend.revoke_permissions(ACCOUNT, ROLE, resource, ["DESCRIBE"], [])
+
+
+def test_cloudtrail_start_stop_delete_by_arn():
+    s3_backends[ACCOUNT]["aws"].create_bucket("trail-bucket", "us-east-1")
+    backend = cloudtrail_backends[ACCOUNT]["us-east-1"]
+    trail = backend.create_trail("trail-one", "trail-bucket", None, None, False, False, False,
+                                 False, None, None, None, [])
+    backend.start_logging(trail.arn)
+    assert backend.get_trail_status("trail-one").is_logging
+    backend.stop_logging(trail.arn)
+    assert not backend.get_trail_status("trail-one").is_logging
+    backend.delete_trail(trail.arn)
+    assert "trail-one" not in backend.trails
+
+
+def test_iam_account_lookup_creates_no_partitions():
+    iam_models.iam_backends[ACCOUNT]["aws"]
+    iam_models.get_account_id_from("AKIDNOTKNOWN")
+    assert set(dict.keys(iam_models.iam_backends[ACCOUNT])) == {"aws"}
+
+
+def test_glue_workflow_tags_are_readable_by_arn_and_dropped_with_it():
+    from moto.glue.models import glue_backends
+
+    from retailake.local.patches.glue import workflow_arn
+
+    backend = glue_backends[ACCOUNT]["us-east-1"]
+    backend.create_workflow("nightly", None, "d", None, {"Owner": "data"})
+    arn = workflow_arn(backend, "nightly")
+    assert arn == f"arn:aws:glue:us-east-1:{ACCOUNT}:workflow/nightly"
+    assert backend.get_tags(arn) == {"Owner": "data"}
+    backend.delete_workflow("nightly")
+    assert backend.get_tags(arn) == {}
+
+
+TLS_ONLY = """{"Version": "2012-10-17", "Statement": [{
+  "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+  "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"],
+  "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}"""
+
+
+def test_tls_only_bucket_policy_admits_the_twins_requests_but_still_denies():
+    from moto.iam.access_control import PermissionResult
+
+    backend = s3_backends[ACCOUNT]["aws"]
+    bucket = backend.create_bucket("lake", "us-east-1")
+    bucket.policy = TLS_ONLY.encode()
+    assert bucket.get_permission("s3:GetObject", "arn:aws:s3:::lake/k") is PermissionResult.NEUTRAL
+    bucket.policy = TLS_ONLY.replace('"false"', '"true"').encode()
+    assert bucket.get_permission("s3:GetObject", "arn:aws:s3:::lake/k") is PermissionResult.DENIED

@@ -1,0 +1,62 @@
+"""Snapshots: IDs and object bytes survive a dump and restore; bodies are blobs, written once."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+from moto.core.base_backend import BackendDict
+from moto.kms.models import kms_backends
+from moto.s3.models import s3_backends
+
+from retailake.local import persistence
+
+ACCOUNT = "555566667777"
+
+
+def _forget(account: str) -> None:
+    for backend_dict in list(BackendDict._instances):
+        dict.pop(backend_dict, account, None)
+
+
+def test_snapshot_restores_ids_and_bytes(tmp_path: Path):
+    store = persistence.SnapshotStore(tmp_path)
+    key = kms_backends[ACCOUNT]["us-east-1"].create_key(
+        None, "ENCRYPT_DECRYPT", "RSA_2048", "rsa key", None)
+    s3 = s3_backends[ACCOUNT]["aws"]
+    s3.create_bucket("snap-bucket", "us-east-1")
+    data = os.urandom(50_000)
+    s3.put_object("snap-bucket", "raw/x.bin", data)
+    assert store.save() > 0
+    blobs = list((tmp_path / "blobs").iterdir())
+    assert len(blobs) == 1 and blobs[0].read_bytes() == data
+    assert data not in (tmp_path / "snapshot.pickle").read_bytes()
+
+    _forget(ACCOUNT)
+    assert persistence.SnapshotStore(tmp_path).restore() > 0
+    restored = kms_backends[ACCOUNT]["us-east-1"].keys[key.id]
+    assert restored.id == key.id and restored.private_key is not None
+    assert s3_backends[ACCOUNT]["aws"].get_object("snap-bucket", "raw/x.bin").value == data
+
+
+def test_overwritten_bodies_are_collected(tmp_path: Path):
+    store = persistence.SnapshotStore(tmp_path)
+    s3 = s3_backends[ACCOUNT]["aws"]
+    s3.create_bucket("gc-bucket", "us-east-1")
+    s3.put_object("gc-bucket", "k", b"first")
+    store.save()
+    s3.put_object("gc-bucket", "k", b"second")
+    store.save()
+    bodies = {p.read_bytes() for p in (tmp_path / "blobs").iterdir()}
+    assert b"second" in bodies and b"first" not in bodies
+
+
+def test_aws_managed_policy_documents_are_not_stored():
+    from moto.iam.models import PolicyVersion
+
+    name, document = next(iter(persistence._aws_policy_documents().items()))
+    version = PolicyVersion(f"arn:aws:iam::aws:policy/{name}", document)
+    data = persistence.dumps(version)
+    assert len(data) < len(document) or len(document) < 200
+    assert pickle.loads(data).document == document
