@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-TF_ENVS := local dev prod
+# checkov pins boto3 and packaging far below what retailake needs: it lives in a venv of its own.
+TOOLS := .venv-tools
 
 .PHONY: install test unit integration lint tf-check bench demo clean
 
@@ -23,10 +24,15 @@ unit: install
 integration: install
 	$(BIN)/pytest tests/integration
 
-lint: install ## ruff, terraform fmt, checkov
+$(TOOLS)/.installed:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet 'checkov>=3.2,<4'
+	touch $@
+
+lint: install $(TOOLS)/.installed ## ruff, terraform fmt, checkov
 	$(BIN)/ruff check retailake tests bench
 	terraform fmt -check -recursive terraform
-	$(BIN)/checkov --directory terraform --framework terraform --quiet --compact
+	$(TOOLS)/bin/checkov --directory terraform --framework terraform --quiet --compact
 
 bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_deploy.py

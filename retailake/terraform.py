@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import threading
+from difflib import get_close_matches
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,11 @@ from retailake.errors import ConfigError, TerraformError
 from retailake.plan import PlanSummary, summarize_plan
 
 LineCallback = Callable[[str], None]
-_UNDECLARED = re.compile(r'A variable named "([^"]+)" was assigned a value')
+# Terraform's warning for a tfvars entry no variable declares (wrapped at any space).
+_UNDECLARED = re.compile(
+    r'does\s+not\s+declare\s+a\s+variable\s+named\s+"([^"]+)"\s+but\s+a\s+value\s+was'
+    r'\s+found\s+in\s+file\s+"([^"]+)"'
+)
 _DECLARED = re.compile(r'^\s*variable\s+"([^"]+)"', re.MULTILINE)
 
 
@@ -249,24 +254,21 @@ class Terraform:
 
     def _refuse_undeclared_variables(self, run: Run) -> None:
         """Terraform only warns about a value for an undeclared variable; a misspelt name in a
-        tfvars file would then silently fall back to a default, so it is an error here."""
-        names = _UNDECLARED.findall(run.stdout + run.stderr)
-        if not names:
+        tfvars file would then silently fall back to its default, so it is an error here."""
+        found = sorted(set(_UNDECLARED.findall(run.stdout + run.stderr)))
+        if not found:
             return
-        declared = set()
+        declared: set[str] = set()
         for path in self.env.terraform_dir.glob("*.tf"):
             declared.update(_DECLARED.findall(path.read_text()))
-        from difflib import get_close_matches
-
         problems = []
-        for name in sorted(set(names)):
+        for name, file in found:
             close = get_close_matches(name, sorted(declared), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            problems.append(f"'{name}'{hint}")
-        files = ", ".join(str(path) for path in self.var_files) or "the variables files"
+            problems.append(f"'{name}' in {file}{hint}")
         raise ConfigError(
-            f"undeclared variable {', '.join(problems)} in {files}: "
-            f"nothing was changed; fix the name and run again"
+            f"undeclared variable {'; '.join(problems)}: nothing was changed; "
+            "fix the name and run again"
         )
 
     def apply(self, plan: Plan) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -34,15 +35,21 @@ _STYLE = {"create": "green", "update": "yellow", "replace": "bold red", "delete"
 
 
 def plan_table(summary: PlanSummary) -> Table:
-    """Every change, deletes and replacements first and in red, data-bearing ones named."""
+    """Deletes, replacements and updates one by one (destructive first, in red, data-bearing
+    ones flagged); creates counted per resource type, since a first deploy creates 100+."""
     table = Table(title="Plan", title_justify="left")
     table.add_column("action")
-    table.add_column("resource")
+    table.add_column("resource", overflow="fold")
+    table.add_column("count", justify="right")
     table.add_column("note")
     for change in summary.changes:
-        style = _STYLE[change.action]
-        note = "[bold red]holds data[/]" if change.destructive and change.data_bearing else ""
-        table.add_row(f"[{style}]{change.action}[/]", change.address, note)
+        if change.action != "create":
+            note = "[bold red]holds data[/]" if change.destructive and change.data_bearing else ""
+            style = _STYLE[change.action]
+            table.add_row(f"[{style}]{change.action}[/]", change.address, "1", note)
+    created = Counter(change.type for change in summary.changes if change.action == "create")
+    for resource_type, count in sorted(created.items()):
+        table.add_row("[green]create[/]", resource_type, str(count), "")
     return table
 
 

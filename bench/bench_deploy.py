@@ -1,0 +1,128 @@
+"""Benchmark: `retailake deploy` on the local twin against bare Terraform on the same config.
+
+Two fresh local twins (own home folder, own emulator port) run side by side in one process:
+one driven by bare `terraform init/apply/plan`, one by `retailake deploy`. Reported: a fresh
+deploy against `init + apply`, and a no-change deploy against `plan`, with the ratio.
+Targets: retailake adds at most 15% to bare Terraform; a no-change deploy under 20 s."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from retailake.config import load_environment
+from retailake.local import emulator
+from retailake.terraform import cli_config_file, terraform_binary
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def twin(home: Path) -> dict[str, str]:
+    """Environment variables selecting a twin of its own."""
+    return {"RETAILAKE_HOME": str(home), "RETAILAKE_LOCAL_PORT": str(free_port())}
+
+
+def timed(action: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def run(argv: list[str], environ: dict[str, str], cwd: Path | None = None) -> None:
+    done = subprocess.run(argv, env=environ, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def main() -> None:
+    console = Console(stderr=True)
+    with tempfile.TemporaryDirectory(prefix="retailake-bench-") as scratch:
+        root = Path(scratch)
+        bare_vars, tool_vars = twin(root / "bare"), twin(root / "tool")
+        bare_env_vars = {**os.environ, **bare_vars}
+        tool_env_vars = {**os.environ, **tool_vars}
+
+        os.environ.update(bare_vars)
+        bare_env = load_environment("local")
+        emulator.start(bare_env)
+        os.environ.update(tool_vars)
+        tool_env = load_environment("local")
+        emulator.start(tool_env)
+        try:
+            tf_dir = bare_env.terraform_dir
+            bare_state = bare_env.state_dir / "terraform.tfstate"
+            bare_env.state_dir.mkdir(parents=True, exist_ok=True)
+            terraform_environ = {
+                **bare_env_vars,
+                "TF_DATA_DIR": str(bare_env.state_dir / "tfdata"),
+                "TF_IN_AUTOMATION": "1",
+            }
+            config = cli_config_file(bare_env.home)
+            if config:
+                terraform_environ["TF_CLI_CONFIG_FILE"] = str(config)
+            terraform = terraform_binary()
+            var = f"-var=endpoint_url={bare_env.endpoint_url}"
+            retailake = [sys.executable, "-m", "retailake", "deploy", "--auto-approve"]
+
+            console.print("fresh deploy: bare terraform init + apply ...")
+            bare_fresh = timed(
+                lambda: (
+                    run(
+                        [terraform, "init", "-input=false", f"-backend-config=path={bare_state}"],
+                        terraform_environ,
+                        tf_dir,
+                    ),
+                    run(
+                        [terraform, "apply", "-auto-approve", "-input=false", var],
+                        terraform_environ,
+                        tf_dir,
+                    ),
+                )
+            )
+            console.print("fresh deploy: retailake deploy ...")
+            tool_fresh = timed(lambda: run(retailake, tool_env_vars))
+            console.print("no-change: bare terraform plan ...")
+            bare_noop = timed(
+                lambda: run([terraform, "plan", "-input=false", var], terraform_environ, tf_dir)
+            )
+            console.print("no-change: retailake deploy ...")
+            tool_noop = timed(lambda: run(retailake, tool_env_vars))
+        finally:
+            emulator.stop(bare_env)
+            emulator.stop(tool_env)
+
+    table = Table(title="retailake deploy vs bare terraform (local twin)")
+    for column in ("case", "bare terraform s", "retailake s", "ratio", "target"):
+        table.add_column(column)
+    table.add_row(
+        "fresh deploy",
+        f"{bare_fresh:.1f}",
+        f"{tool_fresh:.1f}",
+        f"{tool_fresh / bare_fresh:.2f}",
+        "<= 1.15",
+    )
+    table.add_row(
+        "no-change deploy",
+        f"{bare_noop:.1f}",
+        f"{tool_noop:.1f}",
+        f"{tool_noop / bare_noop:.2f}",
+        "<= 1.15 and < 20 s",
+    )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Integration fixtures: the real `retailake` CLI, the real terraform binary and the emulator
+on a free loopback port, all under a throw-away RETAILAKE_HOME. Everything started is stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from retailake.config import Environment, load_environment
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        return f"exit {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+def retailake(*args: str, timeout: float = 600) -> CliRun:
+    """Run the CLI as a user does, in a subprocess, with the session's environment."""
+    done = subprocess.run(
+        [sys.executable, "-m", "retailake", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    return CliRun(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def local_env(tmp_path_factory) -> Iterator[Environment]:
+    """A local twin of its own: home folder and emulator port nobody else uses."""
+    saved = {key: os.environ.get(key) for key in ("RETAILAKE_HOME", "RETAILAKE_LOCAL_PORT")}
+    os.environ["RETAILAKE_HOME"] = str(tmp_path_factory.mktemp("retailake-home"))
+    os.environ["RETAILAKE_LOCAL_PORT"] = str(free_port())
+    os.environ.pop("RETAILAKE_ENV", None)
+    env = load_environment("local")
+    try:
+        yield env
+    finally:
+        retailake("local", "down")
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def deployed_local_env(local_env) -> Iterator[Environment]:
+    """The full stack deployed on the local twin for the whole session, destroyed at the end."""
+    run = retailake("deploy", "--auto-approve")
+    assert run.returncode == 0, str(run)
+    yield local_env
+    destroyed = retailake("destroy", "--auto-approve")
+    assert destroyed.returncode == 0, str(destroyed)

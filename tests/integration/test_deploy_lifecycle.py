@@ -1,0 +1,163 @@
+"""Issue 2 end to end on the local twin: the real CLI, terraform binary, provider and emulator.
+
+deploy the full stack -> plan shows no changes -> emulator stopped / killed and restarted ->
+still no changes and every object back -> destroy (in the session fixture's teardown)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from retailake.aws.clients import client
+from retailake.outputs import load_outputs
+from retailake.scripts import upload_etl_scripts
+from tests.integration.conftest import free_port, retailake
+
+pytestmark = pytest.mark.integration
+
+
+def assert_no_changes() -> None:
+    run = retailake("plan")
+    assert run.returncode == 0, str(run)
+    assert "No changes." in run.stdout, str(run)
+
+
+def test_deploy_created_the_whole_lake(deployed_local_env):
+    outputs = load_outputs(deployed_local_env)
+    assert set(outputs.buckets) == {"raw", "staged", "analytics", "scripts", "access_logs"}
+    s3 = client(deployed_local_env, "s3")
+    names = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
+    assert set(outputs.buckets.values()) <= names
+    glue = client(deployed_local_env, "glue")
+    assert glue.get_workflow(Name=outputs["glue_workflow"])["Workflow"]["Name"]
+    for job in outputs["glue_jobs"].values():
+        assert glue.get_job(JobName=job)["Job"]["Command"]["ScriptLocation"].endswith(".py")
+    redshift = client(deployed_local_env, "redshift")
+    cluster = redshift.describe_clusters(ClusterIdentifier=outputs["redshift_cluster_identifier"])[
+        "Clusters"
+    ][0]
+    assert cluster["Encrypted"] is True and cluster["PubliclyAccessible"] is False
+
+
+def test_second_deploy_changes_nothing(deployed_local_env):
+    run = retailake("deploy", "--auto-approve", "--format", "json")
+    assert run.returncode == 0, str(run)
+    result = json.loads(run.stdout)
+    assert result["applied"] is False
+    assert result["plan"]["create"] == result["plan"]["update"] == 0
+    assert result["scripts"]["uploaded"] == 0
+
+
+def test_plan_shows_no_changes(deployed_local_env):
+    assert_no_changes()
+
+
+def test_state_survives_emulator_down_and_up(deployed_local_env):
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    s3.put_object(Bucket=outputs.buckets["raw"], Key="probe/down-up.txt", Body=b"kept")
+    assert retailake("local", "down").returncode == 0
+    up = retailake("local", "up")
+    assert up.returncode == 0, str(up)
+    body = s3.get_object(Bucket=outputs.buckets["raw"], Key="probe/down-up.txt")["Body"].read()
+    assert body == b"kept"
+    assert_no_changes()
+
+
+def test_state_survives_the_emulator_being_killed(deployed_local_env):
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    s3.put_object(Bucket=outputs.buckets["raw"], Key="probe/killed.txt", Body=b"x" * 100_000)
+    status = json.loads(retailake("local", "status", "--format", "json").stdout)
+    os.kill(status["pid"], signal.SIGKILL)
+    time.sleep(0.5)
+    assert_no_changes()  # plan starts the emulator again by itself
+    body = s3.get_object(Bucket=outputs.buckets["raw"], Key="probe/killed.txt")["Body"].read()
+    assert body == b"x" * 100_000
+
+
+def test_scripts_upload_only_what_changed(deployed_local_env, tmp_path):
+    outputs = load_outputs(deployed_local_env)
+    (tmp_path / "job_a.py").write_text("print('a')\n")
+    (tmp_path / "job_b.py").write_text("print('b')\n")
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "__init__.py").write_text("VALUE = 1\n")
+    first = upload_etl_scripts(deployed_local_env, outputs, tmp_path)
+    assert sorted((r.key, r.uploaded) for r in first) == [
+        ("etl/job_a.py", True),
+        ("etl/job_b.py", True),
+        ("etl/shared.zip", True),
+    ]
+    assert [r.uploaded for r in upload_etl_scripts(deployed_local_env, outputs, tmp_path)] == [
+        False,
+        False,
+        False,
+    ]
+    (tmp_path / "job_b.py").write_text("print('b2')\n")
+    again = {r.key: r.uploaded for r in upload_etl_scripts(deployed_local_env, outputs, tmp_path)}
+    assert again == {"etl/job_a.py": False, "etl/job_b.py": True, "etl/shared.zip": False}
+    s3 = client(deployed_local_env, "s3")
+    body = s3.get_object(Bucket=outputs.buckets["scripts"], Key="etl/job_b.py")["Body"].read()
+    assert body == b"print('b2')\n"
+
+
+def test_no_secret_in_state_or_outputs(deployed_local_env):
+    state = json.loads((deployed_local_env.state_dir / "terraform.tfstate").read_text())
+    for resource in state["resources"]:
+        for instance in resource["instances"]:
+            attributes = instance.get("attributes", {})
+            for name in ("master_password", "secret_string", "secret_binary"):
+                assert not attributes.get(name), f"{resource['type']}.{resource['name']}: {name}"
+    outputs = (deployed_local_env.state_dir / "outputs.json").read_text().lower()
+    assert 'password":' not in outputs
+
+
+def test_pii_key_is_set_once_and_never_shown(deployed_local_env):
+    outputs = load_outputs(deployed_local_env)
+    manager = client(deployed_local_env, "secretsmanager")
+    key = manager.get_secret_value(SecretId=outputs["pii_hmac_secret_arn"])["SecretString"]
+    assert len(key) == 64
+    run = retailake("deploy", "--auto-approve", "--format", "json")
+    assert run.returncode == 0, str(run)
+    again = manager.get_secret_value(SecretId=outputs["pii_hmac_secret_arn"])["SecretString"]
+    assert again == key
+    assert key not in run.stdout + run.stderr
+    assert key not in (deployed_local_env.state_dir / "terraform.tfstate").read_text()
+
+
+def test_misspelt_variable_is_refused_and_changes_nothing(deployed_local_env, tmp_path):
+    var_file = tmp_path / "mine.tfvars"
+    var_file.write_text('name_prefx = "typo"\n')
+    run = retailake("plan", "--var-file", str(var_file))
+    assert run.returncode == 2, str(run)
+    assert f"undeclared variable 'name_prefx' in {var_file}" in run.stderr
+    assert "(did you mean 'name_prefix'?)" in run.stderr
+    assert run.stderr.count("\n") <= 3, str(run)  # one actionable line, not a dump
+    assert_no_changes()
+
+
+def test_port_taken_by_another_program(tmp_path, monkeypatch):
+    with socket.socket() as squatter:
+        port = free_port()
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path))
+        monkeypatch.setenv("RETAILAKE_LOCAL_PORT", str(port))
+        run = retailake("deploy", "--auto-approve")
+    assert run.returncode != 0, str(run)
+    assert f"port {port} on 127.0.0.1 is in use by another program" in run.stderr
+    assert not (tmp_path / "local" / "terraform.tfstate").exists()
+
+
+def test_no_terraform_on_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("RETAILAKE_TERRAFORM_BIN", raising=False)
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path))
+    run = retailake("plan", "--env", "dev")
+    assert run.returncode == 2, str(run)
+    assert "'terraform' was not found on PATH" in run.stderr
