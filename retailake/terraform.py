@@ -14,9 +14,9 @@ import re
 import shutil
 import subprocess
 import threading
-from difflib import get_close_matches
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 

@@ -24,12 +24,11 @@ from typing import Any
 
 from retailake.config import Environment
 from retailake.errors import EmulatorError
-from retailake.local.server import EXIT_PORT_IN_USE, HEALTH_PATH, SERVICE_NAME
+from retailake.local.server import EXIT_PORT_IN_USE, HEALTH_PATH, SERVICE_NAME, code_fingerprint
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 _LOG_TAIL_LINES = 15
-_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -142,10 +141,16 @@ def _log_tail(env: Environment) -> str:
 
 
 def start(env: Environment) -> EmulatorStatus:
-    """Start the emulator unless it already runs; wait until it answers."""
+    """Start the emulator unless it already runs current code; wait until it answers.
+
+    One left running by an older retailake (or older patches) is restarted: its state is
+    on disk, and a stale emulator would silently answer with yesterday's behaviour."""
     current = status(env)
     if current.running:
-        return current
+        info = health(env)
+        if info and info.get("code") == code_fingerprint():
+            return current
+        stop(env)
     if health(env) is not None or _port_in_use(env.local_port):
         raise _port_taken_error(env)
     state_dir = emulator_dir(env)
@@ -180,9 +185,6 @@ def start(env: Environment) -> EmulatorStatus:
 def _spawn(env: Environment, state_dir: Path) -> subprocess.Popen[bytes]:
     child_env = dict(os.environ)
     child_env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    child_env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(_PACKAGE_ROOT), child_env.get("PYTHONPATH", "")) if p
-    )
     command = [sys.executable, "-m", "retailake.local.server",
                "--port", str(env.local_port), "--state-dir", str(state_dir.resolve())]
     with open(_log_file(env), "ab") as log:

@@ -9,6 +9,7 @@ right after a 200 loses nothing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import logging
@@ -31,6 +32,17 @@ EXIT_PORT_IN_USE = 3
 
 log = logging.getLogger("retailake.emulator")
 
+
+def code_fingerprint() -> str:
+    """What the emulator runs: its own sources and moto's version. A running emulator whose
+    fingerprint differs from the installed code is restarted (its state is on disk)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("moto").encode())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
 # Actions that only read state: no snapshot after them. Anything else is treated as a write.
 _READ_PREFIXES = (
     "Describe", "List", "Get", "Head", "Search", "Lookup", "BatchGet", "Simulate",
@@ -41,12 +53,16 @@ _READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class ReadWriteLock:
-    """Many readers or one writer: a snapshot must not iterate dicts another request changes."""
+    """Many readers or one writer: a snapshot must not iterate dicts another request changes.
+
+    `acquire_write(yield_to_writers=True)` is the snapshot's way in: it waits until no
+    request is queued to write, so writes that arrive together land in one snapshot."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0
         self._writer = False
+        self._queued_writers = 0
 
     def acquire_read(self) -> None:
         with self._cond:
@@ -60,10 +76,12 @@ class ReadWriteLock:
             if not self._readers:
                 self._cond.notify_all()
 
-    def acquire_write(self) -> None:
+    def acquire_write(self, yield_to_writers: bool = False) -> None:
         with self._cond:
-            while self._writer:
+            self._queued_writers += 0 if yield_to_writers else 1
+            while self._writer or (yield_to_writers and self._queued_writers):
                 self._cond.wait()
+            self._queued_writers -= 0 if yield_to_writers else 1
             self._writer = True
             while self._readers:
                 self._cond.wait()
@@ -72,6 +90,57 @@ class ReadWriteLock:
         with self._cond:
             self._writer = False
             self._cond.notify_all()
+
+
+class GroupCommit:
+    """Durability before the response, at the cost of one snapshot per batch of writes.
+
+    A writer records its change under the write lock, then waits until a snapshot taken after
+    that change is on disk. Whichever waiting writer finds no snapshot under way takes one,
+    covering every change made so far: concurrent uploads share snapshots instead of queueing
+    for one each."""
+
+    def __init__(self, lock: ReadWriteLock, save: Callable[[], None]) -> None:
+        self._lock = lock
+        self._save = save
+        self._cond = threading.Condition()
+        self._changed = 0
+        self._durable = 0
+        self._saving = False
+
+    def record_change(self) -> int:
+        """Call with the write lock held, after the change: its generation number."""
+        with self._cond:
+            self._changed += 1
+            return self._changed
+
+    def wait_durable(self, generation: int) -> None:
+        """Return once a snapshot covers `generation` (taking it if nobody else is)."""
+        while True:
+            with self._cond:
+                while self._saving and self._durable < generation:
+                    self._cond.wait()
+                if self._durable >= generation:
+                    return
+                self._saving = True
+            target = 0
+            try:
+                target = self._snapshot()
+            finally:
+                with self._cond:
+                    self._durable = max(self._durable, target)
+                    self._saving = False
+                    self._cond.notify_all()
+
+    def _snapshot(self) -> int:
+        self._lock.acquire_write(yield_to_writers=True)
+        try:
+            with self._cond:
+                target = self._changed
+            self._save()
+            return target
+        finally:
+            self._lock.release_write()
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -116,14 +185,17 @@ def is_mutating(environ: dict[str, Any]) -> bool:
 
 
 class EmulatorApp:
-    """WSGI wrapper: identity endpoint, request locking, snapshot after every write."""
+    """WSGI wrapper: identity endpoint, request locking, every write durable before its
+    response."""
 
     def __init__(self, inner: Callable[..., Iterable[bytes]], store: Any, state_dir: Path):
         self.inner = inner
         self.store = store
         self.state_dir = state_dir
         self.lock = ReadWriteLock()
+        self.commits = GroupCommit(self.lock, self.snapshot)
         self.started = time.time()
+        self.code = code_fingerprint()
 
     def health(self) -> bytes:
         info = {
@@ -131,6 +203,7 @@ class EmulatorApp:
             "pid": os.getpid(),
             "state_dir": str(self.state_dir),
             "started": self.started,
+            "code": self.code,
             "snapshots": self.store.count if self.store else 0,
             "last_snapshot_ms": self.store.last_ms if self.store else None,
         }
@@ -151,10 +224,11 @@ class EmulatorApp:
         self.lock.acquire_write()
         try:
             body = self._run(environ, start_response)
-            self.snapshot()
-            return body
+            generation = self.commits.record_change()
         finally:
             self.lock.release_write()
+        self.commits.wait_durable(generation)
+        return body
 
     def _run(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         """Run moto to completion, so all its state changes happen inside the lock."""

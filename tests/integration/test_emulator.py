@@ -104,3 +104,13 @@ def test_status_when_not_running_and_stale_pid_file(env):
     assert emulator.status(env).pid is None
     assert not pid_file.exists()
     assert emulator.stop(env) is False
+
+
+def test_an_emulator_running_older_code_is_restarted_with_its_state(env, monkeypatch):
+    first = emulator.start(env)
+    seeded = _seed(env)
+    assert emulator.start(env).pid == first.pid  # same code: left alone
+    monkeypatch.setattr(emulator, "code_fingerprint", lambda: "code-of-another-release")
+    second = emulator.start(env)
+    assert second.running and second.pid != first.pid
+    _check(env, seeded)

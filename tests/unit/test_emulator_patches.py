@@ -118,3 +118,16 @@ def test_tls_only_bucket_policy_admits_the_twins_requests_but_still_denies():
     assert bucket.get_permission("s3:GetObject", "arn:aws:s3:::lake/k") is PermissionResult.NEUTRAL
     bucket.policy = TLS_ONLY.replace('"false"', '"true"').encode()
     assert bucket.get_permission("s3:GetObject", "arn:aws:s3:::lake/k") is PermissionResult.DENIED
+
+
+def test_access_logs_are_not_delivered():
+    backend = s3_backends[ACCOUNT]["aws"]
+    backend.create_bucket("logged", "us-east-1")
+    backend.create_bucket("logs", "us-east-1")
+    backend.get_bucket("logged").logging = {"TargetBucket": "logs", "TargetPrefix": "s3/"}
+
+    class Request:
+        method, url, headers = "GET", "http://127.0.0.1/logged/key", {}
+
+    backend.log_incoming_request(Request(), "logged")
+    assert not list(backend.get_bucket("logs").keys)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 
-from retailake.local.server import ReadWriteLock, is_mutating
+from retailake.local.server import GroupCommit, ReadWriteLock, is_mutating
 
 
 def _environ(method: str, path: str = "/", body: bytes = b"", **headers: str) -> dict:
@@ -42,3 +44,36 @@ def test_read_write_lock_allows_many_readers():
     lock.release_read()
     lock.acquire_write()
     lock.release_write()
+
+
+def test_group_commit_makes_every_write_durable_and_shares_snapshots():
+    lock = ReadWriteLock()
+    state = {"changes": 0, "on_disk": 0, "snapshots": 0}
+
+    def save() -> None:  # a slow snapshot of whatever has changed so far
+        seen = state["changes"]
+        time.sleep(0.05)
+        state["on_disk"] = seen
+        state["snapshots"] += 1
+
+    commits = GroupCommit(lock, save)
+    durable_at_return: list[tuple[int, int]] = []
+
+    def writer() -> None:
+        lock.acquire_write()
+        state["changes"] += 1
+        mine = state["changes"]
+        generation = commits.record_change()
+        lock.release_write()
+        commits.wait_durable(generation)
+        durable_at_return.append((mine, state["on_disk"]))
+
+    threads = [threading.Thread(target=writer) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(durable_at_return) == 12
+    assert all(on_disk >= mine for mine, on_disk in durable_at_return)
+    assert state["on_disk"] == 12
+    assert state["snapshots"] < 12

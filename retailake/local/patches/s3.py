@@ -1,4 +1,5 @@
-"""S3: bucket policies are evaluated as AWS does, with aws:SecureTransport = true.
+"""S3: bucket policies are evaluated as AWS does, with aws:SecureTransport = true; access
+logs are configured but not delivered.
 
 The lake's buckets carry AWS's standard TLS-only policy (Deny s3:* when aws:SecureTransport
 is false). moto 5.2.1 evaluates bucket policies with no request context, ignores every
@@ -6,7 +7,12 @@ condition operator but StringEquals, and turns a statement whose condition does 
 into DENIED whatever its Effect. So that Deny matched every object request and the local
 twin answered 403 to its own CLI. Here a statement applies only when its action, resource
 and conditions all match; Deny wins over Allow. The emulator listens on loopback only, which
-the twin treats as its secure transport; the policies stay exactly as deployed to AWS."""
+the twin treats as its secure transport; the policies stay exactly as deployed to AWS.
+
+moto delivers a server access log object for every request to a logged bucket, reads
+included: thousands of objects for one seed, each a state change made under a read (so
+never persisted, and racing the snapshot). AWS itself delivers access logs best effort and
+late; the twin keeps the logging configuration Terraform reads back and delivers none."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from typing import Any
 
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
-from moto.s3.models import FakeBucket
+from moto.s3.models import FakeBucket, S3Backend
 
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
@@ -58,6 +64,11 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     return PermissionResult.NEUTRAL
 
 
+def skip_access_log(_self: S3Backend, _request: Any, _bucket_name: str) -> None:
+    """No access-log delivery in the twin (see the module docstring)."""
+
+
 def apply() -> None:
     policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
     FakeBucket.get_permission = get_permission
+    S3Backend.log_incoming_request = skip_access_log
