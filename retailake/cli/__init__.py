@@ -1,0 +1,49 @@
+"""The `retailake` command: a root Typer app whose commands each hand off to one core function.
+
+Heavy modules (boto3, python_terraform, pyarrow) are imported inside the commands, so
+`retailake --help` stays instant."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from retailake import __version__
+from retailake.cli import data, deploy, local
+from retailake.cli.common import Settings
+
+app = typer.Typer(
+    name="retailake",
+    help="Deploy and run a retail analytics lake on AWS, or on the local twin (--env local).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"retailake {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """retailake: a governed retail lake in minutes."""
+    Settings.debug = debug
+
+
+deploy.register(app)
+data.register(app)
+app.add_typer(local.app, name="local")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,197 @@
+"""The file-level check that `ingest` runs before uploading, over the raw data contract.
+
+The contract itself (columns, types, rules, reason codes) lives in `retailake_etl.contract`,
+the library the Glue jobs load, so the CLI and the pipeline judge data by one definition.
+Row-level rules (a negative price, a bad timestamp) are the pipeline's job: it quarantines
+those rows with the reason codes defined here. A file is refused only when it cannot be
+read at all or lacks a required column, because then none of its rows can be trusted."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+from retailake_etl.contract import (
+    CONTRACTS,
+    SOURCES,
+    Column,
+    ColumnType,
+    Reason,
+    SourceContract,
+    contract_for,
+)
+
+__all__ = [
+    "CONTRACTS",
+    "SOURCES",
+    "Column",
+    "ColumnType",
+    "FileCheck",
+    "FileProblem",
+    "Reason",
+    "SourceContract",
+    "check_file",
+    "contract_for",
+]
+
+
+class FileProblem(StrEnum):
+    """Why `ingest` refuses a whole file."""
+
+    UNSUPPORTED_FORMAT = "UNSUPPORTED_FORMAT"
+    EMPTY_FILE = "EMPTY_FILE"
+    UNPARSEABLE = "UNPARSEABLE"
+    DUPLICATE_COLUMN = "DUPLICATE_COLUMN"
+    MISSING_COLUMN = "MISSING_COLUMN"
+    INCOMPATIBLE_TYPE = "INCOMPATIBLE_TYPE"
+
+
+FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
+# Which Arrow types a Parquet column may carry for each contract type (text is always allowed).
+_PARQUET_TYPES = {
+    ColumnType.STRING: (pa.types.is_integer,),
+    ColumnType.INT: (pa.types.is_integer,),
+    ColumnType.DECIMAL: (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal),
+    ColumnType.TIMESTAMP: (pa.types.is_timestamp, pa.types.is_date),
+    ColumnType.DATE: (pa.types.is_date, pa.types.is_timestamp),
+}
+
+
+@dataclass
+class FileCheck:
+    """The verdict on one file: its rows and columns, or the problems that refuse it."""
+
+    path: Path
+    source: str
+    format: str | None
+    rows: int = 0
+    columns: tuple[str, ...] = ()
+    problems: list[tuple[FileProblem, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(message for _, message in self.problems)
+
+
+def file_format(path: Path) -> str | None:
+    """csv, jsonl or parquet from the file extension; None when unsupported."""
+    return FORMATS.get(path.suffix.lower())
+
+
+def check_file(path: Path, source: str) -> FileCheck:
+    """Is the file readable, and does it carry every required column of `source`?"""
+    contract = contract_for(source)
+    check = FileCheck(path=path, source=source, format=file_format(path))
+    if check.format is None:
+        check.problems.append(
+            (FileProblem.UNSUPPORTED_FORMAT, f"unsupported file type '{path.suffix}'")
+        )
+        return check
+    if path.stat().st_size == 0:
+        check.problems.append((FileProblem.EMPTY_FILE, "the file is empty"))
+        return check
+    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[check.format]
+    try:
+        check.rows, schema = reader(path)
+    except (pa.ArrowException, OSError, UnicodeDecodeError, ValueError) as error:
+        text = str(error).strip()
+        message = text.splitlines()[0] if text else type(error).__name__
+        check.problems.append(
+            (FileProblem.UNPARSEABLE, f"not readable as {check.format}: {message}")
+        )
+        return check
+    check.columns = tuple(schema.names)
+    _check_columns(check, schema, contract)
+    return check
+
+
+def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract) -> None:
+    names = [name.strip().lower() for name in schema.names]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        listed = ", ".join(duplicated)
+        check.problems.append(
+            (FileProblem.DUPLICATE_COLUMN, f"duplicate columns (case-insensitive): {listed}")
+        )
+    missing = [name for name in contract.required if name not in names]
+    if missing:
+        check.problems.append(
+            (FileProblem.MISSING_COLUMN, f"missing required columns: {', '.join(missing)}")
+        )
+    if check.format != "parquet":
+        return
+    known = {c.name for c in contract.columns}
+    for name, arrow_field in zip(names, schema, strict=True):
+        kind = arrow_field.type
+        if name not in known or pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            continue
+        expected = contract.column(name).type
+        if not pa.types.is_null(kind) and not any(ok(kind) for ok in _PARQUET_TYPES[expected]):
+            check.problems.append(
+                (FileProblem.INCOMPATIBLE_TYPE, f"column {name} is {kind}, expected {expected}")
+            )
+
+
+def _read_csv(path: Path) -> tuple[int, pa.Schema]:
+    """Every value as text (types are row-level); lines with the wrong field count are counted
+    but skipped: they are the pipeline's MALFORMED_LINE rows, not a reason to refuse the file."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader([handle.readline()]), [])
+    if not any(name.strip() for name in header):
+        raise ValueError("no header line")
+    skipped = 0
+
+    def skip(_row: object) -> str:
+        nonlocal skipped
+        skipped += 1
+        return "skip"
+
+    table = pacsv.read_csv(
+        path,
+        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
+    )
+    return table.num_rows + skipped, table.schema
+
+
+def _read_jsonl(path: Path) -> tuple[int, pa.Schema]:
+    """Fast path with pyarrow; on a bad line, a line-by-line pass that keeps the good lines,
+    so a few MALFORMED_LINE rows do not refuse the file but a non-JSON file does."""
+    try:
+        table = pajson.read_json(path)
+        return table.num_rows, table.schema
+    except pa.ArrowInvalid:
+        pass
+    names: dict[str, None] = {}
+    rows = parsed = 0
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            rows += 1
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                parsed += 1
+                names.update(dict.fromkeys(record))
+    if parsed == 0:
+        raise ValueError("no line is a JSON object")
+    return rows, pa.schema([(name, pa.string()) for name in names])
+
+
+def _read_parquet(path: Path) -> tuple[int, pa.Schema]:
+    metadata = pq.read_metadata(path)
+    return metadata.num_rows, metadata.schema.to_arrow_schema()

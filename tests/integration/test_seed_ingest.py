@@ -1,0 +1,54 @@
+"""Seeding and ingest against the deployed local twin: objects and manifest land in the raw
+bucket, a second seed uploads nothing, a refused file leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from retailake.aws.clients import client
+from retailake.aws.s3 import iter_objects
+from retailake.cli import data
+from retailake.outputs import load_outputs
+
+pytestmark = pytest.mark.integration
+
+
+def run(env, *args: str):
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        """test root"""
+
+    data.register(root)
+    return CliRunner().invoke(root, [*args, "--env", env.name])
+
+
+def test_seed_twice_then_refuse_a_bad_file(deployed_local_env, tmp_path):
+    env = deployed_local_env
+    s3 = client(env, "s3")
+    bucket = load_outputs(env).buckets["raw"]
+
+    first = run(env, "seed-sample", "--preset", "small", "-f", "json")
+    assert first.exit_code == 0, first.output
+    seeded = json.loads(first.stdout)
+    keys = {o["Key"] for o in iter_objects(s3, bucket)}
+    assert "_manifest/seed-42.json" in keys
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key="_manifest/seed-42.json")["Body"].read())
+    assert {f["file"] for f in manifest["files"]} <= keys
+    assert seeded["uploaded"] + seeded["unchanged"] == len(manifest["files"]) + 1
+    assert {e["file"] for e in manifest["dirty_rows"]} <= keys
+
+    second = json.loads(run(env, "seed-sample", "--preset", "small", "-f", "json").stdout)
+    assert second["uploaded"] == 0
+    assert {o["Key"] for o in iter_objects(s3, bucket)} == keys
+
+    bad = tmp_path / "broken_sales.csv"
+    bad.write_text("order_id,quantity\nO1,3\n")
+    refused = run(env, "ingest", str(bad), "--source", "sales")
+    assert refused.exit_code == 2
+    assert not [k for k in (o["Key"] for o in iter_objects(s3, bucket)) if "broken_sales" in k]

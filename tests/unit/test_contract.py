@@ -1,0 +1,90 @@
+"""The contract mirrors DESIGN.md, and the file check refuses exactly unreadable files and
+files without a required column (row-level problems are left to the pipeline)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from retailake.contract import CONTRACTS, FileProblem, Reason, check_file
+
+SALES_HEADER = ("order_id,line_number,order_ts,store_id,channel,customer_id,product_id,"
+                "quantity,unit_price,discount_pct,currency")
+
+
+def test_contract_matches_the_design():
+    assert CONTRACTS["sales"].required == (
+        "order_id", "line_number", "order_ts", "store_id", "product_id", "quantity", "unit_price"
+    )
+    assert CONTRACTS["sales"].key == ("order_id", "line_number")
+    assert CONTRACTS["inventory"].required == (
+        "snapshot_date", "store_id", "product_id", "product_name", "category",
+        "quantity_on_hand", "unit_cost",
+    )
+    assert CONTRACTS["customers"].required == ("customer_id",)
+    assert CONTRACTS["sales"].column("discount_pct").range_reason is Reason.DISCOUNT_OUT_OF_RANGE
+    assert CONTRACTS["sales"].column(" Unit_Price ").range_reason is Reason.NEGATIVE_PRICE
+    assert CONTRACTS["sales"].column("channel").allowed == ("store", "online", "mobile")
+
+
+def test_a_good_csv_passes_with_rows_counted_and_malformed_lines_tolerated(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(SALES_HEADER.upper() + "\n"
+                    "O1,1,2025-01-01T10:00:00,S001,store,,P1,2,9.99,,USD\n"
+                    "O1,2,2025\n"
+                    "O1,3,bad,S001,store,,P1,two,-1,7,USD\n")
+    check = check_file(path, "sales")
+    assert check.ok, check.reason
+    assert check.rows == 3
+
+
+def test_a_missing_required_column_refuses_the_file(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(SALES_HEADER.replace(",unit_price", "") + "\nO1,1,2025-01-01,S1,,,P1,1,,\n")
+    check = check_file(path, "sales")
+    assert not check.ok
+    assert check.problems[0][0] is FileProblem.MISSING_COLUMN
+    assert "unit_price" in check.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("a.csv", b"", FileProblem.EMPTY_FILE),
+        ("a.csv", b"\xff\xfe\x00garbage\x00\x81\n\x00\x00", FileProblem.UNPARSEABLE),
+        ("a.jsonl", b"this is not json\nnor this\n", FileProblem.UNPARSEABLE),
+        ("a.parquet", b"PAR1 not really", FileProblem.UNPARSEABLE),
+        ("a.xlsx", b"whatever", FileProblem.UNSUPPORTED_FORMAT),
+        ("a.csv", (SALES_HEADER + ",Order_ID\n").encode(), FileProblem.DUPLICATE_COLUMN),
+    ],
+)
+def test_unreadable_files_are_refused(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    check = check_file(path, "sales")
+    assert [p for p, _ in check.problems] == [problem]
+
+
+def test_json_lines_with_a_bad_line_pass(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"Customer_ID": "C1", "email": "a@b.c"}\n{"Customer_ID": "C2", "em\n'
+                    '{"Customer_ID": "C3"}\n')
+    check = check_file(path, "customers")
+    assert check.ok and check.rows == 3
+
+
+def test_json_lines_without_the_key_are_refused(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text('{"id": "C1"}\n')
+    assert "customer_id" in check_file(path, "customers").reason
+
+
+def test_parquet_types_are_checked(tmp_path):
+    good = pa.table({"customer_id": ["C1"], "birth_date": pa.array([1], pa.date32())})
+    bad = pa.table({"customer_id": ["C1"], "birth_date": [True]})
+    pq.write_table(good, tmp_path / "good.parquet")
+    pq.write_table(bad, tmp_path / "bad.parquet")
+    assert check_file(tmp_path / "good.parquet", "customers").ok
+    refused = check_file(tmp_path / "bad.parquet", "customers")
+    assert [p for p, _ in refused.problems] == [FileProblem.INCOMPATIBLE_TYPE]

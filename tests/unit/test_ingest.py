@@ -1,0 +1,125 @@
+"""ingest: every file checked before any upload; refused files never reach the bucket."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from retailake import ingest
+from retailake.aws.s3 import UploadResult
+from retailake.cli import data
+from retailake.outputs import save_outputs
+
+GOOD = "customer_id,email\nC1,a@b.c\nC2,d@e.f\n"
+BAD = "id,email\nC1,a@b.c\n"
+
+
+@pytest.fixture
+def bucket(tmp_path, monkeypatch):
+    """A deployed-looking local env whose uploads land in a dict (no network)."""
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path / "home"))
+    from retailake.config import load_environment
+
+    save_outputs(load_environment("local"), {"buckets": {"raw": "lake-raw"}, "region": "us-east-1"})
+    stored: dict[str, bytes] = {}
+
+    def fake_upload(_s3, name, key, path, on_bytes=None):
+        assert name == "lake-raw"
+        unchanged = stored.get(key) == path.read_bytes()
+        stored[key] = path.read_bytes()
+        return UploadResult(key, path.stat().st_size, uploaded=not unchanged)
+
+    monkeypatch.setattr(ingest, "client", lambda env, service: object())
+    monkeypatch.setattr(ingest, "upload_if_changed", fake_upload)
+    return stored
+
+
+def app() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        """test root"""
+
+    data.register(root)
+    return root
+
+
+def run(*args: str):
+    return CliRunner().invoke(app(), list(args))
+
+
+def test_find_files_walks_folders(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    for name in ("a/x.csv", "a/b/y.jsonl", "a/b/z.parquet", "a/notes.txt", "w.json"):
+        (tmp_path / name).write_text("x")
+    found = [p.relative_to(tmp_path).as_posix() for p in ingest.find_files(tmp_path)]
+    assert found == ["a/b/y.jsonl", "a/b/z.parquet", "a/x.csv", "w.json"]
+
+
+def test_ingest_uploads_to_todays_partition(tmp_path, bucket):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "c1.csv").write_text(GOOD)
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers", "-f", "json")
+    assert result.exit_code == 0, result.output
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert list(bucket) == [f"customers/ingest_date={today}/c1.csv"]
+    report = json.loads(result.stdout)
+    assert report["files"][0]["rows"] == 2 and report["files"][0]["uploaded"] is True
+    again = json.loads(run("ingest", str(tmp_path / "in"), "--source", "customers",
+                           "-f", "json").stdout)
+    assert again["files"][0]["uploaded"] is False
+
+
+def test_one_bad_file_stops_everything(tmp_path, bucket):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.csv").write_text(GOOD)
+    (tmp_path / "in" / "bad.csv").write_text(BAD)
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers")
+    assert result.exit_code == 2
+    assert "bad.csv" in result.output and "customer_id" in result.output
+    assert bucket == {}
+
+
+def test_skip_invalid_uploads_only_the_good_files(tmp_path, bucket):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.csv").write_text(GOOD)
+    (tmp_path / "in" / "bad.csv").write_text(BAD)
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers", "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert [key.rsplit("/", 1)[1] for key in bucket] == ["good.csv"]
+
+
+def test_same_names_in_two_folders_are_refused(tmp_path, bucket):
+    for folder in ("in/a", "in/b"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "same.csv").write_text(GOOD)
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers")
+    assert result.exit_code == 2 and "same.csv" in result.output
+    assert bucket == {}
+
+
+def test_seed_sample_uploads_once(tmp_path, bucket):
+    args = ("seed-sample", "--sales-lines", "500", "--days", "10", "-f", "json")
+    first = json.loads(run(*args).stdout)
+    assert first["uploaded"] == len(bucket) and first["unchanged"] == 0
+    assert "_manifest/seed-42.json" in bucket
+    assert sum(s["files"] for s in first["sources"].values()) + 1 == len(bucket)
+    second = json.loads(run(*args).stdout)
+    assert second["uploaded"] == 0 and second["unchanged"] == len(bucket)
+
+
+def test_seed_sample_to_a_folder(tmp_path):
+    result = run("seed-sample", "--sales-lines", "300", "--days", "5", "--output",
+                 str(tmp_path / "out"), "--inventory-format", "parquet")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out/_manifest/seed-42.json").is_file()
+    assert list((tmp_path / "out/inventory").rglob("*.parquet"))
+
+
+def test_seed_sample_rejects_a_bad_rate(tmp_path):
+    assert run("seed-sample", "--dirty-rate", "0.9", "--output", str(tmp_path)).exit_code == 2
