@@ -43,6 +43,8 @@ locals {
     "--staged_database"                  = var.database_names["staged"]
     "--analytics_database"               = var.database_names["analytics"]
     "--metrics_namespace"                = var.metrics_namespace
+    # Incremental by default; `retailake run-pipeline --full-refresh` overrides it per run.
+    "--full_refresh" = "false"
   }
 
   jobs = {

@@ -1,0 +1,221 @@
+"""The analytics_aggregation job's I/O around `analytics.build_all`: read the staged tables,
+find the months that changed since the last run, rewrite only those months' partitions (or
+everything on a full refresh), and report RowsRead / RowsWritten / DurationSeconds.
+
+Which months changed: the staged writers replace a partition by writing new part files and
+deleting the old ones, so a partition's sorted file names change whenever it is rewritten.
+`<analytics_root>/_state/analytics_aggregation.json`, written last, keeps those names (hashed)
+per staged table and partition as of the last successful run. A sales, inventory_snapshots or
+products partition that appeared, changed or disappeared marks its month touched; any change
+(customers included) rebuilds customer_segments. Nothing changed: nothing is written, so a
+rerun changes nothing, and a run killed before the state is saved is simply redone.
+
+Layout: `<analytics_root>/<table>/year=YYYY/month=MM/` (zero-padded text, as in the staged
+layer; inventory_health_daily by its snapshot_date), customer_segments unpartitioned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from retailake_etl import analytics, storage
+from retailake_etl.metrics import RunCounts, publish
+
+PARTITION = ("year", "month")
+STATE = "_state/analytics_aggregation.json"
+MONTHLY_INPUTS = ("sales", "inventory_snapshots", "products")
+INPUTS = (*MONTHLY_INPUTS, "customers")
+
+# The staged columns the analytics read; an input with no data yet is an empty frame of these.
+STAGED_SCHEMAS = {
+    "sales": (
+        "order_id string, line_number int, order_ts timestamp, order_date date, "
+        "store_id string, channel string, customer_id string, product_id string, quantity int, "
+        "unit_price decimal(12,2), discount_pct decimal(5,4), currency string, "
+        "gross_amount decimal(18,2), discount_amount decimal(18,2), net_amount decimal(18,2), "
+        "is_return boolean, year string, month string"
+    ),
+    "inventory_snapshots": (
+        "snapshot_date date, store_id string, product_id string, quantity_on_hand int, "
+        "quantity_on_order int, unit_cost decimal(12,2), reorder_point int, "
+        "year string, month string"
+    ),
+    "products": (
+        "product_id string, product_name string, category string, brand string, "
+        "unit_cost decimal(12,2), valid_from date, valid_to date, is_current boolean, "
+        "year string, month string"
+    ),
+    "customers": (
+        "customer_id string, email_hash string, phone_hash string, city string, state string, "
+        "postal_code string, country string, age_band string, tenure_months int, "
+        "loyalty_tier string, segment string"
+    ),
+}
+
+_PARTITION_PATH = re.compile(r"/year=([^/]+)/month=([^/]+)/")
+
+Fingerprints = dict[str, dict[str, str]]  # staged table -> "YYYY-MM" (or "") -> hash
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What an aggregation run needs, as plain values (the entry point builds it)."""
+
+    staged_root: str  # e.g. s3://<staged bucket>; file:// in tests
+    analytics_root: str  # e.g. s3://<analytics bucket>
+    full_refresh: bool = False
+
+
+def _uri(root: str, name: str) -> str:
+    return f"{root.rstrip('/')}/{name}"
+
+
+def staged_fingerprints(spark: SparkSession, staged_root: str) -> Fingerprints:
+    """Per staged input and partition, a hash of its data files' names."""
+    found: Fingerprints = {}
+    for table in INPUTS:
+        names: dict[str, list[str]] = {}
+        for path in storage.files_under(spark, _uri(staged_root, table)):
+            name = path.rsplit("/", 1)[-1]
+            if name.startswith(("_", ".")):
+                continue
+            match = _PARTITION_PATH.search(path)
+            partition = f"{int(match.group(1)):04d}-{int(match.group(2)):02d}" if match else ""
+            names.setdefault(partition, []).append(name)
+        found[table] = {
+            partition: hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()
+            for partition, files in names.items()
+        }
+    return found
+
+
+def changes(before: Fingerprints, now: Fingerprints) -> tuple[set[analytics.Month], bool]:
+    """(touched months of the monthly inputs, whether anything at all changed)."""
+    touched: set[analytics.Month] = set()
+    anything = False
+    for table in INPUTS:
+        old, new = before.get(table, {}), now.get(table, {})
+        differing = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+        anything = anything or bool(differing)
+        if table in MONTHLY_INPUTS:
+            touched |= {(int(p[:4]), int(p[5:7])) for p in differing if p}
+    return touched, anything
+
+
+def _read(spark: SparkSession, staged_root: str, table: str) -> DataFrame:
+    frame = storage.read_table(spark, _uri(staged_root, table))
+    return frame if frame is not None else spark.createDataFrame([], STAGED_SCHEMAS[table])
+
+
+def _as_partition_text(frame: DataFrame) -> DataFrame:
+    """year/month as the zero-padded text the partition folders use."""
+    return frame.withColumn("year", F.lpad(F.col("year").cast("string"), 4, "0")).withColumn(
+        "month", F.lpad(F.col("month").cast("string"), 2, "0")
+    )
+
+
+def _write_monthly(
+    spark: SparkSession, frame: DataFrame, table_uri: str, months: set[analytics.Month] | None
+) -> tuple[int, int]:
+    """Replace the partitions of `months` (None: every partition, old and new) with `frame`'s
+    rows (a month without rows loses its partition). Returns (rows, partitions) written."""
+    frame = _as_partition_text(frame)
+    if months is None:
+        produced = {tuple(r) for r in frame.select(*PARTITION).distinct().collect()}
+        partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
+    else:
+        partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
+    rows = storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
+    return rows, len(partitions)
+
+
+def _write_whole(frame: DataFrame, table_uri: str) -> tuple[int, int]:
+    frame = frame.persist()
+    try:
+        written = frame.count()
+        frame.write.mode("overwrite").option("compression", "snappy").parquet(table_uri)
+    finally:
+        frame.unpersist()
+    return written, 1
+
+
+def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
+    """One run: recompute what changed in staged since the last run (everything on a full
+    refresh) and write it. rows_read counts the rows of the four staged inputs."""
+    started = time.monotonic()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    state_uri = _uri(settings.analytics_root, STATE)
+    now = staged_fingerprints(spark, settings.staged_root)
+    before: Fingerprints = {}
+    if not settings.full_refresh:
+        before = json.loads(storage.read_text(spark, state_uri) or "{}").get("staged", {})
+    touched, anything = changes(before, now)
+    if not (anything or settings.full_refresh):
+        return RunCounts(duration_seconds=round(time.monotonic() - started, 3))
+
+    inputs = {table: _read(spark, settings.staged_root, table) for table in INPUTS}
+    rows_read = sum(frame.count() for frame in inputs.values())
+    touched_months = None if settings.full_refresh else touched
+    tables = analytics.build_all(
+        inputs["sales"],
+        inputs["inventory_snapshots"],
+        inputs["products"],
+        inputs["customers"],
+        touched_months,
+    )
+    months = None if touched_months is None else analytics.months_to_recompute(touched_months)
+    written = rewritten = 0
+    for name, frame in tables.items():
+        table_uri = _uri(settings.analytics_root, name)
+        if name in analytics.MONTHLY_TABLES:
+            rows, partitions = _write_monthly(spark, frame, table_uri, months)
+        else:
+            rows, partitions = _write_whole(frame, table_uri)
+        written, rewritten = written + rows, rewritten + partitions
+    document = {"version": 1, "written_at": dt.datetime.now(dt.UTC).isoformat(), "staged": now}
+    storage.write_text(spark, state_uri, json.dumps(document, indent=1, sort_keys=True))
+    return RunCounts(
+        rows_read=rows_read,
+        rows_written=written,
+        duration_seconds=round(time.monotonic() - started, 3),
+        partitions_rewritten=rewritten,
+    )
+
+
+def _flag(argv: Sequence[str], name: str) -> str | None:
+    """An optional `--name value` or `--name=value` (getResolvedOptions has no optional args)."""
+    for index, arg in enumerate(argv):
+        if arg == f"--{name}" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
+    """Glue job arguments -> Settings; `--full_refresh true|false` is optional."""
+    full = (_flag(argv, "full_refresh") or "false").strip().lower() in ("true", "1", "yes")
+    return Settings(
+        staged_root=f"s3://{args['staged_bucket']}",
+        analytics_root=f"s3://{args['analytics_bucket']}",
+        full_refresh=full,
+    )
+
+
+def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str]) -> RunCounts:
+    """What the Glue entry point calls: the run, then its CloudWatch metrics
+    (dimensions [JobName] and [JobName, JobRunId]) and a one-line JSON summary in the log."""
+    counts = run_aggregation(spark, settings_from_args(args, argv))
+    run_id = args.get("JOB_RUN_ID") or _flag(argv, "JOB_RUN_ID")
+    publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
+    summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}
+    print(json.dumps({**summary, **counts.as_dict()}))
+    return counts

@@ -1,0 +1,24 @@
+"""What every source transform returns, and the partition columns all staged tables share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """`valid`: every row that passed the contract, before deduplication (its partitions are
+    what a raw file touches); `rows`: one row per key; `rejects`: contract rejects plus the
+    dropped duplicate copies (DUPLICATE_KEY), in the reject layout."""
+
+    valid: DataFrame
+    rows: DataFrame
+    rejects: DataFrame
+
+
+def year_month(day: Column) -> list[Column]:
+    """`year=YYYY/month=MM` as zero-padded text, the layout the crawlers and Spectrum read."""
+    return [F.date_format(day, "yyyy").alias("year"), F.date_format(day, "MM").alias("month")]

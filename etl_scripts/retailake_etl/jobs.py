@@ -1,0 +1,374 @@
+"""The transform jobs: incremental by default, idempotent, kill-safe.
+
+Ledger: `<staged_root>/_state/<source>/processed.json`, written last, one entry per raw
+object key processed: its fingerprint (S3 ETag, else size and mtime), ingest date, row count
+and the `YYYY-MM` partitions its valid rows fall in.
+
+A run reads the raw objects that are new or changed (fingerprint differs) and finds the
+partitions they touch; recomputes each touched partition from *every* raw object that
+contributes to it (ledger) plus the new ones, repeating until closed: the objects read touch
+no partition outside the set, and no key read is already staged in a partition outside it
+(a key duplicated across months). Staged output is therefore a pure function of raw: a
+rerun, or a run after a kill at any point, gives the same tables. A run with nothing new
+writes nothing. `full_refresh` forgets the ledger and rebuilds every partition.
+
+Rejects go to `<staged_root>/_rejects/<source>/ingest_date=YYYY-MM-DD/file=<object name>/`,
+one folder per raw object, rewritten whenever that object is read, so they too are a pure
+function of raw."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from retailake_etl import customers, inventory, sales, storage
+from retailake_etl.common import Cleaned
+from retailake_etl.contract import CONTRACTS, Reason
+from retailake_etl.metrics import RunCounts, publish
+from retailake_etl.read import RawFile, read_raw
+
+PARTITION = ("year", "month")
+REJECT_PARTITION = ("ingest_date", "file")
+MAX_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a transform run needs, as plain values (the entry point builds it)."""
+
+    source: str
+    raw_root: str  # e.g. s3://<raw bucket>; objects under <raw_root>/<source>/
+    staged_root: str  # e.g. s3://<staged bucket>
+    full_refresh: bool = False
+    hmac_key: bytes | None = None  # customers only
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # folder below the staged root
+    select: Callable[[DataFrame], DataFrame]  # Cleaned.rows -> the table's rows
+
+
+@dataclass(frozen=True)
+class Spec:
+    transform: Callable[[DataFrame, Settings], Cleaned]
+    tables: tuple[Table, ...]
+    probe: tuple[str, tuple[str, ...]] | None  # (table, key) when a key can change partition
+    finish: Callable[[SparkSession, Settings], None] | None = None
+
+
+@dataclass
+class Entry:
+    fingerprint: str
+    ingest_date: str | None
+    rows: int = 0
+    partitions: list[str] = field(default_factory=list)
+
+
+def _customers(raw: DataFrame, settings: Settings) -> Cleaned:
+    if settings.hmac_key is None:
+        raise ValueError("customers need the PII HMAC key")
+    return customers.transform_customers(raw, settings.hmac_key)
+
+
+def _rebuild_products(spark: SparkSession, settings: Settings) -> None:
+    """Products history from all observations; only partitions whose rows changed are
+    rewritten (a new version also closes the previous one, often in an older partition)."""
+    observed = storage.read_table(spark, _uri(settings, OBSERVATIONS))
+    target = _uri(settings, "products")
+    if observed is None:
+        storage.replace_partitions(
+            spark, _empty_like(spark), target, PARTITION,
+            storage.existing_partitions(spark, target, PARTITION),
+        )  # fmt: skip
+        return
+    fresh = inventory.product_history(observed).persist()
+    current = storage.read_table(spark, target)
+    if current is None:
+        changed = {tuple(r) for r in fresh.select(*PARTITION).distinct().collect()}
+    else:
+        current = current.select(*inventory.PRODUCT_COLUMNS)
+        difference = fresh.exceptAll(current).unionByName(current.exceptAll(fresh))
+        changed = {tuple(r) for r in difference.select(*PARTITION).distinct().collect()}
+    storage.replace_partitions(spark, fresh, target, PARTITION, changed)
+    fresh.unpersist()
+
+
+def _empty_like(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([], "year string, month string")
+
+
+OBSERVATIONS = "_state/inventory/product_observations"
+SPECS: dict[str, Spec] = {
+    "sales": Spec(
+        transform=lambda raw, _s: sales.transform_sales(raw),
+        tables=(Table("sales", lambda rows: rows.select(*sales.COLUMNS)),),
+        probe=("sales", ("order_id", "line_number")),
+    ),
+    "inventory": Spec(
+        transform=lambda raw, _s: inventory.transform_inventory(raw),
+        tables=(
+            Table("inventory_snapshots", inventory.snapshots),
+            Table(OBSERVATIONS, inventory.observations),
+        ),
+        probe=None,  # the key holds snapshot_date, so a key never changes partition
+        finish=_rebuild_products,
+    ),
+    "customers": Spec(
+        transform=_customers,
+        tables=(Table("customers", lambda rows: rows.select(*customers.COLUMNS)),),
+        probe=("customers", ("customer_id",)),
+    ),
+}
+
+
+def _uri(settings: Settings, table: str) -> str:
+    return f"{settings.staged_root.rstrip('/')}/{table}"
+
+
+def ledger_uri(settings: Settings) -> str:
+    return _uri(settings, f"_state/{settings.source}/processed.json")
+
+
+def load_ledger(spark: SparkSession, settings: Settings) -> dict[str, Entry]:
+    text = storage.read_text(spark, ledger_uri(settings))
+    if not text:
+        return {}
+    files = json.loads(text).get("files", {})
+    return {key: Entry(**value) for key, value in files.items()}
+
+
+def save_ledger(spark: SparkSession, settings: Settings, ledger: dict[str, Entry]) -> None:
+    document = {
+        "version": 1,
+        "source": settings.source,
+        "files": {key: vars(ledger[key]) for key in sorted(ledger)},
+    }
+    storage.write_text(spark, ledger_uri(settings), json.dumps(document, indent=1, sort_keys=True))
+
+
+def _month(partition: tuple) -> str:
+    return f"{partition[0]}-{partition[1]}"
+
+
+def _as_partition(month: str) -> tuple[str, str]:
+    year, number = month.split("-")
+    return year, number
+
+
+def _file_partitions(cleaned: Cleaned) -> dict[str, set[str]]:
+    """Which YYYY-MM partitions each object's valid rows fall in."""
+    found: dict[str, set[str]] = {}
+    for row in cleaned.valid.select("_source_file", *PARTITION).distinct().collect():
+        found.setdefault(row["_source_file"], set()).add(f"{row['year']}-{row['month']}")
+    return found
+
+
+def _probe(
+    spark: SparkSession, settings: Settings, spec: Spec, cleaned: Cleaned, months: set[str]
+) -> set[str]:
+    """Partitions outside `months` that already hold a key among the rows read."""
+    if spec.probe is None:
+        return set()
+    table, key = spec.probe
+    staged = storage.read_table(spark, _uri(settings, table))
+    if staged is None:
+        return set()
+    outside = staged.where(~F.concat_ws("-", *PARTITION).isin(sorted(months))).select(
+        *key, *PARTITION
+    )
+    hits = outside.join(cleaned.valid.select(*key).distinct(), list(key), "left_semi")
+    return {f"{r['year']}-{r['month']}" for r in hits.select(*PARTITION).distinct().collect()}
+
+
+def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
+    """One incremental (or full) run of a transform job; returns what it did."""
+    started = time.monotonic()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spec = SPECS[settings.source]
+    contract = CONTRACTS[settings.source]
+    listing = {f.key: f for f in storage.list_raw(spark, settings.raw_root, settings.source)}
+    ledger = {} if settings.full_refresh else load_ledger(spark, settings)
+    new = {
+        k for k, f in listing.items() if k not in ledger or ledger[k].fingerprint != f.fingerprint
+    }
+    removed = {k for k in ledger if k not in listing}
+    if not new and not removed:
+        return RunCounts(duration_seconds=round(time.monotonic() - started, 3))
+
+    months = {m for k in new | removed if k in ledger for m in ledger[k].partitions}
+    if settings.full_refresh:
+        for table in spec.tables:
+            months |= {_month(p) for p in storage.existing_partitions(
+                spark, _uri(settings, table.name), PARTITION)}  # fmt: skip
+    keys: set[str] = set()
+    pending = set(new)  # objects whose partitions are known only once read
+    for _round in range(MAX_ROUNDS):
+        keys |= pending
+        files = [listing[k] for k in sorted(keys)]
+        raw = read_raw(spark, files, contract).persist()
+        cleaned = spec.transform(raw, settings)
+        per_file = _file_partitions(cleaned)
+        months |= {m for found in per_file.values() for m in found}
+        months |= _probe(spark, settings, spec, cleaned, months)
+        # Close over the ledger: every object with rows in a recomputed partition is read,
+        # and every partition such an object has rows in is recomputed.
+        while True:
+            more = {
+                k for k, e in ledger.items() if k in listing and months.intersection(e.partitions)
+            }
+            grown = months | {m for k in more - keys for m in ledger[k].partitions}
+            if grown == months:
+                break
+            months = grown
+        pending = more - keys
+        if not pending:
+            break
+        raw.unpersist()
+    else:
+        raise RuntimeError(f"partitions did not close after {MAX_ROUNDS} rounds")
+
+    counts = _write(spark, settings, spec, files, cleaned, months, removed, ledger)
+    read = raw.count()
+    if read != counts.written + counts.rejected + counts.duplicates:
+        print(
+            f"WARNING: {read} rows read but {counts.written} written + {counts.rejected} "
+            f"rejected + {counts.duplicates} duplicates"
+        )
+    for raw_file in files:
+        ledger[raw_file.key] = Entry(
+            fingerprint=raw_file.fingerprint,
+            ingest_date=raw_file.ingest_date,
+            rows=counts.pop_rows(raw_file.key),
+            partitions=sorted(per_file.get(raw_file.key, set())),
+        )
+    for key in removed:
+        ledger.pop(key, None)
+    save_ledger(spark, settings, ledger)
+    raw.unpersist()
+    return RunCounts(
+        rows_read=read,
+        rows_written=counts.written,
+        rows_rejected=counts.rejected,
+        duplicates_dropped=counts.duplicates,
+        duration_seconds=round(time.monotonic() - started, 3),
+        files_read=len(files),
+        new_files=len(new),
+        partitions_rewritten=len(months),
+    )
+
+
+@dataclass
+class _Written:
+    written: int
+    rejected: int
+    duplicates: int
+    rows_by_file: dict[str, int]
+
+    def pop_rows(self, key: str) -> int:
+        return self.rows_by_file.pop(key, 0)
+
+
+def _write(
+    spark: SparkSession,
+    settings: Settings,
+    spec: Spec,
+    files: Sequence[RawFile],
+    cleaned: Cleaned,
+    months: set[str],
+    removed: set[str],
+    ledger: dict[str, Entry],
+) -> _Written:
+    """Tables first, then rejects, then the products rebuild; the caller writes the ledger."""
+    partitions = {_as_partition(m) for m in months}
+    rows = cleaned.rows.persist()
+    for table in spec.tables:
+        storage.replace_partitions(
+            spark, table.select(rows), _uri(settings, table.name), PARTITION, partitions
+        )
+    per_file = {
+        r["_source_file"]: r["count"] for r in rows.groupBy("_source_file").count().collect()
+    }
+    written = sum(per_file.values())  # every kept row lies in a recomputed partition
+    rows.unpersist()
+
+    rejects = cleaned.rejects.withColumn(
+        "file", F.regexp_extract("source_file", r"([^/]+)$", 1)
+    ).withColumn(
+        "ingest_date", F.coalesce(F.date_format("ingest_date", "yyyy-MM-dd"), F.lit("unknown"))
+    )
+    rejects = rejects.persist()
+    reject_uri = _uri(settings, f"_rejects/{settings.source}")
+    reject_partitions = {(f.ingest_date or "unknown", f.key.rsplit("/", 1)[-1]) for f in files} | {
+        (ledger[k].ingest_date or "unknown", k.rsplit("/", 1)[-1]) for k in removed if k in ledger
+    }
+    if settings.full_refresh:  # also drop the rejects of objects no longer in raw
+        reject_partitions |= storage.existing_partitions(spark, reject_uri, REJECT_PARTITION)
+    storage.replace_partitions(
+        spark, rejects, reject_uri, REJECT_PARTITION,
+        reject_partitions,
+    )  # fmt: skip
+    by_reason = {r["reason"]: r["count"] for r in rejects.groupBy("reason").count().collect()}
+    for r in rejects.groupBy("source_file").count().collect():
+        per_file[r["source_file"]] = per_file.get(r["source_file"], 0) + r["count"]
+    rejects.unpersist()
+    if spec.finish:
+        spec.finish(spark, settings)
+    duplicates = by_reason.pop(str(Reason.DUPLICATE_KEY), 0)
+    rejected = sum(by_reason.values())
+    return _Written(
+        written=written,
+        rejected=rejected,
+        duplicates=duplicates,
+        rows_by_file=per_file,
+    )
+
+
+def _flag(argv: Sequence[str], name: str) -> str | None:
+    """An optional `--name value` or `--name=value` (getResolvedOptions has no optional args)."""
+    for index, arg in enumerate(argv):
+        if arg == f"--{name}" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith(f"--{name}="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
+    """Glue job arguments -> Settings (the HMAC key is fetched separately)."""
+    full = (_flag(argv, "full_refresh") or "false").strip().lower() in ("true", "1", "yes")
+    return Settings(
+        source=args["source"],
+        raw_root=f"s3://{args['raw_bucket']}",
+        staged_root=f"s3://{args['staged_bucket']}",
+        full_refresh=full,
+    )
+
+
+def fetch_hmac_key(secret_arn: str) -> bytes:
+    """The PII key from Secrets Manager: the SecretString's UTF-8 bytes (or SecretBinary)."""
+    import boto3
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)
+    if secret.get("SecretString"):
+        return secret["SecretString"].encode("utf-8")
+    return bytes(secret["SecretBinary"])
+
+
+def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str]) -> RunCounts:
+    """What a Glue entry point calls: settings, key, the run, then its CloudWatch metrics."""
+    settings = settings_from_args(args, argv)
+    if settings.source == "customers":
+        settings = replace(settings, hmac_key=fetch_hmac_key(args["pii_hmac_secret_arn"]))
+    counts = run_transform(spark, settings)
+    run_id = args.get("JOB_RUN_ID") or _flag(argv, "JOB_RUN_ID")
+    publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
+    print(json.dumps({"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat(),
+                      **counts.as_dict()}))  # fmt: skip
+    return counts

@@ -1,0 +1,287 @@
+"""Raw objects of one source, in any of the contract's formats, as one DataFrame of text.
+
+Every value stays a string here (typing is a row-level rule with its own reject reasons), and
+every row carries where it came from: `_source_file` (the object key below the raw root),
+`_row_number` (1-based data row within its file: the CSV row after the header, the JSON line,
+the Parquet row, as the sample manifest counts them) and `_ingest_date` (from the key's
+`ingest_date=YYYY-MM-DD` folder). Two markers feed the reject step instead of dropping rows:
+`_malformed_line` holds the text of a CSV/JSON line that does not parse, `_file_problem` names
+the required columns a file lacks (all of that file's rows are then rejected with
+MISSING_REQUIRED, so the row counts still add up).
+
+Lines are numbered from `_metadata` (file path, block start) and the scan order, not from a
+parser, so numbering needs no single-task read of a file. A CSV field holding a quoted line
+break is therefore not supported (it reads as two malformed lines)."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from retailake_etl.contract import SourceContract
+
+_SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):/+"
+FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
+META_COLUMNS = ("_source_file", "_row_number", "_ingest_date", "_malformed_line", "_file_problem")
+
+
+def path_key(path: str) -> str:
+    """Spark spells `file:/x` where Hadoop's URI says `file:///x`: one form to join on."""
+    return re.sub(_SCHEME, r"\1:///", path)
+
+
+def _path_key(path: Column) -> Column:
+    return F.regexp_replace(path, _SCHEME, "$1:///")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One raw object: `uri` to read it, `spark_path` as Spark's `_metadata.file_path` spells it
+    (URL-encoded), `key` relative to the raw root, the ingest date its folder names."""
+
+    uri: str
+    spark_path: str
+    key: str
+    ingest_date: str | None
+    fingerprint: str = ""
+
+    @property
+    def format(self) -> str | None:
+        name = self.key.rsplit("/", 1)[-1].lower()
+        dot = name.rfind(".")
+        return FORMATS.get(name[dot:]) if dot >= 0 else None
+
+
+def read_raw(spark: SparkSession, files: Sequence[RawFile], contract: SourceContract) -> DataFrame:
+    """All rows of `files` with the contract's columns (lower-case names, strings; a column a
+    file lacks is null) plus the META_COLUMNS; unknown columns are ignored."""
+    by_format: dict[str, list[RawFile]] = defaultdict(list)
+    for raw_file in files:
+        if raw_file.format:
+            by_format[raw_file.format].append(raw_file)
+    parts = []
+    if by_format["csv"]:
+        parts.append(_read_csv(spark, by_format["csv"], contract))
+    if by_format["jsonl"]:
+        parts.append(_read_jsonl(spark, by_format["jsonl"], contract))
+    if by_format["parquet"]:
+        parts.append(_read_parquet(spark, by_format["parquet"], contract))
+    if not parts:
+        return empty_raw(spark, contract)
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.unionByName(part)
+    return _with_file_columns(spark, result, files, contract)
+
+
+def raw_schema(contract: SourceContract) -> T.StructType:
+    fields = [T.StructField(c.name, T.StringType()) for c in contract.columns]
+    fields += [
+        T.StructField("_source_file", T.StringType()),
+        T.StructField("_row_number", T.LongType()),
+        T.StructField("_ingest_date", T.DateType()),
+        T.StructField("_malformed_line", T.StringType()),
+        T.StructField("_file_problem", T.StringType()),
+    ]
+    return T.StructType(fields)
+
+
+def empty_raw(spark: SparkSession, contract: SourceContract) -> DataFrame:
+    return spark.createDataFrame([], raw_schema(contract))
+
+
+def _with_file_columns(
+    spark: SparkSession, rows: DataFrame, files: Sequence[RawFile], contract: SourceContract
+) -> DataFrame:
+    """Swap Spark's encoded file path for the object key and its ingest date (a broadcast join
+    on a small table: one row per file)."""
+    keys = spark.createDataFrame(
+        [(path_key(f.spark_path), f.key, f.ingest_date) for f in files],
+        "_path string, _source_file string, _ingest_text string",
+    )
+    return rows.join(F.broadcast(keys), "_path", "left").select(
+        *[c.name for c in contract.columns],
+        "_source_file",
+        F.col("_row_number").cast("long").alias("_row_number"),
+        F.to_date("_ingest_text").alias("_ingest_date"),
+        "_malformed_line",
+        "_file_problem",
+    )
+
+
+def _first_line(spark: SparkSession, uri: str) -> str:
+    """A file's first line, read on the driver through Hadoop (one small read per file)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    stream = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).open(path)
+    try:
+        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+        line = reader.readLine()
+    finally:
+        stream.close()
+    return line or ""
+
+
+def _numbered_lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
+    """Every physical line with its 1-based line number within its file."""
+    lines = spark.read.text([f.uri for f in files]).select(
+        "value",
+        _path_key(F.col("_metadata.file_path")).alias("_path"),
+        F.col("_metadata.file_block_start").alias("_block"),
+        F.monotonically_increasing_id().alias("_scan"),
+    )
+    order = Window.partitionBy("_path").orderBy("_block", "_scan")
+    return lines.withColumn("_line", F.row_number().over(order)).drop("_block", "_scan")
+
+
+def _missing(names: Sequence[str], contract: SourceContract) -> str | None:
+    lacking = [c for c in contract.required if c not in names]
+    return f"file lacks required column(s): {', '.join(lacking)}" if lacking else None
+
+
+def _header_names(header: str) -> list[str]:
+    cells = next(csv.reader([header.lstrip("\ufeff")]), [])
+    names, seen = [], set()
+    for index, cell in enumerate(cells):
+        name = cell.strip().lower()
+        # A repeated name keeps its first column; later ones get a throw-away name.
+        names.append(name if name and name not in seen else f"_ignored_{index}")
+        seen.add(name)
+    return names
+
+
+def _read_csv(spark: SparkSession, files: Sequence[RawFile], contract: SourceContract) -> DataFrame:
+    """Header per file (files may order columns differently), then `from_csv` in PERMISSIVE
+    mode: a line with the wrong field count lands in the corrupt-record column."""
+    lines = _numbered_lines(spark, files)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for raw_file in files:
+        groups[_first_line(spark, raw_file.uri).rstrip("\r")].append(path_key(raw_file.spark_path))
+    parts = []
+    for header, paths in groups.items():
+        names = _header_names(header)
+        schema = T.StructType(
+            [T.StructField(n, T.StringType()) for n in names]
+            + [T.StructField("_corrupt", T.StringType())]
+        )
+        parsed = (
+            lines.where(F.col("_path").isin(paths) & (F.col("_line") > 1))
+            .where(F.trim("value") != "")
+            .withColumn(
+                "_r",
+                F.from_csv(
+                    "value",
+                    schema.simpleString(),
+                    {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"},
+                ),
+            )
+        )
+        problem = _missing(names, contract)
+        parts.append(
+            parsed.select(
+                *[
+                    (
+                        F.col(f"_r.`{c.name}`") if c.name in names else F.lit(None).cast("string")
+                    ).alias(c.name)
+                    for c in contract.columns
+                ],
+                "_path",
+                (F.col("_line") - 1).alias("_row_number"),
+                F.when(F.col("_r._corrupt").isNotNull(), F.col("value")).alias("_malformed_line"),
+                F.lit(problem).cast("string").alias("_file_problem"),
+            )
+        )
+    return _union(parts, spark, contract)
+
+
+def _read_jsonl(
+    spark: SparkSession, files: Sequence[RawFile], contract: SourceContract
+) -> DataFrame:
+    """Each line as a map of lower-cased key to text (numbers keep their digits); a line that
+    is not a JSON object parses to null and is marked malformed."""
+    lines = _numbered_lines(spark, files).where(F.trim("value") != "")
+    as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
+    parsed = lines.withColumn("_m", F.transform_keys(as_map, lambda k, _v: F.lower(F.trim(k))))
+    present = parsed.groupBy("_path").agg(
+        F.array_distinct(F.flatten(F.collect_list(F.map_keys("_m")))).alias("names")
+    )
+    problems = {row["_path"]: _missing(row["names"] or [], contract) for row in present.collect()}
+    problem_of = _lookup(problems)
+    return parsed.select(
+        *[F.col("_m").getItem(c.name).alias(c.name) for c in contract.columns],
+        "_path",
+        F.col("_line").cast("long").alias("_row_number"),
+        F.when(F.col("_m").isNull(), F.col("value")).alias("_malformed_line"),
+        problem_of(F.col("_path")).alias("_file_problem"),
+    )
+
+
+def _read_parquet(
+    spark: SparkSession, files: Sequence[RawFile], contract: SourceContract
+) -> DataFrame:
+    """Files grouped by schema (one read per distinct schema), every column cast to text."""
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = defaultdict(list)
+    for raw_file in files:
+        schema = spark.read.parquet(raw_file.uri).schema
+        groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(
+            raw_file.uri
+        )
+    parts = []
+    for schema_key, uris in groups.items():
+        actual = {}
+        for name, _type in schema_key:
+            actual.setdefault(name.strip().lower(), name)
+        frame = spark.read.parquet(*uris)
+        parts.append(
+            frame.select(
+                *[
+                    (
+                        F.col(f"`{actual[c.name]}`").cast("string")
+                        if c.name in actual
+                        else F.lit(None).cast("string")
+                    ).alias(c.name)
+                    for c in contract.columns
+                ],
+                _path_key(F.col("_metadata.file_path")).alias("_path"),
+                (F.col("_metadata.row_index") + 1).cast("long").alias("_row_number"),
+                F.lit(None).cast("string").alias("_malformed_line"),
+                F.lit(_missing(list(actual), contract)).cast("string").alias("_file_problem"),
+            )
+        )
+    return _union(parts, spark, contract)
+
+
+def _lookup(mapping: dict[str, str | None]) -> Callable[[Column], Column]:
+    """A column function mapping a path to its value in `mapping` (null when absent)."""
+    pairs = [item for key, value in mapping.items() if value for item in (F.lit(key), F.lit(value))]
+
+    def apply(column: Column) -> Column:
+        if not pairs:
+            return F.lit(None).cast("string")
+        return F.create_map(*pairs)[column]
+
+    return apply
+
+
+def _union(parts: list[DataFrame], spark: SparkSession, contract: SourceContract) -> DataFrame:
+    if not parts:
+        schema = T.StructType(
+            [
+                f
+                for f in raw_schema(contract).fields
+                if f.name not in ("_source_file", "_ingest_date")
+            ]
+            + [T.StructField("_path", T.StringType())]
+        )
+        return spark.createDataFrame([], schema)
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.unionByName(part)
+    return result

@@ -1,0 +1,179 @@
+"""File-system work through Spark's own Hadoop FileSystem, so one code path serves `s3://`
+in Glue (and locally, where the runner points S3A at the emulator) and `file://` in tests:
+listing raw objects, small JSON state files, and replacing whole partitions of a table.
+
+Replacing a partition writes the new files first and then deletes the old ones. It is not
+atomic: a reader listing the partition between the two steps sees both generations (rows
+twice), and a job killed between them leaves both. The ledger is only written after every
+replace has finished, so the next run treats the same raw objects as new, recomputes the same
+partitions, and deletes every older file it finds there: a rerun heals the partition."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from py4j.protocol import Py4JError
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from retailake_etl.read import RawFile
+
+_INGEST_DATE = re.compile(r"(?:^|/)ingest_date=(\d{4}-\d{2}-\d{2})(?:/|$)")
+
+
+def _jvm(spark: SparkSession) -> Any:
+    return spark.sparkContext._jvm
+
+
+def _fs(spark: SparkSession, uri: str) -> tuple[Any, Any]:
+    path = _jvm(spark).org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
+def exists(spark: SparkSession, uri: str) -> bool:
+    fs, path = _fs(spark, uri)
+    return bool(fs.exists(path))
+
+
+def _fingerprint(status: Any) -> str:
+    """The S3 ETag when the file system exposes one, else size and modification time."""
+    for method in ("getEtag", "getETag"):
+        try:
+            etag = getattr(status, method)()
+        except Py4JError:
+            continue
+        if etag:
+            return f"etag:{etag}"
+    return f"size:{status.getLen()}:mtime:{status.getModificationTime()}"
+
+
+def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
+    """Every data object below `<raw_root>/<source>/` in a contract format (hidden `_`/`.`
+    files and unknown extensions skipped), sorted by key."""
+    fs, root = _fs(spark, raw_root.rstrip("/"))
+    prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
+    folder = _jvm(spark).org.apache.hadoop.fs.Path(f"{raw_root.rstrip('/')}/{source}")
+    if not fs.exists(folder):
+        return []
+    found = []
+    iterator = fs.listFiles(folder, True)
+    while iterator.hasNext():
+        status = iterator.next()
+        path = status.getPath()
+        text = path.toString()
+        key = text[len(prefix) :] if text.startswith(prefix) else text
+        name = key.rsplit("/", 1)[-1]
+        raw_file = RawFile(
+            uri=text,
+            spark_path=path.toUri().toString(),
+            key=key,
+            ingest_date=(match.group(1) if (match := _INGEST_DATE.search(key)) else None),
+            fingerprint=_fingerprint(status),
+        )
+        if name.startswith(("_", ".")) or raw_file.format is None or status.getLen() == 0:
+            continue
+        found.append(raw_file)
+    return sorted(found, key=lambda f: f.key)
+
+
+def read_text(spark: SparkSession, uri: str) -> str | None:
+    fs, path = _fs(spark, uri)
+    if not fs.exists(path):
+        return None
+    jvm = _jvm(spark)
+    stream = fs.open(path)
+    try:
+        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
+        lines = []
+        while (line := reader.readLine()) is not None:
+            lines.append(line)
+    finally:
+        stream.close()
+    return "\n".join(lines)
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    """One object, overwritten whole (a single PUT on S3)."""
+    fs, path = _fs(spark, uri)
+    stream = fs.create(path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()
+
+
+def partition_folder(spark: SparkSession, columns: Sequence[str], values: Sequence[str]) -> str:
+    utils = _jvm(spark).org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils
+    return "/".join(f"{c}={utils.escapePathName(v)}" for c, v in zip(columns, values, strict=True))
+
+
+def files_under(spark: SparkSession, uri: str) -> list[str]:
+    fs, path = _fs(spark, uri)
+    if not fs.exists(path):
+        return []
+    found = []
+    iterator = fs.listFiles(path, True)
+    while iterator.hasNext():
+        found.append(iterator.next().getPath().toString())
+    return found
+
+
+def existing_partitions(spark: SparkSession, table_uri: str, columns: Sequence[str]) -> set[tuple]:
+    """The partition values present under a table (folder names unescaped)."""
+    fs, root = _fs(spark, table_uri)
+    if not fs.exists(root):
+        return set()
+    utils = _jvm(spark).org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils
+    level = [((), root)]
+    for column in columns:
+        deeper = []
+        for values, path in level:
+            for status in fs.listStatus(path):
+                name = status.getPath().getName()
+                if status.isDirectory() and name.startswith(f"{column}="):
+                    value = str(utils.unescapePathName(name[len(column) + 1 :]))
+                    deeper.append(((*values, value), status.getPath()))
+        level = deeper
+    return {values for values, _ in level}
+
+
+def replace_partitions(
+    spark: SparkSession,
+    frame: DataFrame,
+    table_uri: str,
+    columns: Sequence[str],
+    partitions: Iterable[tuple],
+) -> None:
+    """Make each listed partition hold exactly `frame`'s rows for it (none: the partition
+    goes away): write the new Parquet files, then delete the files that were there before."""
+    wanted = sorted(set(partitions))
+    if not wanted:
+        return
+    table_uri = table_uri.rstrip("/")
+    folders = [f"{table_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
+    old = [name for folder in folders for name in files_under(spark, folder)]
+    key = F.concat_ws("\u0001", *[F.col(c) for c in columns])
+    rows = frame.where(key.isin(["\u0001".join(p) for p in wanted]))
+    rows.write.mode("append").partitionBy(*columns).option("compression", "snappy").parquet(
+        table_uri
+    )
+    for name in old:
+        fs, path = _fs(spark, name)
+        fs.delete(path, False)
+    for folder in folders:
+        fs, path = _fs(spark, folder)
+        if fs.exists(path) and not files_under(spark, folder):
+            fs.delete(path, True)
+
+
+def read_table(spark: SparkSession, table_uri: str) -> DataFrame | None:
+    """A partitioned Parquet table with `year`/`month` as zero-padded text, or None when it
+    has no data yet."""
+    if not any(name.endswith(".parquet") for name in files_under(spark, table_uri)):
+        return None
+    frame = spark.read.option("basePath", table_uri).parquet(table_uri)
+    return frame.withColumn("year", F.lpad(F.col("year").cast("string"), 4, "0")).withColumn(
+        "month", F.lpad(F.col("month").cast("string"), 2, "0")
+    )

@@ -1,0 +1,31 @@
+"""Glue job: raw customers -> staged layer. A thin entry point: job arguments, the Glue job
+lifecycle, one call into retailake_etl (shipped as a zip on --extra-py-files). Optional
+`--full_refresh true|false` (default false) rebuilds every partition."""
+
+import sys
+
+from retailake_etl.jobs import run_glue_job
+
+ARGUMENTS = [
+    "JOB_NAME",
+    "raw_bucket",
+    "staged_bucket",
+    "raw_database",
+    "staged_database",
+    "metrics_namespace",
+    "source",
+    "pii_hmac_secret_arn",
+]
+
+if __name__ == "__main__":
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    args = getResolvedOptions(sys.argv, ARGUMENTS)
+    glue = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue)
+    job.init(args["JOB_NAME"], args)
+    run_glue_job(glue.spark_session, args, sys.argv)
+    job.commit()

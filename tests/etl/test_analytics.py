@@ -1,0 +1,422 @@
+"""The analytics tables against an independent plain-Python oracle (`kpi_oracle`), whole
+tables at a time: every row, every column, the schema; plus the incremental path.
+
+The staged inputs are small and hand-written so that each rule has a row exercising it: two
+stores and months, a return order, discounts whose cents round half-up, anonymous sales,
+stockouts, a cost change across months and across stores, a product with no snapshot in a
+month (cost carried forward), a category change mid-month, a sale before a product's history
+starts, a store missing the last snapshot of the month, repeat customers and ties in RFM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+from retailake_etl import analytics, analytics_job, metrics
+
+from tests.etl import kpi_oracle as oracle
+
+SALES_SCHEMA = (
+    "order_id string, line_number int, order_ts timestamp, order_date date, store_id string, "
+    "channel string, customer_id string, product_id string, quantity int, "
+    "unit_price decimal(12,2), discount_pct decimal(5,4), currency string, "
+    "gross_amount decimal(14,2), discount_amount decimal(14,2), net_amount decimal(14,2), "
+    "is_return boolean, year int, month int"
+)
+SNAPSHOT_SCHEMA = (
+    "snapshot_date date, store_id string, product_id string, quantity_on_hand int, "
+    "quantity_on_order int, unit_cost decimal(12,2), reorder_point int, year int, month int"
+)
+PRODUCT_SCHEMA = (
+    "product_id string, product_name string, category string, brand string, "
+    "unit_cost decimal(12,2), valid_from date, valid_to date, is_current boolean"
+)
+CUSTOMER_SCHEMA = (
+    "customer_id string, email_hash string, phone_hash string, city string, state string, "
+    "postal_code string, country string, age_band string, tenure_months int, "
+    "loyalty_tier string, segment string"
+)
+
+MONEY = "decimal(18,2)"
+EXPECTED_SCHEMAS: dict[str, list[tuple[str, str]]] = {
+    "daily_store_sales": [
+        ("order_date", "date"), ("store_id", "string"), ("channel", "string"),
+        ("orders", "bigint"), ("lines", "bigint"), ("units", "bigint"),
+        ("returned_units", "bigint"), ("gross_amount", MONEY), ("discount_amount", MONEY),
+        ("net_amount", MONEY), ("avg_order_value", MONEY), ("year", "int"), ("month", "int"),
+    ],
+    "product_performance_monthly": [
+        ("year", "int"), ("month", "int"), ("product_id", "string"), ("category", "string"),
+        ("units_sold", "bigint"), ("returned_units", "bigint"), ("net_revenue", MONEY),
+        ("unit_cost", "decimal(12,2)"), ("cogs", MONEY), ("gross_margin", MONEY),
+        ("gross_margin_pct", "double"), ("ending_on_hand", "bigint"),
+        ("sell_through_rate", "double"),
+    ],
+    "customer_segments": [
+        ("customer_id", "string"), ("as_of_date", "date"), ("last_order_date", "date"),
+        ("recency_days", "int"), ("frequency", "bigint"), ("monetary", MONEY),
+        ("r_score", "int"), ("f_score", "int"), ("m_score", "int"), ("rfm_segment", "string"),
+        ("age_band", "string"), ("state", "string"),
+    ],
+    "inventory_health_daily": [
+        ("snapshot_date", "date"), ("store_id", "string"), ("category", "string"),
+        ("skus", "bigint"), ("stockout_skus", "bigint"), ("stockout_rate", "double"),
+        ("below_reorder_skus", "bigint"), ("on_hand", "bigint"), ("inventory_value", MONEY),
+        ("units_sold_28d", "bigint"), ("days_of_supply", "double"), ("year", "int"),
+        ("month", "int"),
+    ],
+    "kpi_summary_monthly": [
+        ("year", "int"), ("month", "int"), ("revenue", MONEY), ("orders", "bigint"),
+        ("avg_order_value", MONEY), ("units", "bigint"), ("units_per_transaction", "double"),
+        ("cogs", MONEY), ("gross_margin", MONEY), ("gross_margin_pct", "double"),
+        ("customers", "bigint"), ("repeat_customers", "bigint"),
+        ("repeat_customer_rate", "double"), ("returned_units", "bigint"),
+        ("return_rate", "double"), ("stockout_rate", "double"),
+    ],
+}  # fmt: skip
+KEYS = {
+    "daily_store_sales": ("order_date", "store_id", "channel"),
+    "product_performance_monthly": ("year", "month", "product_id"),
+    "customer_segments": ("customer_id",),
+    "inventory_health_daily": ("snapshot_date", "store_id", "category"),
+    "kpi_summary_monthly": ("year", "month"),
+}
+
+
+def _sale(order, line, ts, store, channel, customer, product, qty, price, disc="0"):
+    """One staged sales line, its amounts derived as the staged layer does (half-up cents)."""
+    when = dt.datetime.fromisoformat(ts)
+    price, disc = Decimal(price), Decimal(disc)
+    gross = qty * price
+    discount = (gross * disc).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return {
+        "order_id": order, "line_number": line, "order_ts": when, "order_date": when.date(),
+        "store_id": store, "channel": channel, "customer_id": customer, "product_id": product,
+        "quantity": qty, "unit_price": price, "discount_pct": disc, "currency": "USD",
+        "gross_amount": gross, "discount_amount": discount, "net_amount": gross - discount,
+        "is_return": qty < 0, "year": when.year, "month": when.month,
+    }  # fmt: skip
+
+
+SALES = [
+    _sale("O1", 1, "2024-01-05T10:00:00", "S1", "store", "C1", "P1", 2, "5.00"),
+    # 19.99 * 5% = 0.9995 -> 1.00
+    _sale("O1", 2, "2024-01-05T10:00:00", "S1", "store", "C1", "P3", 1, "19.99", "0.05"),
+    _sale("O2", 1, "2024-01-20T09:00:00", "S1", "store", "C1", "P1", 1, "5.00"),
+    _sale("O3", 1, "2024-01-20T11:00:00", "S1", "store", None, "P2", 3, "2.50"),
+    # late on the last day of January (UTC); P4's history only starts on Jan 20
+    _sale("O4", 1, "2024-01-31T23:30:00", "S2", "online", "C2", "P4", 1, "12.00"),
+    # P5 has no snapshot and no product row; 3.98 * 10% = 0.398 -> 0.40
+    _sale("O4", 2, "2024-01-31T23:30:00", "S2", "online", "C2", "P5", 2, "1.99", "0.1"),
+    _sale("O5", 1, "2024-01-25T15:00:00", "S1", "store", "C1", "P1", -1, "5.00"),  # a return
+    # S1/store on Feb 2: 27.49 over 2 orders = 13.745 -> 13.75 (half-even would give 13.74)
+    _sale("O6", 1, "2024-02-02T10:00:00", "S1", "store", "C2", "P1", 4, "5.00"),
+    _sale("O6", 2, "2024-02-02T10:00:00", "S1", "store", "C2", "P2", 1, "2.50"),
+    _sale("O7", 1, "2024-02-02T12:00:00", "S1", "store", "C3", "P1", 1, "4.99"),
+    # 28 days before the Feb 29 snapshot: just outside its window (Feb 2 is just inside)
+    _sale("O13", 1, "2024-02-01T12:00:00", "S1", "store", "C3", "P1", 1, "5.00"),
+    # 39.98 * 25% = 9.995 -> 10.00
+    _sale("O8", 1, "2024-02-10T08:00:00", "S2", "mobile", "C4", "P3", 2, "19.99", "0.25"),
+    _sale("O9", 1, "2024-02-15T08:00:00", "S2", "mobile", "C4", "P4", -1, "12.00"),
+    _sale("O10", 1, "2024-02-20T18:00:00", "S1", "online", None, "P1", 1, "5.00"),
+    _sale("O11", 1, "2024-02-28T13:00:00", "S1", "store", "C5", "P2", 2, "2.50"),
+    # the latest order date in the data belongs to an anonymous sale
+    _sale("O12", 1, "2024-02-29T17:00:00", "S2", "store", None, "P1", 1, "5.00"),
+]
+
+
+def _snap(day, store, product, on_hand, cost, reorder=None, on_order=0):
+    date = dt.date.fromisoformat(day)
+    return {
+        "snapshot_date": date, "store_id": store, "product_id": product,
+        "quantity_on_hand": on_hand, "quantity_on_order": on_order,
+        "unit_cost": Decimal(cost), "reorder_point": reorder,
+        "year": date.year, "month": date.month,
+    }  # fmt: skip
+
+
+SNAPSHOTS = [
+    # P1: S2's cost differs from S1's in January (lowest store_id wins); cost rises in February
+    _snap("2024-01-10", "S1", "P1", 8, "4.00", 5),
+    _snap("2024-01-10", "S2", "P1", 6, "4.10", 5),
+    _snap("2024-01-31", "S1", "P1", 0, "4.00", 5, on_order=10),  # stockout
+    _snap("2024-01-31", "S2", "P1", 6, "4.10", 5),
+    _snap("2024-02-03", "S1", "P1", 5, "4.50", 5),
+    _snap("2024-02-03", "S2", "P1", 4, "4.50", 5),
+    _snap("2024-02-29", "S1", "P1", 3, "4.50", 5),
+    _snap("2024-02-29", "S2", "P1", 3, "4.50", 5),
+    # P2: S2 misses Jan 31; no February snapshot at all (cost carried forward from January)
+    _snap("2024-01-10", "S1", "P2", 12, "2.00", 4),
+    _snap("2024-01-10", "S2", "P2", 7, "2.00"),
+    _snap("2024-01-31", "S1", "P2", 9, "2.00", 10),
+    # P3: category Toys until Feb 10, Games from then on
+    _snap("2024-01-10", "S1", "P3", 2, "10.00", 1),
+    _snap("2024-02-03", "S1", "P3", 1, "10.00", 1),
+    _snap("2024-02-29", "S1", "P3", 0, "10.00", 1),
+    # P4: history starts Jan 20; stockout at the end of February
+    _snap("2024-01-31", "S2", "P4", 3, "7.25", 2),
+    _snap("2024-02-29", "S2", "P4", 0, "7.25", 2),
+]
+
+
+def _product(pid, category, valid_from, valid_to=None, cost="1.00"):
+    return {
+        "product_id": pid, "product_name": f"{pid} name", "category": category,
+        "brand": "Acme", "unit_cost": Decimal(cost),
+        "valid_from": dt.date.fromisoformat(valid_from),
+        "valid_to": dt.date.fromisoformat(valid_to) if valid_to else None,
+        "is_current": valid_to is None,
+    }  # fmt: skip
+
+
+PRODUCTS = [
+    _product("P1", "Grocery", "2024-01-10", "2024-02-03", "4.00"),
+    _product("P1", "Grocery", "2024-02-03", cost="4.50"),
+    _product("P2", "Grocery", "2024-01-10", cost="2.00"),
+    _product("P3", "Toys", "2024-01-10", "2024-02-10", "10.00"),
+    _product("P3", "Games", "2024-02-10", cost="10.00"),
+    _product("P4", "Toys", "2024-01-20", cost="7.25"),
+]
+
+
+def _customer(cid, state, age_band):
+    return {
+        "customer_id": cid, "email_hash": f"e-{cid}", "phone_hash": None, "city": "Town",
+        "state": state, "postal_code": "00000", "country": "US", "age_band": age_band,
+        "tenure_months": 12, "loyalty_tier": "gold", "segment": "family",
+    }  # fmt: skip
+
+
+CUSTOMERS = [  # C4 buys but is unknown to the customer table
+    _customer("C1", "CA", "35-44"),
+    _customer("C2", "NY", "25-34"),
+    _customer("C3", "TX", None),
+    _customer("C5", "WA", "65+"),
+]
+
+ORACLE = {
+    "daily_store_sales": lambda: oracle.daily_store_sales(SALES),
+    "product_performance_monthly": lambda: oracle.product_performance_monthly(
+        SALES, SNAPSHOTS, PRODUCTS
+    ),
+    "customer_segments": lambda: oracle.customer_segments(SALES, CUSTOMERS),
+    "inventory_health_daily": lambda: oracle.inventory_health_daily(SNAPSHOTS, SALES, PRODUCTS),
+    "kpi_summary_monthly": lambda: oracle.kpi_summary_monthly(SALES, SNAPSHOTS, PRODUCTS),
+}
+
+
+def _frame(spark: SparkSession, rows: list[dict], schema: str) -> DataFrame:
+    columns = [field.split()[0] for field in schema.split(", ")]
+    return spark.createDataFrame([tuple(row[c] for c in columns) for row in rows], schema)
+
+
+@pytest.fixture(scope="module")
+def inputs(spark: SparkSession) -> Iterator[dict[str, DataFrame]]:
+    frames = {
+        "sales": _frame(spark, SALES, SALES_SCHEMA),
+        "snapshots": _frame(spark, SNAPSHOTS, SNAPSHOT_SCHEMA),
+        "products": _frame(spark, PRODUCTS, PRODUCT_SCHEMA),
+        "customers": _frame(spark, CUSTOMERS, CUSTOMER_SCHEMA),
+    }
+    # cached so that every query does not ship the Python rows to the JVM again
+    yield {name: frame.cache() for name, frame in frames.items()}
+    for frame in frames.values():
+        frame.unpersist()
+
+
+@pytest.fixture(scope="module")
+def full(inputs: dict[str, DataFrame]) -> dict[str, DataFrame]:
+    return analytics.build_all(**inputs)
+
+
+@pytest.fixture(scope="module")
+def full_rows(full: dict[str, DataFrame]) -> dict[str, list[Row]]:
+    """Each table of a full refresh, collected once."""
+    return {table: frame.collect() for table, frame in full.items()}
+
+
+def _sort_key(row: dict, keys: tuple[str, ...]) -> tuple:
+    return tuple((row[k] is None, row[k] if row[k] is not None else "") for k in keys)
+
+
+def assert_table(table: str, schema: StructType, rows: list[Row], expected: list[dict]) -> None:
+    """Same schema, same rows: decimals and integers exact, doubles within 1e-9."""
+    assert [(f.name, f.dataType.simpleString()) for f in schema] == EXPECTED_SCHEMAS[table]
+    keys = KEYS[table]
+    got = sorted((row.asDict() for row in rows), key=lambda r: _sort_key(r, keys))
+    want = sorted(expected, key=lambda r: _sort_key(r, keys))
+    assert [_sort_key(r, keys) for r in got] == [_sort_key(r, keys) for r in want], table
+    for mine, theirs in zip(got, want, strict=True):
+        assert set(mine) == set(theirs), (table, set(mine) ^ set(theirs))
+        for column, value in theirs.items():
+            found = mine[column]
+            where = (table, [mine[k] for k in keys], column, found, value)
+            if isinstance(value, float):
+                assert isinstance(found, float), where
+                assert math.isclose(found, value, rel_tol=0, abs_tol=1e-9), where
+            else:
+                assert found == value, where
+                assert type(found) is type(value) or {type(found), type(value)} <= {int}, where
+
+
+@pytest.mark.parametrize("table", analytics.TABLES)
+def test_full_refresh_matches_the_oracle(
+    full: dict[str, DataFrame], full_rows: dict[str, list[Row]], table: str
+) -> None:
+    assert_table(table, full[table].schema, full_rows[table], ORACLE[table]())
+
+
+def test_the_data_exercises_the_edge_cases(full_rows: dict[str, list[Row]]) -> None:
+    """Guards the fixture: if an edit removed an edge case, the comparisons above would
+    still pass while testing less. Values here are worked out by hand."""
+    daily = {(r.order_date.isoformat(), r.store_id, r.channel): r
+             for r in full_rows["daily_store_sales"]}  # fmt: skip
+    assert daily[("2024-02-02", "S1", "store")].avg_order_value == Decimal("13.75")
+    perf = {(r.month, r.product_id): r for r in full_rows["product_performance_monthly"]}
+    assert perf[(1, "P1")].unit_cost == Decimal("4.00")  # S1's cost, not S2's 4.10
+    assert perf[(2, "P1")].unit_cost == Decimal("4.50")
+    assert perf[(2, "P2")].unit_cost == Decimal("2.00") and perf[(2, "P2")].ending_on_hand is None
+    assert perf[(1, "P2")].ending_on_hand == 16  # S1 on Jan 31 (9) + S2 on Jan 10 (7)
+    assert perf[(1, "P4")].category == "Toys" and perf[(2, "P3")].category == "Games"
+    assert perf[(1, "P5")].category is None and perf[(1, "P5")].cogs is None
+    assert perf[(1, "P1")].units_sold == 2 and perf[(1, "P1")].returned_units == 1
+    health = {(r.snapshot_date.isoformat(), r.store_id, r.category): r
+              for r in full_rows["inventory_health_daily"]}  # fmt: skip
+    assert health[("2024-02-03", "S1", "Toys")].units_sold_28d == 0
+    assert health[("2024-02-03", "S1", "Toys")].days_of_supply is None
+    assert health[("2024-02-29", "S1", "Games")].stockout_skus == 1
+    # Only P1 is in S1's Grocery snapshot in February (P2 has none), so only P1 sales count.
+    # Jan 7 .. Feb 3: O2 (1), O13 on Feb 1 (1), O6/O7 on Feb 2 (5); not O1 on Jan 5.
+    # Feb 2 .. Feb 29: O6/O7 (5), O10 (1); not O13 (a day too early), not O12 (store S2).
+    assert health[("2024-02-03", "S1", "Grocery")].units_sold_28d == 7
+    assert health[("2024-02-29", "S1", "Grocery")].units_sold_28d == 6
+    segments = {r.customer_id: r for r in full_rows["customer_segments"]}
+    assert segments["C2"].recency_days == segments["C3"].recency_days == 27
+    assert segments["C2"].r_score == segments["C3"].r_score
+    assert segments["C4"].state is None and "anonymous" not in segments
+    assert segments["C1"].as_of_date == dt.date(2024, 2, 29)
+    kpi = {r.month: r for r in full_rows["kpi_summary_monthly"]}
+    assert kpi[1].repeat_customers == 1 and kpi[1].returned_units == 1
+
+
+def test_recomputing_one_month_equals_the_full_run(
+    inputs: dict[str, DataFrame], full: dict[str, DataFrame], full_rows: dict[str, list[Row]]
+) -> None:
+    """February alone (with March, its spill-over month) gives exactly February's rows of a
+    full refresh: the January sales its 28-day windows need and the January cost P2 carries
+    forward are still read, while January's rows are not rewritten."""
+    partial = analytics.build_all(**inputs, touched_months={(2024, 2)})
+    assert set(partial) == set(analytics.TABLES)
+    for table in analytics.MONTHLY_TABLES:
+        feb = [row for row in full_rows[table] if (row.year, row.month) == (2024, 2)]
+        assert feb, table
+        assert partial[table].schema == full[table].schema, table
+        assert sorted(partial[table].collect(), key=repr) == sorted(feb, key=repr), table
+    segments = partial["customer_segments"].collect()
+    assert sorted(segments, key=repr) == sorted(full_rows["customer_segments"], key=repr)
+
+
+def test_months_to_recompute_adds_the_next_month() -> None:
+    assert analytics.months_to_recompute({(2024, 2), (2024, 12)}) == {
+        (2024, 2), (2024, 3), (2024, 12), (2025, 1),
+    }  # fmt: skip
+
+
+def test_no_touched_month_rebuilds_only_the_global_table(inputs: dict[str, DataFrame]) -> None:
+    assert set(analytics.build_all(**inputs, touched_months=set())) == {"customer_segments"}
+
+
+def _write_staged(frame: DataFrame, uri: str, day: Column) -> None:
+    """A staged table as the transforms lay it out: year=YYYY/month=MM of `day`, zero-padded."""
+    frame = frame.drop("year", "month")
+    frame = frame.withColumn("year", F.date_format(day, "yyyy"))
+    frame = frame.withColumn("month", F.date_format(day, "MM"))
+    frame.write.mode("overwrite").partitionBy("year", "month").parquet(uri)
+
+
+def _files(root: Path) -> dict[str, float]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.parquet")}
+
+
+def _as_dicts(rows: list[Row]) -> list[dict]:
+    return sorted(({**r.asDict(), "year": int(r.year)} if "year" in r else r.asDict()
+                   for r in rows), key=lambda d: repr(sorted(d.items())))  # fmt: skip
+
+
+def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
+    spark: SparkSession,
+    inputs: dict[str, DataFrame],
+    full_rows: dict[str, list[Row]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    staged, out = tmp_path / "staged", tmp_path / "analytics"
+    root = staged.as_uri()
+    _write_staged(inputs["sales"], f"{root}/sales", F.col("order_date"))
+    _write_staged(inputs["snapshots"], f"{root}/inventory_snapshots", F.col("snapshot_date"))
+    _write_staged(inputs["products"], f"{root}/products", F.col("valid_from"))
+    _write_staged(inputs["customers"], f"{root}/customers", F.lit("2023-06-15").cast("date"))
+    calls: list[dict] = []
+
+    class FakeCloudWatch:
+        def put_metric_data(self, **kwargs: object) -> None:
+            calls.append(kwargs)
+
+    monkeypatch.setattr(metrics.boto3, "client", lambda name: FakeCloudWatch())
+    args = {
+        "JOB_NAME": "rl-analytics_aggregation", "staged_bucket": "s", "analytics_bucket": "a",
+        "analytics_database": "rl_analytics", "metrics_namespace": "Retailake",
+    }  # fmt: skip
+    settings = analytics_job.settings_from_args(args, ["--full_refresh", "false"])
+    assert (settings.staged_root, settings.full_refresh) == ("s3://s", False)
+    settings = analytics_job.Settings(staged.as_uri(), out.as_uri())
+    monkeypatch.setattr(analytics_job, "settings_from_args", lambda _a, _v: settings)
+
+    first = analytics_job.run_glue_job(spark, args, ["--JOB_RUN_ID", "jr_1"])
+    inputs_rows = len(SALES) + len(SNAPSHOTS) + len(PRODUCTS) + len(CUSTOMERS)
+    assert first.rows_read == inputs_rows
+    assert first.rows_written == sum(len(rows) for rows in full_rows.values())
+    for table in analytics.TABLES:
+        back = spark.read.parquet(f"{out.as_uri()}/{table}").collect()
+        assert _as_dicts(back) == _as_dicts(full_rows[table]), table
+    assert (out / "daily_store_sales" / "year=2024" / "month=01").is_dir()
+    assert (out / "inventory_health_daily" / "year=2024" / "month=02").is_dir()
+    assert not list((out / "customer_segments").glob("year=*"))
+    (data,) = calls
+    assert data["Namespace"] == "Retailake"
+    published = {(m["MetricName"], tuple(d["Value"] for d in m["Dimensions"])): m["Value"]
+                 for m in data["MetricData"]}  # fmt: skip
+    assert published[("RowsRead", ("rl-analytics_aggregation",))] == inputs_rows
+    assert published[("RowsWritten", ("rl-analytics_aggregation", "jr_1"))] == first.rows_written
+    assert ("DurationSeconds", ("rl-analytics_aggregation", "jr_1")) in published
+
+    before = _files(out)
+    again = analytics_job.run_aggregation(spark, settings)
+    assert (again.rows_read, again.rows_written) == (0, 0)
+    assert _files(out) == before
+
+    # A later delivery rewrites February's sales partition: January's files stay as they are.
+    extra = _sale("O14", 1, "2024-02-12T10:00:00", "S2", "store", "C1", "P3", 1, "19.99")
+    sales = inputs["sales"].unionByName(_frame(spark, [extra], SALES_SCHEMA))
+    feb = sales.where("month = 2")
+    feb_uri = f"{staged.as_uri()}/sales/year=2024/month=02"
+    feb.drop("year", "month").write.mode("overwrite").parquet(feb_uri)
+    third = analytics_job.run_aggregation(spark, settings)
+    after = _files(out)
+    january = {k for k in before if "month=01" in k}
+    assert january and all(after.get(k) == before[k] for k in january)
+    assert any(k not in before for k in after if "daily_store_sales/year=2024/month=02" in k)
+    expected = analytics.build_all(
+        sales, inputs["snapshots"], inputs["products"], inputs["customers"]
+    )
+    for table in ("daily_store_sales", "kpi_summary_monthly"):  # the others: same mechanism
+        back = spark.read.parquet(f"{out.as_uri()}/{table}").collect()
+        assert _as_dicts(back) == _as_dicts(expected[table].collect()), table
+    assert third.partitions_rewritten == 2 * len(analytics.MONTHLY_TABLES) + 1  # Feb, Mar; segments

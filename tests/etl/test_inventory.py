@@ -1,0 +1,75 @@
+"""Inventory: every reject reason, the snapshot table, and product history versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+from retailake_etl.inventory import observations, product_history, snapshots, transform_inventory
+
+from tests.etl.raw import collect, raw_rows
+
+
+def snap(day: str, store: str, product: str, **changes: str | None) -> dict:
+    row = {
+        "snapshot_date": day, "store_id": store, "product_id": product, "product_name": "Mug",
+        "category": "Kitchen", "brand": "Acme", "quantity_on_hand": "5",
+        "quantity_on_order": "1", "unit_cost": "2.50", "reorder_point": "3",
+    }  # fmt: skip
+    return {**row, **changes}
+
+
+def test_rejects_and_snapshots(spark):
+    rows = [
+        snap("2025-01-01", "s1", "p1"),
+        snap("2025-01-01", "s1", "p2", product_name=None),
+        snap("2025-01-01", "s1", "p3", quantity_on_hand="lots"),
+        snap("2025-01-01", "s1", "p4", unit_cost="-0.01"),
+        snap("2025-01-01", "s1", "p5", quantity_on_hand="-1"),
+        snap("2025-02-30", "s1", "p6"),
+        snap("2025-01-01", "s1", "p1", quantity_on_hand="9"),  # same key, same file: duplicate
+        {"snapshot_date": "2025-01-01", "_malformed_line": "2025-01-01,s1,Mu"},
+        snap("2025-01-31", "s2", "p1", quantity_on_order=None, reorder_point=None, brand=None),
+        snap("2025-02-01", "s2", "p1", quantity_on_order="-2"),
+    ]
+    result = transform_inventory(raw_rows(spark, "inventory", rows))
+    assert collect(result.rejects, "row_number", "reason") == [
+        (10, "NEGATIVE_QUANTITY"), (2, "MISSING_REQUIRED"), (3, "BAD_TYPE"),
+        (4, "NEGATIVE_PRICE"), (5, "NEGATIVE_QUANTITY"), (6, "BAD_TIMESTAMP"),
+        (7, "DUPLICATE_KEY"), (8, "MALFORMED_LINE"),
+    ]  # fmt: skip
+    assert collect(snapshots(result.rows)) == [
+        (dt.date(2025, 1, 1), "s1", "p1", 5, 1, D("2.50"), 3, "2025", "01"),
+        (dt.date(2025, 1, 31), "s2", "p1", 5, 0, D("2.50"), None, "2025", "01"),
+    ]
+
+
+def test_product_history_versions(spark):
+    rows = [
+        snap("2025-01-01", "s1", "p1"),
+        snap("2025-01-02", "s1", "p1"),
+        snap("2025-01-03", "s1", "p1", unit_cost="2.75"),  # cost change: version 2
+        snap("2025-01-03", "s2", "p1", unit_cost="2.60", _row_number=1),  # earlier row loses
+        snap("2025-02-10", "s1", "p1", unit_cost="2.75", category="Home"),  # version 3
+        snap("2025-02-11", "s1", "p1", unit_cost="2.50"),  # back to the first: version 4
+        snap("2025-01-05", "s1", "p2", brand=None, product_name="Bowl"),
+        snap("2025-01-06", "s1", "p2", brand="Acme", product_name="Bowl"),  # brand appears
+    ]
+    for number, row in enumerate(rows, start=1):
+        row.setdefault("_row_number", number + 10)
+    cleaned = transform_inventory(raw_rows(spark, "inventory", rows))
+    history = product_history(observations(cleaned.rows))
+    assert collect(history) == [
+        ("p1", "Mug", "Home", "Acme", D("2.75"), dt.date(2025, 2, 10), dt.date(2025, 2, 11),
+         False, "2025", "02"),
+        ("p1", "Mug", "Kitchen", "Acme", D("2.50"), dt.date(2025, 1, 1), dt.date(2025, 1, 3),
+         False, "2025", "01"),
+        ("p1", "Mug", "Kitchen", "Acme", D("2.50"), dt.date(2025, 2, 11), None, True, "2025",
+         "02"),
+        ("p1", "Mug", "Kitchen", "Acme", D("2.75"), dt.date(2025, 1, 3), dt.date(2025, 2, 10),
+         False, "2025", "01"),
+        ("p2", "Bowl", "Kitchen", "Acme", D("2.50"), dt.date(2025, 1, 6), None, True, "2025",
+         "01"),
+        ("p2", "Bowl", "Kitchen", None, D("2.50"), dt.date(2025, 1, 5), dt.date(2025, 1, 6),
+         False, "2025", "01"),
+    ]  # fmt: skip

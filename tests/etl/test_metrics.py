@@ -1,0 +1,37 @@
+"""The CloudWatch datums a run publishes (no network: the payload only)."""
+
+from __future__ import annotations
+
+from retailake_etl.jobs import _flag, settings_from_args
+from retailake_etl.metrics import RunCounts, metric_data
+
+
+def test_each_metric_per_job_and_per_run():
+    counts = RunCounts(rows_read=10, rows_written=7, rows_rejected=2, duplicates_dropped=1,
+                       duration_seconds=3.5)  # fmt: skip
+    data = metric_data(counts, "rl-transform-sales", "jr_1")
+    job = [{"Name": "JobName", "Value": "rl-transform-sales"}]
+    run = [*job, {"Name": "JobRunId", "Value": "jr_1"}]
+    assert data == [
+        {"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit}
+        for name, value, unit in (
+            ("RowsRead", 10.0, "Count"), ("RowsWritten", 7.0, "Count"),
+            ("RowsRejected", 2.0, "Count"), ("DuplicatesDropped", 1.0, "Count"),
+            ("DurationSeconds", 3.5, "Seconds"),
+        )
+        for dims in (job, run)
+    ]  # fmt: skip
+    assert len(metric_data(counts, "j", None)) == 5
+
+
+def test_job_arguments():
+    args = {"source": "sales", "raw_bucket": "r", "staged_bucket": "s"}
+    assert settings_from_args(args, ["x.py", "--full_refresh", "true"]).full_refresh
+    assert not settings_from_args(args, ["x.py", "--full_refresh=false"]).full_refresh
+    settings = settings_from_args(args, ["x.py"])
+    assert (settings.raw_root, settings.staged_root, settings.full_refresh) == (
+        "s3://r",
+        "s3://s",
+        False,
+    )
+    assert _flag(["--JOB_RUN_ID", "jr_9"], "JOB_RUN_ID") == "jr_9"

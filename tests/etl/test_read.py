@@ -1,0 +1,107 @@
+"""Reading raw objects: CSV, JSON lines and Parquet into one text DataFrame with row numbers
+as the sample manifest counts them; malformed lines and files lacking a column kept as
+rejects, never dropped."""
+
+from __future__ import annotations
+
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from retailake_etl import storage
+from retailake_etl.contract import CONTRACTS
+from retailake_etl.read import read_raw
+from retailake_etl.sales import transform_sales
+
+from tests.etl.raw import collect, write_raw
+
+CSV = (
+    "Quantity,ORDER_ID,line_number,order_ts,store_id,product_id,unit_price,note\n"
+    "2,a,1,2025-01-05T10:00:00,s1,p1,1.50,hello\n"
+    "1,a,2\n"
+    "3,b,1,2025-01-05T11:00:00,s1,p2,2.00,x\n"
+)
+JSONL = (
+    '{"order_id": "c", "LINE_NUMBER": 1, "order_ts": "2025-01-06T09:00:00Z", "store_id": "s2", '
+    '"product_id": "p1", "quantity": 4, "unit_price": 12.50, "extra": {"k": 1}}\n'
+    '{"order_id": "c", "line_number": 2, "order_ts": "2025-01-0\n'
+    "[1, 2]\n"
+    '{"order_id": "d", "line_number": 1, "order_ts": "2025-01-06T10:00:00Z", "store_id": "s2", '
+    '"product_id": "p9", "quantity": "n/a", "unit_price": 1}\n'
+)
+NO_PRICE = "order_id,line_number,order_ts,store_id,product_id,quantity\ne,1,2025-01-07,s1,p1,1\n"
+
+
+def _parquet() -> bytes:
+    table = pa.table(
+        {
+            "order_id": ["p", "q"],
+            "Line_Number": pa.array([1, 1], pa.int32()),
+            "order_ts": pa.array([1736157600, 1736161200], pa.timestamp("s")),
+            "store_id": ["s3", "s3"],
+            "product_id": ["p1", "p2"],
+            "quantity": pa.array([1, -2], pa.int64()),
+            "unit_price": pa.array([3.25, 4.0]),
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+def test_formats_row_numbers_and_file_level_rejects(spark, tmp_path):
+    write_raw(tmp_path, "sales", "2025-01-05", "a.csv", CSV)
+    write_raw(tmp_path, "sales", "2025-01-06", "b.jsonl", JSONL)
+    write_raw(tmp_path, "sales", "2025-01-06", "c.parquet", _parquet())
+    write_raw(tmp_path, "sales", "2025-01-07", "d.csv", NO_PRICE)
+    write_raw(tmp_path, "sales", "2025-01-07", "_manifest.json", "{}")
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    assert [f.key for f in files] == [
+        "sales/ingest_date=2025-01-05/a.csv",
+        "sales/ingest_date=2025-01-06/b.jsonl",
+        "sales/ingest_date=2025-01-06/c.parquet",
+        "sales/ingest_date=2025-01-07/d.csv",
+    ]
+    raw = read_raw(spark, files, CONTRACTS["sales"]).persist()
+    assert collect(
+        raw, "_source_file", "_row_number", "_ingest_date", "order_id", "quantity", "unit_price",
+        "order_ts",
+    ) == sorted(
+        [
+            ("sales/ingest_date=2025-01-05/a.csv", 1, _d("2025-01-05"), "a", "2", "1.50",
+             "2025-01-05T10:00:00"),
+            ("sales/ingest_date=2025-01-05/a.csv", 2, _d("2025-01-05"), "a", "1", None, None),
+            ("sales/ingest_date=2025-01-05/a.csv", 3, _d("2025-01-05"), "b", "3", "2.00",
+             "2025-01-05T11:00:00"),
+            ("sales/ingest_date=2025-01-06/b.jsonl", 1, _d("2025-01-06"), "c", "4", "12.5",
+             "2025-01-06T09:00:00Z"),
+            ("sales/ingest_date=2025-01-06/b.jsonl", 2, _d("2025-01-06"), None, None, None, None),
+            ("sales/ingest_date=2025-01-06/b.jsonl", 3, _d("2025-01-06"), None, None, None, None),
+            ("sales/ingest_date=2025-01-06/b.jsonl", 4, _d("2025-01-06"), "d", "n/a", "1",
+             "2025-01-06T10:00:00Z"),
+            ("sales/ingest_date=2025-01-06/c.parquet", 1, _d("2025-01-06"), "p", "1", "3.25",
+             "2025-01-06 10:00:00"),
+            ("sales/ingest_date=2025-01-06/c.parquet", 2, _d("2025-01-06"), "q", "-2", "4.0",
+             "2025-01-06 11:00:00"),
+            ("sales/ingest_date=2025-01-07/d.csv", 1, _d("2025-01-07"), "e", "1", None,
+             "2025-01-07"),
+        ],
+        key=lambda r: tuple((v is None, str(v)) for v in r),
+    )  # fmt: skip
+    result = transform_sales(raw)
+    assert collect(result.rejects, "source_file", "row_number", "reason", "reason_detail") == [
+        ("sales/ingest_date=2025-01-05/a.csv", 2, "MALFORMED_LINE", "line does not parse"),
+        ("sales/ingest_date=2025-01-06/b.jsonl", 2, "MALFORMED_LINE", "line does not parse"),
+        ("sales/ingest_date=2025-01-06/b.jsonl", 3, "MALFORMED_LINE", "line does not parse"),
+        ("sales/ingest_date=2025-01-06/b.jsonl", 4, "BAD_TYPE",
+         "quantity is not an integer: 'n/a'"),
+        ("sales/ingest_date=2025-01-07/d.csv", 1, "MISSING_REQUIRED",
+         "file lacks required column(s): unit_price"),
+    ]  # fmt: skip
+    raw.unpersist()
+
+
+def _d(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)

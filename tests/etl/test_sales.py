@@ -1,0 +1,138 @@
+"""Sales transform: every reject reason, derived amounts (half-up cents), UTC dates and the
+dedupe order, each against hand-written expected rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+from retailake_etl.sales import transform_sales
+
+from tests.etl.raw import collect, raw_rows
+
+GOOD = {
+    "order_id": "o1", "line_number": "1", "order_ts": "2025-01-05T10:00:00", "store_id": "s1",
+    "channel": "store", "customer_id": "c1", "product_id": "p1", "quantity": "2",
+    "unit_price": "10.00", "discount_pct": "0", "currency": "USD",
+}  # fmt: skip
+
+
+def line(order_id: str, **changes: str | None) -> dict:
+    return {**GOOD, "order_id": order_id, **changes}
+
+
+def test_every_reject_reason(spark):
+    rows = [
+        line("ok"),
+        line("r2", product_id=None),
+        line("r3", quantity="two"),
+        line("r4", unit_price="-1.00"),
+        line("r5", quantity="0"),
+        line("r6", discount_pct="1.5"),
+        line("r7", order_ts="2025-02-30T10:00:00"),
+        line("r8", channel="kiosk"),
+        line("r9", line_number="0"),
+        line("ok"),  # row 10: same key as row 1 in the same file -> the repeat is the duplicate
+        {"order_id": "o", "line_number": "1", "_malformed_line": "o,1,20"},
+        line("r12", unit_price="$4.50"),
+        line("r13", store_id="  "),
+    ]
+    result = transform_sales(raw_rows(spark, "sales", rows))
+    assert collect(result.rejects, "row_number", "reason") == sorted(
+        [
+            (2, "MISSING_REQUIRED"), (3, "BAD_TYPE"), (4, "NEGATIVE_PRICE"), (5, "ZERO_QUANTITY"),
+            (6, "DISCOUNT_OUT_OF_RANGE"), (7, "BAD_TIMESTAMP"), (8, "INVALID_VALUE"),
+            (9, "INVALID_VALUE"), (10, "DUPLICATE_KEY"), (11, "MALFORMED_LINE"), (12, "BAD_TYPE"),
+            (13, "MISSING_REQUIRED"),
+        ],
+        key=lambda r: (False, str(r[0]), False, r[1]),
+    )  # fmt: skip
+    details = {r["row_number"]: r for r in result.rejects.collect()}
+    assert details[2]["reason_detail"] == "product_id is empty"
+    assert details[3]["reason_detail"] == "quantity is not an integer: 'two'"
+    assert details[3]["quantity"] == "two"  # the raw text is kept
+    assert details[6]["reason_detail"] == "discount_pct above 1: 1.5"
+    assert details[8]["reason_detail"] == "channel not one of store, online, mobile: 'kiosk'"
+    assert details[10]["reason_detail"] == (
+        "key (order_id, line_number) also in sales/ingest_date=2025-01-10/f1.csv row 1, "
+        "which is kept"
+    )
+    assert details[11]["raw_line"] == "o,1,20"
+    assert collect(result.rows, "order_id", "_row_number") == [("ok", 1)]
+
+
+def test_derived_amounts_round_half_up(spark):
+    rows = [
+        line("a", quantity="1", unit_price="1.00", discount_pct="0.005"),  # 0.005 -> 0.01
+        line("b", quantity="1", unit_price="0.10", discount_pct="0.05"),  # 0.005 -> 0.01
+        line("c", quantity="3", unit_price="0.35", discount_pct="0.1"),  # 0.105 -> 0.11
+        line("d", quantity="-1", unit_price="1.00", discount_pct="0.005"),  # -0.005 -> -0.01
+        line("e", quantity="1", unit_price="0.10", discount_pct="0.04"),  # 0.004 -> 0.00
+        line("f", quantity="7", unit_price="19.99", discount_pct=None, currency=None, channel=None),
+        line("g", quantity="+2", unit_price="1E1", discount_pct="0.25", channel="Online"),
+    ]
+    result = transform_sales(raw_rows(spark, "sales", rows))
+    got = collect(
+        result.rows, "order_id", "quantity", "unit_price", "discount_pct", "gross_amount",
+        "discount_amount", "net_amount", "is_return", "channel", "currency",
+    )  # fmt: skip
+    assert got == [
+        ("a", 1, D("1.00"), D("0.0050"), D("1.00"), D("0.01"), D("0.99"), False, "store", "USD"),
+        ("b", 1, D("0.10"), D("0.0500"), D("0.10"), D("0.01"), D("0.09"), False, "store", "USD"),
+        ("c", 3, D("0.35"), D("0.1000"), D("1.05"), D("0.11"), D("0.94"), False, "store", "USD"),
+        ("d", -1, D("1.00"), D("0.0050"), D("-1.00"), D("-0.01"), D("-0.99"), True, "store", "USD"),
+        ("e", 1, D("0.10"), D("0.0400"), D("0.10"), D("0.00"), D("0.10"), False, "store", "USD"),
+        ("f", 7, D("19.99"), D("0.0000"), D("139.93"), D("0.00"), D("139.93"), False, "store",
+         "USD"),
+        ("g", 2, D("10.00"), D("0.2500"), D("20.00"), D("5.00"), D("15.00"), False, "online",
+         "USD"),
+    ]  # fmt: skip
+    assert result.rejects.count() == 0
+
+
+def test_timestamps_are_utc(spark):
+    rows = [
+        line("z", order_ts="2025-01-31T23:30:00"),  # no zone: UTC, stays in January
+        line("ny", order_ts="2025-01-31T20:30:00-05:00"),  # 01:30 UTC on Feb 1
+        line("tk", order_ts="2025-02-01T08:00:00+0900"),  # 23:00 UTC on Jan 31
+        line("sp", order_ts="2025-03-01 00:00"),
+        line("zz", order_ts="2025-03-02T12:00:00.250Z"),
+        line("dt", order_ts="2025-03-03"),
+    ]
+    result = transform_sales(raw_rows(spark, "sales", rows))
+    assert collect(result.rows, "order_id", "order_ts", "order_date", "year", "month") == [
+        ("dt", dt.datetime(2025, 3, 3, 0, 0), dt.date(2025, 3, 3), "2025", "03"),
+        ("ny", dt.datetime(2025, 2, 1, 1, 30), dt.date(2025, 2, 1), "2025", "02"),
+        ("sp", dt.datetime(2025, 3, 1, 0, 0), dt.date(2025, 3, 1), "2025", "03"),
+        ("tk", dt.datetime(2025, 1, 31, 23, 0), dt.date(2025, 1, 31), "2025", "01"),
+        ("z", dt.datetime(2025, 1, 31, 23, 30), dt.date(2025, 1, 31), "2025", "01"),
+        ("zz", dt.datetime(2025, 3, 2, 12, 0, 0, 250000), dt.date(2025, 3, 2), "2025", "03"),
+    ]
+
+
+def test_dedupe_later_delivery_wins_and_first_copy_within_a_file(spark):
+    early = raw_rows(
+        spark, "sales",
+        [line("k", quantity="1"), line("k", quantity="2")],
+        file="a.csv", ingest="2025-01-10",
+    )  # fmt: skip
+    late = raw_rows(spark, "sales", [line("k", quantity="3")], file="a.csv", ingest="2025-01-11")
+    same_day_later_name = raw_rows(
+        spark, "sales", [line("m", quantity="4")], file="b.csv", ingest="2025-01-10"
+    )
+    same_day_earlier_name = raw_rows(
+        spark, "sales", [line("m", quantity="5")], file="a.csv", ingest="2025-01-10"
+    )
+    raw = early.union(late).union(same_day_later_name).union(same_day_earlier_name)
+    result = transform_sales(raw)
+    assert collect(result.rows, "order_id", "quantity", "_source_file") == [
+        ("k", 3, "sales/ingest_date=2025-01-11/a.csv"),
+        ("m", 4, "sales/ingest_date=2025-01-10/b.csv"),
+    ]
+    assert collect(
+        result.rejects, "order_id", "quantity", "source_file", "row_number", "reason"
+    ) == [
+        ("k", "1", "sales/ingest_date=2025-01-10/a.csv", 1, "DUPLICATE_KEY"),
+        ("k", "2", "sales/ingest_date=2025-01-10/a.csv", 2, "DUPLICATE_KEY"),
+        ("m", "5", "sales/ingest_date=2025-01-10/a.csv", 1, "DUPLICATE_KEY"),
+    ]
