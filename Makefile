@@ -13,6 +13,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# The local Glue runner's S3A jars (hadoop-aws, AWS SDK bundle): the only PyPI package that
+	# ships them pins an old pyspark, so it is installed without its dependencies.
+	$(BIN)/pip install --quiet --no-deps 'sagemaker-pyspark==1.4.5'
 	touch $@
 
 test: install lint ## the whole suite: lint, terraform checks, unit, ETL, integration
@@ -32,7 +35,7 @@ $(TOOLS)/.installed:
 lint: install $(TOOLS)/.installed ## ruff, terraform fmt, checkov
 	$(BIN)/ruff check retailake tests bench
 	terraform fmt -check -recursive terraform
-	$(TOOLS)/bin/checkov --directory terraform --framework terraform --quiet --compact
+	$(TOOLS)/bin/checkov --directory terraform --framework terraform --quiet --compact --skip-download
 
 bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_deploy.py

@@ -12,6 +12,7 @@ from typing import Any
 
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
+from retailake.local import emulator
 from retailake.outputs import Outputs, forget_outputs, save_outputs
 from retailake.pii_key import ensure_pii_key
 from retailake.plan import PlanSummary
@@ -44,8 +45,6 @@ def open_terraform(
     """A ready Terraform for `env`: the local twin's emulator running, the directory initialised."""
     step = on_step or (lambda _message: None)
     if env.is_local:
-        from retailake.local import emulator
-
         step("starting the local twin's emulator")
         emulator.ensure_running(env)
     terraform = Terraform(env, terraform_variables(env), list(var_files), on_line)
@@ -98,6 +97,7 @@ def deploy(
     ensure_pii_key(env, Outputs(outputs))
     step("uploading ETL scripts")
     scripts = upload_etl_scripts(env, Outputs(outputs), scripts_dir or bundled_path("etl_scripts"))
+    emulator.flush(env)
     return DeployResult(saved.summary, applied, outputs, scripts)
 
 
@@ -122,5 +122,6 @@ def destroy(
         return DeployResult(saved.summary, applied=False)
     step("terraform destroy")
     terraform.apply(saved)
+    emulator.flush(env)
     forget_outputs(env)
     return DeployResult(saved.summary, applied=True)

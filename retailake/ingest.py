@@ -16,6 +16,7 @@ from retailake.aws.s3 import UploadResult, files_under, upload_if_changed
 from retailake.config import Environment
 from retailake.contract import FORMATS, FileCheck, check_file, contract_for
 from retailake.errors import DataError
+from retailake.local import emulator
 from retailake.outputs import load_outputs
 
 UPLOAD_WORKERS = 8
@@ -89,10 +90,12 @@ def upload_files(
     on_bytes: ByteCallback | None = None,
 ) -> list[UploadResult]:
     """Content-hashed uploads, several at a time (many small files are latency-bound);
-    results in the order given."""
+    results in the order given, durable on the local twin when this returns."""
     s3 = client(env, "s3")
     with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
         futures = [
             pool.submit(upload_if_changed, s3, bucket, key, path, on_bytes) for path, key in files
         ]
-        return [future.result() for future in futures]
+        results = [future.result() for future in futures]
+    emulator.flush(env)
+    return results

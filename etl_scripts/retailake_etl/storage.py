@@ -145,20 +145,25 @@ def replace_partitions(
     table_uri: str,
     columns: Sequence[str],
     partitions: Iterable[tuple],
-) -> None:
+) -> int:
     """Make each listed partition hold exactly `frame`'s rows for it (none: the partition
-    goes away): write the new Parquet files, then delete the files that were there before."""
+    goes away): write the new Parquet files, then delete the files that were there before.
+    Returns the rows written."""
     wanted = sorted(set(partitions))
     if not wanted:
-        return
+        return 0
     table_uri = table_uri.rstrip("/")
     folders = [f"{table_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
     old = [name for folder in folders for name in files_under(spark, folder)]
     key = F.concat_ws("\u0001", *[F.col(c) for c in columns])
-    rows = frame.where(key.isin(["\u0001".join(p) for p in wanted]))
-    rows.write.mode("append").partitionBy(*columns).option("compression", "snappy").parquet(
-        table_uri
-    )
+    rows = frame.where(key.isin(["\u0001".join(p) for p in wanted])).persist()
+    try:
+        written = rows.count()
+        rows.write.mode("append").partitionBy(*columns).option("compression", "snappy").parquet(
+            table_uri
+        )
+    finally:
+        rows.unpersist()
     for name in old:
         fs, path = _fs(spark, name)
         fs.delete(path, False)
@@ -166,6 +171,7 @@ def replace_partitions(
         fs, path = _fs(spark, folder)
         if fs.exists(path) and not files_under(spark, folder):
             fs.delete(path, True)
+    return written
 
 
 def read_table(spark: SparkSession, table_uri: str) -> DataFrame | None:

@@ -24,7 +24,13 @@ from typing import Any
 
 from retailake.config import Environment
 from retailake.errors import EmulatorError
-from retailake.local.server import EXIT_PORT_IN_USE, HEALTH_PATH, SERVICE_NAME, code_fingerprint
+from retailake.local.server import (
+    EXIT_PORT_IN_USE,
+    FLUSH_PATH,
+    HEALTH_PATH,
+    SERVICE_NAME,
+    code_fingerprint,
+)
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -225,3 +231,16 @@ def stop(env: Environment) -> bool:
 def ensure_running(env: Environment) -> EmulatorStatus:
     """For `deploy --env local` and every local command: start the emulator when needed."""
     return start(env)
+
+
+def flush(env: Environment) -> None:
+    """Make every change so far durable: commands call this when they have finished writing,
+    so what a command did survives even a kill -9 of the emulator right after it returns."""
+    if not env.is_local:
+        return
+    request = urllib.request.Request(_endpoint(env) + FLUSH_PATH, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            response.read()
+    except (OSError, urllib.error.URLError) as error:
+        raise EmulatorError(f"could not flush the emulator's state to disk: {error}") from None

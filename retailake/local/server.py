@@ -1,9 +1,8 @@
 """The emulator process: moto's WSGI app, patched, with state that survives restarts.
 
 Run as ``python -m retailake.local.server --port N --state-dir DIR``. It binds 127.0.0.1 only,
-applies ``retailake.local.patches``, restores the last snapshot, then serves. Every request
-that may change state is followed, before its response is sent, by a snapshot: a kill -9
-right after a 200 loses nothing.
+applies ``retailake.local.patches``, restores the last snapshot, then serves. Changes reach
+disk within half a second, and at once when a command flushes (see `Snapshots`).
 """
 
 from __future__ import annotations
@@ -27,6 +26,8 @@ from urllib.parse import parse_qs
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
 HEALTH_PATH = "/_retailake/health"
+FLUSH_PATH = "/_retailake/flush"
+SNAPSHOT_DELAY = 0.5
 SERVICE_NAME = "retailake-emulator"
 EXIT_PORT_IN_USE = 3
 
@@ -92,43 +93,66 @@ class ReadWriteLock:
             self._cond.notify_all()
 
 
-class GroupCommit:
-    """Durability before the response, at the cost of one snapshot per batch of writes.
+class Snapshots:
+    """When changes reach disk: within `delay` seconds of a write, off the request path, one
+    snapshot per burst of writes; and at once on `flush()`, which every retailake command
+    calls when it has finished writing, so a command's effects are durable when it returns.
 
-    A writer records its change under the write lock, then waits until a snapshot taken after
-    that change is on disk. Whichever waiting writer finds no snapshot under way takes one,
-    covering every change made so far: concurrent uploads share snapshots instead of queueing
-    for one each."""
+    Why not before every response: a pipeline run makes thousands of small S3 writes, and a
+    snapshot of the whole lake per write (or per batch of concurrent writes) made one small
+    job take minutes. A kill -9 now loses at most the last `delay` seconds of a command that
+    had not finished, and every command is safe to rerun."""
 
-    def __init__(self, lock: ReadWriteLock, save: Callable[[], None]) -> None:
+    def __init__(self, lock: ReadWriteLock, save: Callable[[], None], delay: float) -> None:
         self._lock = lock
         self._save = save
+        self._delay = delay
         self._cond = threading.Condition()
         self._changed = 0
         self._durable = 0
         self._saving = False
+        threading.Thread(target=self._background, name="snapshots", daemon=True).start()
 
-    def record_change(self) -> int:
-        """Call with the write lock held, after the change: its generation number."""
+    def record_change(self) -> None:
+        """Call with the write lock held, after the change."""
         with self._cond:
             self._changed += 1
-            return self._changed
+            self._cond.notify_all()
 
-    def wait_durable(self, generation: int) -> None:
-        """Return once a snapshot covers `generation` (taking it if nobody else is)."""
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return self._changed - self._durable
+
+    def flush(self) -> None:
+        """Return once every change made so far is on disk."""
+        with self._cond:
+            target = self._changed
+        self._ensure(target)
+
+    def _background(self) -> None:
         while True:
             with self._cond:
-                while self._saving and self._durable < generation:
+                while self._changed <= self._durable:
                     self._cond.wait()
-                if self._durable >= generation:
+            time.sleep(self._delay)  # let the rest of a burst of writes join this snapshot
+            self.flush()
+
+    def _ensure(self, target: int) -> None:
+        """Take a snapshot covering `target` unless one that does is under way or done."""
+        while True:
+            with self._cond:
+                while self._saving and self._durable < target:
+                    self._cond.wait()
+                if self._durable >= target:
                     return
                 self._saving = True
-            target = 0
+            covered = 0
             try:
-                target = self._snapshot()
+                covered = self._snapshot()
             finally:
                 with self._cond:
-                    self._durable = max(self._durable, target)
+                    self._durable = max(self._durable, covered)
                     self._saving = False
                     self._cond.notify_all()
 
@@ -185,15 +209,14 @@ def is_mutating(environ: dict[str, Any]) -> bool:
 
 
 class EmulatorApp:
-    """WSGI wrapper: identity endpoint, request locking, every write durable before its
-    response."""
+    """WSGI wrapper: identity and flush endpoints, request locking, snapshots of every write."""
 
     def __init__(self, inner: Callable[..., Iterable[bytes]], store: Any, state_dir: Path):
         self.inner = inner
         self.store = store
         self.state_dir = state_dir
         self.lock = ReadWriteLock()
-        self.commits = GroupCommit(self.lock, self.snapshot)
+        self.snapshots = Snapshots(self.lock, self.snapshot, SNAPSHOT_DELAY)
         self.started = time.time()
         self.code = code_fingerprint()
 
@@ -206,11 +229,15 @@ class EmulatorApp:
             "code": self.code,
             "snapshots": self.store.count if self.store else 0,
             "last_snapshot_ms": self.store.last_ms if self.store else None,
+            "pending_changes": self.snapshots.pending,
         }
         return json.dumps(info).encode()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("PATH_INFO") == HEALTH_PATH:
+        path = environ.get("PATH_INFO")
+        if path in (HEALTH_PATH, FLUSH_PATH):
+            if path == FLUSH_PATH:
+                self.snapshots.flush()
             body = self.health()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
@@ -224,10 +251,9 @@ class EmulatorApp:
         self.lock.acquire_write()
         try:
             body = self._run(environ, start_response)
-            generation = self.commits.record_change()
+            self.snapshots.record_change()
         finally:
             self.lock.release_write()
-        self.commits.wait_durable(generation)
         return body
 
     def _run(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

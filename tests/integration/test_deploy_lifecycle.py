@@ -69,16 +69,23 @@ def test_state_survives_emulator_down_and_up(deployed_local_env):
     assert_no_changes()
 
 
-def test_state_survives_the_emulator_being_killed(deployed_local_env):
+def test_state_survives_the_emulator_being_killed(deployed_local_env, tmp_path):
     outputs = load_outputs(deployed_local_env)
-    s3 = client(deployed_local_env, "s3")
-    s3.put_object(Bucket=outputs.buckets["raw"], Key="probe/killed.txt", Body=b"x" * 100_000)
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "order_id,line_number,order_ts,store_id,product_id,quantity,unit_price\n"
+        "O1,1,2025-10-01T10:00:00,S1,P1,2,9.99\n"
+    )
+    ingested = retailake("ingest", str(sales), "--source", "sales", "--format", "json")
+    assert ingested.returncode == 0, str(ingested)
+    key = json.loads(ingested.stdout)["files"][0]["key"]
     status = json.loads(retailake("local", "status", "--format", "json").stdout)
     os.kill(status["pid"], signal.SIGKILL)
     time.sleep(0.5)
     assert_no_changes()  # plan starts the emulator again by itself
-    body = s3.get_object(Bucket=outputs.buckets["raw"], Key="probe/killed.txt")["Body"].read()
-    assert body == b"x" * 100_000
+    s3 = client(deployed_local_env, "s3")
+    body = s3.get_object(Bucket=outputs.buckets["raw"], Key=key)["Body"].read()
+    assert body == sales.read_bytes()  # what a finished command wrote survives a kill -9
 
 
 def test_scripts_upload_only_what_changed(deployed_local_env, tmp_path):

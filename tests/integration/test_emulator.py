@@ -60,15 +60,29 @@ def _check(env, seeded: dict[str, str]) -> None:
     assert seeded["vpc"] in vpcs
 
 
-def test_state_survives_kill_9(env):
+def test_state_survives_kill_9_after_a_flush(env):
     first = emulator.start(env)
     assert first.running and first.pid
     seeded = _seed(env)
+    emulator.flush(env)  # what every retailake command does when it has finished writing
     os.kill(first.pid, signal.SIGKILL)
     time.sleep(0.2)
     assert not emulator.status(env).running
     second = emulator.start(env)
     assert second.pid != first.pid
+    _check(env, seeded)
+
+
+def test_unflushed_writes_reach_disk_within_a_second(env):
+    first = emulator.start(env)
+    seeded = _seed(env)
+    deadline = time.monotonic() + 2.0
+    while emulator.health(env)["pending_changes"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert emulator.health(env)["pending_changes"] == 0
+    os.kill(first.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    emulator.start(env)
     _check(env, seeded)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 import threading
 import time
+from collections.abc import Callable
 
-from retailake.local.server import GroupCommit, ReadWriteLock, is_mutating
+from retailake.local.server import ReadWriteLock, Snapshots, is_mutating
 
 
 def _environ(method: str, path: str = "/", body: bytes = b"", **headers: str) -> dict:
@@ -46,34 +47,46 @@ def test_read_write_lock_allows_many_readers():
     lock.release_write()
 
 
-def test_group_commit_makes_every_write_durable_and_shares_snapshots():
-    lock = ReadWriteLock()
-    state = {"changes": 0, "on_disk": 0, "snapshots": 0}
-
+def _recording_save(state: dict) -> Callable[[], None]:
     def save() -> None:  # a slow snapshot of whatever has changed so far
         seen = state["changes"]
         time.sleep(0.05)
         state["on_disk"] = seen
         state["snapshots"] += 1
 
-    commits = GroupCommit(lock, save)
-    durable_at_return: list[tuple[int, int]] = []
+    return save
 
-    def writer() -> None:
-        lock.acquire_write()
-        state["changes"] += 1
-        mine = state["changes"]
-        generation = commits.record_change()
-        lock.release_write()
-        commits.wait_durable(generation)
-        durable_at_return.append((mine, state["on_disk"]))
 
-    threads = [threading.Thread(target=writer) for _ in range(12)]
+def _write(lock: ReadWriteLock, snapshots: Snapshots, state: dict) -> None:
+    lock.acquire_write()
+    state["changes"] += 1
+    snapshots.record_change()
+    lock.release_write()
+
+
+def test_writes_reach_disk_on_their_own_in_few_snapshots():
+    lock, state = ReadWriteLock(), {"changes": 0, "on_disk": 0, "snapshots": 0}
+    snapshots = Snapshots(lock, _recording_save(state), delay=0.1)
+    threads = [threading.Thread(target=_write, args=(lock, snapshots, state)) for _ in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=10)
-    assert len(durable_at_return) == 12
-    assert all(on_disk >= mine for mine, on_disk in durable_at_return)
-    assert state["on_disk"] == 12
-    assert state["snapshots"] < 12
+        thread.join(timeout=5)
+    deadline = time.monotonic() + 5
+    while snapshots.pending and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert snapshots.pending == 0
+    assert state["on_disk"] == 20
+    assert 1 <= state["snapshots"] < 20
+
+
+def test_flush_returns_only_when_everything_is_on_disk():
+    lock, state = ReadWriteLock(), {"changes": 0, "on_disk": 0, "snapshots": 0}
+    snapshots = Snapshots(lock, _recording_save(state), delay=60)  # background never fires
+    for _ in range(3):
+        _write(lock, snapshots, state)
+    assert state["on_disk"] == 0 and snapshots.pending == 3
+    snapshots.flush()
+    assert state["on_disk"] == 3 and snapshots.pending == 0
+    snapshots.flush()
+    assert state["snapshots"] == 1  # nothing new: no second snapshot

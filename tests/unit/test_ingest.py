@@ -35,6 +35,7 @@ def bucket(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ingest, "client", lambda env, service: object())
     monkeypatch.setattr(ingest, "upload_if_changed", fake_upload)
+    monkeypatch.setattr(ingest.emulator, "flush", lambda env: None)
     return stored
 
 

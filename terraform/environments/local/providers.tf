@@ -10,8 +10,9 @@ provider "aws" {
   skip_requesting_account_id  = false # STS works in the emulator (account 123456789012)
   s3_use_path_style           = true
 
-  # The emulator answers HTTP 500 for calls it does not implement; do not retry for minutes.
-  max_retries = 1
+  # A call the emulator lacks answers HTTP 500 at once: a few retries ride out a busy
+  # emulator without retrying an unimplemented call for minutes.
+  max_retries = 3
 
   endpoints {
     cloudtrail     = var.endpoint_url

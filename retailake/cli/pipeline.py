@@ -1,0 +1,128 @@
+"""`retailake run-pipeline`: run the Glue workflow, show each crawler and job as it goes, end
+with rows in / out / rejected per job, or the failing job's error and where its logs are."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from retailake.cli.common import (
+    EnvOption,
+    FormatOption,
+    OutputFormat,
+    err,
+    handle_errors,
+    out,
+    print_json,
+)
+from retailake.errors import EXIT_FAILED
+
+if TYPE_CHECKING:
+    from retailake.local.glue.history import PipelineRun
+    from retailake.local.glue.runner import PipelineEvent
+
+_STATE_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow", "RUNNING": "cyan"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run-pipeline")(run_pipeline)
+
+
+class PipelineProgress:
+    """One line per node on stderr as it starts and ends, under a spinner for the run."""
+
+    def __init__(self) -> None:
+        self._status = err.status("Starting the pipeline")
+
+    def __enter__(self) -> PipelineProgress:
+        self._status.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._status.stop()
+
+    def event(self, event: PipelineEvent) -> None:
+        node = event.node
+        if node is None:
+            return
+        label = f"{node.kind} {node.name}"
+        if node.state == "RUNNING":
+            self._status.update(f"[bold]Pipeline[/] · running {label}")
+            return
+        style = _STATE_STYLE.get(node.state, "white")
+        took = f" in {node.duration_seconds:.1f} s" if node.duration_seconds else ""
+        err.print(f"[{style}]{node.state.lower()}[/] {label}{took}", highlight=False)
+
+
+def _rows(node_rows: dict[str, float], name: str) -> str:
+    value = node_rows.get(name)
+    return "" if value is None else f"{int(value):,}"
+
+
+def summary_table(run: PipelineRun, name_prefix: str) -> Table:
+    """One row per crawler and job, in run order, names without the deployment's prefix."""
+    table = Table(title=f"Pipeline run: {run.state}", title_justify="left")
+    for column in ("node", "state", "seconds", "in", "out", "rejected", "dupes"):
+        table.add_column(column, justify="left" if column in ("node", "state") else "right",
+                         no_wrap=column == "node")
+    for node in run.nodes:
+        style = _STATE_STYLE.get(node.state, "white")
+        seconds = f"{node.duration_seconds:.1f}" if node.duration_seconds is not None else ""
+        table.add_row(
+            f"{node.kind} {node.name.removeprefix(name_prefix + '-')}",
+            f"[{style}]{node.state}[/]",
+            seconds,
+            _rows(node.rows, "rows_read"),
+            _rows(node.rows, "rows_written"),
+            _rows(node.rows, "rows_rejected"),
+            _rows(node.rows, "duplicates_dropped"),
+        )
+    return table
+
+
+def explain_failures(run: PipelineRun) -> None:
+    for node in run.failed_nodes:
+        error = node.error
+        reason = f"{error.type}: {error.message}" if error else "no error recorded"
+        err.print(f"[bold red]{node.kind} {node.name} failed:[/] {reason}", highlight=False)
+        if error and error.where:
+            err.print(f"  at {error.where}", highlight=False)
+        if node.log_file:
+            err.print(f"  logs: {node.log_file}", highlight=False)
+
+
+@handle_errors
+def run_pipeline(
+    env: EnvOption = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Rebuild staged and analytics from all raw data.")
+    ] = False,
+    output_format: FormatOption = OutputFormat.table,
+) -> None:
+    """Run the Glue workflow: crawlers, the three transforms, aggregation, final crawl."""
+    from retailake.config import load_environment
+    from retailake.errors import ConfigError
+    from retailake.outputs import load_outputs
+
+    environment = load_environment(env)
+    if not environment.is_local:
+        raise ConfigError(
+            "run-pipeline drives the local twin only for now; on AWS start the workflow "
+            "with `aws glue start-workflow-run --name <glue_workflow output>`"
+        )
+    from retailake.local import emulator
+    from retailake.local.glue.runner import run_workflow
+
+    outputs = load_outputs(environment)
+    emulator.ensure_running(environment)
+    with PipelineProgress() as progress:
+        run = run_workflow(environment, outputs, progress.event, full_refresh=full_refresh)
+    if output_format is OutputFormat.json:
+        print_json(run.to_dict())
+    else:
+        out.print(summary_table(run, outputs["name_prefix"]))
+    if run.state != "SUCCEEDED":
+        explain_failures(run)
+        raise typer.Exit(EXIT_FAILED)

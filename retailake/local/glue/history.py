@@ -1,0 +1,156 @@
+"""Pipeline run records and crawl states as JSON under `state_dir/pipeline/`.
+
+moto keeps a workflow run RUNNING forever and a crawl RUNNING after StartCrawler, so the
+emulator cannot tell `status` what happened: these files do. Every write is atomic (a temp
+file renamed over the old one) because the record is rewritten as each node progresses."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retailake.config import Environment
+
+PENDING, RUNNING, SKIPPED = "PENDING", "RUNNING", "SKIPPED"
+SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def pipeline_dir(env: Environment) -> Path:
+    return env.state_dir / "pipeline"
+
+
+@dataclass
+class NodeError:
+    """Why a node failed: exception type and message, and where in the job's code."""
+
+    type: str
+    message: str
+    where: str | None = None
+    origin: str | None = None
+    traceback: str | None = None
+
+
+@dataclass
+class NodeRun:
+    """One crawler or job within a pipeline run."""
+
+    kind: str
+    name: str
+    stage: int | None
+    state: str = PENDING
+    run_id: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    duration_seconds: float | None = None
+    error: NodeError | None = None
+    rows: dict[str, float] = field(default_factory=dict)
+    tables_created: list[str] = field(default_factory=list)
+    tables_updated: list[str] = field(default_factory=list)
+    partitions_added: int = 0
+    warnings: list[str] = field(default_factory=list)
+    log_file: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeRun:
+        error = data.get("error")
+        return cls(**{**data, "error": NodeError(**error) if error else None})
+
+
+@dataclass
+class PipelineRun:
+    """One run of the workflow: what `run-pipeline` shows and `status` reads back."""
+
+    run_id: str
+    workflow: str
+    state: str = RUNNING
+    started_at: str = field(default_factory=now_iso)
+    ended_at: str | None = None
+    full_refresh: bool = False
+    nodes: list[NodeRun] = field(default_factory=list)
+    emulator_workflow_run_id: str | None = None
+    spark_startup_seconds: float | None = None
+    spark_log: str | None = None
+
+    def node(self, kind: str, name: str) -> NodeRun | None:
+        return next((n for n in self.nodes if n.kind == kind and n.name == name), None)
+
+    @property
+    def failed_nodes(self) -> list[NodeRun]:
+        return [n for n in self.nodes if n.state == FAILED]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PipelineRun:
+        nodes = [NodeRun.from_dict(n) for n in data.get("nodes", [])]
+        return cls(**{**data, "nodes": nodes})
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def runs_dir(env: Environment) -> Path:
+    return pipeline_dir(env) / "runs"
+
+
+def save_run(env: Environment, run: PipelineRun) -> Path:
+    path = runs_dir(env) / f"{run.run_id}.json"
+    write_json_atomic(path, run.to_dict())
+    return path
+
+
+def load_run(env: Environment, run_id: str) -> PipelineRun:
+    return PipelineRun.from_dict(json.loads((runs_dir(env) / f"{run_id}.json").read_text()))
+
+
+def list_runs(env: Environment) -> list[PipelineRun]:
+    """Every recorded run, oldest first; unreadable records are skipped."""
+    runs = []
+    for path in runs_dir(env).glob("*.json"):
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            runs.append(PipelineRun.from_dict(json.loads(path.read_text())))
+    return sorted(runs, key=lambda r: r.started_at)
+
+
+def last_run(env: Environment) -> PipelineRun | None:
+    """The most recently started run, for `status`."""
+    runs = list_runs(env)
+    return runs[-1] if runs else None
+
+
+def crawler_state_path(env: Environment, crawler: str) -> Path:
+    return pipeline_dir(env) / "crawlers" / f"{crawler}.json"
+
+
+def save_crawl_state(env: Environment, crawler: str, state: dict[str, Any]) -> None:
+    write_json_atomic(crawler_state_path(env, crawler), state)
+
+
+def load_crawl_states(env: Environment) -> dict[str, dict[str, Any]]:
+    """Crawler name -> its last crawl (state, times, tables created/updated, partitions)."""
+    states = {}
+    for path in sorted((pipeline_dir(env) / "crawlers").glob("*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            states[path.stem] = json.loads(path.read_text())
+    return states

@@ -1,0 +1,258 @@
+"""Run the deployed Glue workflow on the local twin: the API `retailake run-pipeline` calls.
+
+The plan comes from the triggers Terraform registered (read back from the emulator); each
+crawler is emulated against the emulator's S3 and catalog, each job runs its own script in one
+warm SparkSession (started lazily, at the first job). Progress goes to `on_event` and to the
+run record under `state_dir/pipeline/runs/`, rewritten as every node starts and ends.
+
+In the emulator, the run is opened with StartWorkflowRun (its id is the run's id) and its
+outcome written with PutWorkflowRunProperties; moto keeps the run's Status RUNNING regardless,
+as StopWorkflowRun changes nothing there."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from retailake.aws.clients import client, describe_error
+from retailake.config import Environment
+from retailake.errors import AwsError, ConfigError, RetailakeError
+from retailake.local import emulator
+from retailake.local.glue import history, metrics
+from retailake.local.glue.crawler import run_crawler
+from retailake.local.glue.history import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    NodeError,
+    NodeRun,
+    PipelineRun,
+)
+from retailake.local.glue.jobs import new_run_id, run_job
+from retailake.local.glue.spark import SparkRuntime
+from retailake.local.glue.workflow import (
+    CRAWLER,
+    Action,
+    Node,
+    TriggerEngine,
+    WorkflowPlan,
+    build_plan,
+    read_triggers,
+)
+from retailake.outputs import Outputs
+
+# Event kinds, in the order a run emits them.
+RUN_STARTED, NODE_STARTED, NODE_SUCCEEDED = "run_started", "node_started", "node_succeeded"
+NODE_FAILED, NODE_SKIPPED, RUN_FINISHED = "node_failed", "node_skipped", "run_finished"
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """One step of progress; `node` is None for run_started / run_finished."""
+
+    kind: str
+    run: PipelineRun
+    node: NodeRun | None = None
+
+
+EventHandler = Callable[[PipelineEvent], None]
+
+
+def load_plan(env: Environment, workflow: str) -> WorkflowPlan:
+    """The workflow's stages as its registered triggers define them (AWS or the emulator)."""
+    try:
+        glue = client(env, "glue")
+        glue.get_workflow(Name=workflow)
+        triggers = read_triggers(glue, workflow)
+    except (ClientError, BotoCoreError) as error:
+        raise AwsError(f"reading workflow '{workflow}': {describe_error(error)}") from None
+    return build_plan(workflow, triggers)
+
+
+class _Run:
+    """State of one pipeline run while it executes: clients, record, events."""
+
+    def __init__(self, env: Environment, plan: WorkflowPlan, run: PipelineRun,
+                 runtime: SparkRuntime, on_event: EventHandler | None) -> None:
+        self.env, self.plan, self.run, self.runtime = env, plan, run, runtime
+        self.on_event = on_event
+        self.glue, self.s3 = client(env, "glue"), client(env, "s3")
+        self.cloudwatch = client(env, "cloudwatch")
+
+    def emit(self, kind: str, node: NodeRun | None = None) -> None:
+        history.save_run(self.env, self.run)
+        if self.on_event is not None:
+            self.on_event(PipelineEvent(kind, self.run, node))
+
+    def node_run(self, node: Node) -> NodeRun:
+        found = self.run.node(node.kind, node.name)
+        if found is None:  # fired only off the success path (e.g. on a failure condition)
+            found = NodeRun(node.kind, node.name, stage=None)
+            self.run.nodes.append(found)
+        return found
+
+    def execute(self, action: Action) -> str:
+        record = self.node_run(action.node)
+        record.state, record.started_at = RUNNING, history.now_iso()
+        record.error, record.rows, record.warnings = None, {}, []
+        if action.node.kind != CRAWLER:
+            record.run_id = new_run_id()
+            record.log_file = str(history.pipeline_dir(self.env) / "logs" / self.run.run_id
+                                  / f"{record.name}.log")
+        began = time.monotonic()
+        self.emit(NODE_STARTED, record)
+        try:
+            if action.node.kind == CRAWLER:
+                self._crawl(record)
+            else:
+                self._job(record, action)
+        except (ClientError, BotoCoreError, RetailakeError) as error:
+            message = describe_error(error) if not isinstance(error, RetailakeError) else str(error)
+            record.state, record.error = FAILED, NodeError(type(error).__name__, message)
+        record.ended_at = history.now_iso()
+        record.duration_seconds = round(time.monotonic() - began, 3)
+        if action.node.kind == CRAWLER:
+            self._save_crawl_state(record)
+        self.run.spark_startup_seconds = self.runtime.startup_seconds
+        if self.runtime.interrupted:  # Ctrl-C inside a job: stop here, as outside one
+            record.state = FAILED
+            record.error = NodeError("KeyboardInterrupt", "interrupted by the user")
+            self.emit(NODE_FAILED, record)
+            raise KeyboardInterrupt
+        self.emit(NODE_SUCCEEDED if record.state == SUCCEEDED else NODE_FAILED, record)
+        return record.state
+
+    def _crawl(self, record: NodeRun) -> None:
+        result = run_crawler(self.glue, self.s3, record.name)
+        record.tables_created = result.tables_created
+        record.tables_updated = result.tables_updated
+        record.partitions_added = result.partitions_added
+        record.warnings = result.warnings
+        record.state = SUCCEEDED
+
+    def _save_crawl_state(self, record: NodeRun) -> None:
+        history.save_crawl_state(self.env, record.name, {
+            "crawler": record.name, "state": record.state, "pipeline_run_id": self.run.run_id,
+            "started_at": record.started_at, "ended_at": record.ended_at,
+            "tables_created": record.tables_created, "tables_updated": record.tables_updated,
+            "partitions_added": record.partitions_added, "warnings": record.warnings,
+            "error": record.error.message if record.error else None,
+        })
+
+    def _job(self, record: NodeRun, action: Action) -> None:
+        overrides = {
+            "--WORKFLOW_NAME": self.plan.workflow,
+            "--WORKFLOW_RUN_ID": self.run.run_id,
+            **dict(action.arguments),
+        }
+        if self.run.full_refresh:
+            overrides["--full_refresh"] = "true"
+        result = run_job(self.glue, self.s3, self.runtime, record.name,
+                         run_id=record.run_id or new_run_id(), overrides=overrides,
+                         log_file=Path(record.log_file or "job.log"))
+        record.state, record.error = result.state, result.error
+        namespace = result.arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)
+        try:
+            record.rows = metrics.job_metrics(self.cloudwatch, namespace, record.name,
+                                              record.run_id, result.started, result.ended)
+        except (ClientError, BotoCoreError) as error:
+            record.warnings.append(f"metrics not read: {describe_error(error)}")
+
+
+def _open_emulator_run(glue: Any, workflow: str, full_refresh: bool) -> str | None:
+    try:
+        answer = glue.start_workflow_run(
+            Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})
+        return answer["RunId"]
+    except (ClientError, BotoCoreError):
+        return None
+
+
+def _close_emulator_run(glue: Any, run: PipelineRun) -> None:
+    if not run.emulator_workflow_run_id:
+        return
+    properties = {"retailake_state": run.state, "retailake_ended_at": run.ended_at or ""}
+    # the local record is the source of truth; the emulator's copy is a courtesy
+    with contextlib.suppress(ClientError, BotoCoreError):
+        glue.put_workflow_run_properties(Name=run.workflow, RunId=run.emulator_workflow_run_id,
+                                         RunProperties=properties)
+
+
+def run_workflow(
+    env: Environment,
+    outputs: Outputs | None,
+    on_event: EventHandler | None = None,
+    *,
+    full_refresh: bool = False,
+    workflow: str | None = None,
+    runtime: SparkRuntime | None = None,
+) -> PipelineRun:
+    """Run the workflow once on the local twin and return its record (also saved on disk).
+
+    `workflow` defaults to the deployment's; pass `runtime` to reuse a warm Spark across runs
+    (it is then left running), otherwise Spark starts at the first job and stops at the end."""
+    if not env.is_local:
+        raise ConfigError("the local Glue runner serves --env local only; on AWS the workflow "
+                          "runs in Glue itself")
+    workflow = workflow or (outputs["glue_workflow"] if outputs else None)
+    if not workflow:
+        raise ConfigError("no Glue workflow named: deploy first (`retailake deploy`)")
+    plan = load_plan(env, workflow)
+    glue = client(env, "glue")
+    emulator_id = _open_emulator_run(glue, workflow, full_refresh)
+    run = PipelineRun(
+        run_id=emulator_id or new_run_id("wr_"), workflow=workflow, full_refresh=full_refresh,
+        emulator_workflow_run_id=emulator_id,
+        nodes=[NodeRun(n.kind, n.name, stage=plan.stage_of(n)) for n in plan.nodes],
+    )
+    own_runtime = runtime is None
+    if runtime is None:
+        log = history.pipeline_dir(env) / "logs" / run.run_id / "spark.log"
+        runtime = SparkRuntime(env.endpoint_url or "", env.region, log,
+                               cache_dir=env.home / "cache" / "spark")
+    run.spark_log = str(runtime.log_file)
+    state = _Run(env, plan, run, runtime, on_event)
+    state.emit(RUN_STARTED)
+    try:
+        _drive(state, plan)
+    except BaseException:
+        run.state = FAILED
+        raise
+    finally:
+        for record in run.nodes:
+            if record.state in (PENDING, RUNNING):
+                record.state = SKIPPED if record.state == PENDING else FAILED
+                if record.state == SKIPPED:
+                    state.emit(NODE_SKIPPED, record)
+        if run.state == RUNNING:
+            all_ok = all(n.state == SUCCEEDED for n in run.nodes)
+            run.state = SUCCEEDED if all_ok else FAILED
+        run.ended_at = history.now_iso()
+        if own_runtime:
+            runtime.stop()
+        _close_emulator_run(glue, run)
+        emulator.flush(env)
+        state.emit(RUN_FINISHED)
+    return run
+
+
+def _drive(state: _Run, plan: WorkflowPlan) -> None:
+    """Fire the start trigger, then run nodes one at a time in firing order (stage order)."""
+    engine = TriggerEngine(plan)
+    queue = deque(engine.start())
+    while queue:
+        action = queue.popleft()
+        if action.node in engine.states:
+            continue
+        final = state.execute(action)
+        queue.extend(engine.finished(action.node, final))
+

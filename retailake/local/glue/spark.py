@@ -1,0 +1,252 @@
+"""One warm local SparkSession per pipeline run, its S3A filesystem pointed at the emulator.
+
+Maven Central is out of reach, so `spark.jars.packages` cannot fetch hadoop-aws; the jars come
+from PyPI's `sagemaker-pyspark` 1.4.5 (hadoop-aws-3.3.1, aws-java-sdk-bundle-1.11.901), which
+work beside pyspark 3.5's hadoop-client 3.3.4. That package pins pyspark==3.3.0, so it is
+installed with `pip install --no-deps`; RETAILAKE_SPARK_JARS names other jars instead.
+
+The JVM is launched with its stdout/stderr on a log file (not the terminal), and Spark starts
+only when a job first asks for a session."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from retailake.errors import ConfigError
+
+JARS_VARIABLE = "RETAILAKE_SPARK_JARS"
+_JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
+_INSTALL_HINT = "pip install --no-deps 'sagemaker-pyspark==1.4.5'"
+S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem"
+CLIENT_FACTORY = "retailake.local.LocalS3ClientFactory"
+_JAVA_SOURCE = Path(__file__).resolve().parent / "java" / "retailake" / "local"
+
+
+def find_s3a_jars() -> list[Path]:
+    """hadoop-aws and the AWS SDK bundle: RETAILAKE_SPARK_JARS, else sagemaker-pyspark's."""
+    configured = os.environ.get(JARS_VARIABLE)
+    if configured:
+        jars = [Path(p) for p in configured.replace(",", os.pathsep).split(os.pathsep) if p]
+        missing = [str(j) for j in jars if not j.is_file()]
+        if missing:
+            raise ConfigError(f"{JARS_VARIABLE} names missing files: {', '.join(missing)}")
+        return jars
+    spec = importlib.util.find_spec("sagemaker_pyspark")
+    folder = Path(spec.origin).parent / "jars" if spec and spec.origin else None
+    jars = [next(iter(sorted(folder.glob(p))), None) for p in _JAR_PATTERNS] if folder else []
+    if not jars or None in jars:
+        raise ConfigError(
+            "local Glue jobs need the hadoop-aws and AWS SDK jars for Spark's S3A filesystem: "
+            f"run `{_INSTALL_HINT}` in retailake's environment, or set {JARS_VARIABLE} to "
+            "their paths"
+        )
+    return [j for j in jars if j is not None]
+
+
+def compile_client_factory(jars: list[Path], cache_dir: Path) -> Path | None:
+    """Compile LocalS3ClientFactory once per source and jars (javac, ~2 s); None without javac.
+
+    Without it, S3A renames inside KMS-encrypted buckets fail over the emulator's HTTP."""
+    source = _JAVA_SOURCE / "LocalS3ClientFactory.java"
+    digest = hashlib.sha256(source.read_bytes() + "|".join(j.name for j in jars).encode())
+    classes = cache_dir / f"s3a-client-{digest.hexdigest()[:12]}"
+    if (classes / "retailake" / "local" / "LocalS3ClientFactory.class").is_file():
+        return classes
+    javac = shutil.which("javac") or _java_home_tool("javac")
+    if javac is None:
+        logging.getLogger(__name__).warning("javac not found: writes that rename objects in "
+                                            "KMS-encrypted buckets will fail locally")
+        return None
+    classpath = [*jars, *sorted(_pyspark_jars().glob("hadoop-client-api-*.jar"))]
+    building = Path(tempfile.mkdtemp(prefix=".build-", dir=_mkdir(cache_dir)))
+    done = subprocess.run(
+        [javac, "-nowarn", "-source", "11", "-target", "11", "-d", str(building),
+         "-cp", os.pathsep.join(str(p) for p in classpath), str(source)],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        shutil.rmtree(building, ignore_errors=True)
+        raise ConfigError(f"compiling {source.name} failed: {done.stderr.strip()[-800:]}")
+    try:
+        building.rename(classes)
+    except OSError:  # another process finished first
+        shutil.rmtree(building, ignore_errors=True)
+    return classes
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _java_home_tool(name: str) -> str | None:
+    home = os.environ.get("JAVA_HOME")
+    tool = Path(home) / "bin" / name if home else None
+    return str(tool) if tool and tool.is_file() else None
+
+
+def _pyspark_jars() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent / "jars"
+
+
+def spark_conf(endpoint_url: str, region: str, jars: list[Path],
+               client_factory: Path | None = None) -> dict[str, str]:
+    """The session's settings: small and quick on two cores, UTC, s3:// and s3a:// via S3A."""
+    conf = {
+        "spark.master": "local[2]",
+        "spark.app.name": "retailake-local-glue",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.memory": "2g",
+        # on the driver's class path, not spark.jars: in local mode the executor would copy
+        # every spark.jars file (the SDK bundle is 180 MB) before its first task, ~7 s
+        "spark.driver.extraClassPath": os.pathsep.join(
+            str(p) for p in [*jars, *([client_factory] if client_factory else [])]),
+    }
+    hadoop = {
+        "fs.s3.impl": S3A,
+        "fs.s3a.impl": S3A,
+        "fs.s3a.endpoint": endpoint_url,
+        "fs.s3a.endpoint.region": region,
+        "fs.s3a.path.style.access": "true",
+        "fs.s3a.access.key": "test",
+        "fs.s3a.secret.key": "test",
+        "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        "fs.s3a.connection.ssl.enabled": "false",
+        "fs.s3a.fast.upload": "true",
+        "mapreduce.fileoutputcommitter.algorithm.version": "2",
+        # fewer requests per file written: no parent-marker deletes after every PUT
+        "fs.s3a.directory.marker.retention": "keep",
+    }
+    if client_factory is not None:
+        hadoop["fs.s3a.s3.client.factory.impl"] = CLIENT_FACTORY
+    conf.update({f"spark.hadoop.{k}": v for k, v in hadoop.items()})
+    return conf
+
+
+class SparkRuntime:
+    """A lazily started SparkSession shared by every job of a pipeline run."""
+
+    def __init__(self, endpoint_url: str, region: str, log_file: Path,
+                 cache_dir: Path | None = None) -> None:
+        self.endpoint_url = endpoint_url
+        self.cache_dir = cache_dir or log_file.parent
+        self.region = region
+        self.log_file = log_file
+        self.startup_seconds: float | None = None
+        self._session: Any = None
+        self._log: IO[bytes] | None = None
+        self._py_files: set[str] = set()
+        self._owns_context = False
+        self._sigint_before: Any = None
+        self.interrupted = False
+
+    @property
+    def started(self) -> bool:
+        return self._session is not None
+
+    def session(self) -> Any:
+        """The SparkSession, started on first use (7-11 s cold on two cores)."""
+        if self._session is None:
+            self._session = self._start()
+        return self._session
+
+    def _start(self) -> Any:
+        from pyspark import SparkConf, SparkContext
+        from pyspark.java_gateway import launch_gateway
+        from pyspark.sql import SparkSession
+
+        began = time.monotonic()
+        jars = find_s3a_jars()
+        factory = compile_client_factory(jars, self.cache_dir)
+        conf_values = spark_conf(self.endpoint_url, self.region, jars, factory)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        active = SparkContext._active_spark_context
+        if active is not None:  # someone else's context (a test fixture): configure it in place
+            hadoop_conf = active._jsc.hadoopConfiguration()
+            for key, value in conf_values.items():
+                if key.startswith("spark.hadoop."):
+                    hadoop_conf.set(key.removeprefix("spark.hadoop."), value)
+            context = active
+        else:
+            conf = SparkConf().setAll(list(conf_values.items()))
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_file, "ab")  # noqa: SIM115 - the JVM keeps it open
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": self._log,
+                                                         "stderr": self._log})
+            context = SparkContext(conf=conf, gateway=gateway)
+            self._owns_context = True
+        context.setLogLevel("WARN")
+        self._watch_interrupts()
+        session = SparkSession(context)
+        self.startup_seconds = time.monotonic() - began
+        return session
+
+    def _watch_interrupts(self) -> None:
+        """Remember a Ctrl-C. pyspark's own handler cancels the running Spark jobs, and the
+        script then sees a Py4JError, not a KeyboardInterrupt: the runner asks `interrupted`
+        to stop the pipeline instead of going on to the next job."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._sigint_before = signal.getsignal(signal.SIGINT)
+        inner = self._sigint_before
+
+        def on_interrupt(signum: int, frame: Any) -> None:
+            self.interrupted = True
+            if callable(inner):
+                inner(signum, frame)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, on_interrupt)
+
+    def add_py_file(self, path: Path) -> None:
+        """Ship a job's --extra-py-files to Python workers (once per distinct file)."""
+        if self._session is None or path.name in self._py_files:
+            return
+        self._py_files.add(path.name)
+        try:
+            self._session.sparkContext.addPyFile(str(path))
+        except Exception as error:  # a same-named .py of an earlier job: workers keep that one
+            logging.getLogger(__name__).warning("addPyFile(%s) refused: %s", path, error)
+
+    def stop(self) -> None:
+        """Stop Spark and end its JVM, if they were started here."""
+        if self._session is not None and self._owns_context:
+            from pyspark import SparkContext
+
+            self._session.stop()
+            gateway = SparkContext._gateway
+            if gateway is not None:
+                process = getattr(gateway, "proc", None)
+                gateway.shutdown()
+                SparkContext._gateway = None
+                SparkContext._jvm = None
+                if process is not None:  # the JVM exits when its stdin closes
+                    process.stdin.close()
+                    process.wait(timeout=30)
+        self._session = None
+        self._owns_context = False
+        main = threading.current_thread() is threading.main_thread()
+        if self._sigint_before is not None and main:
+            signal.signal(signal.SIGINT, self._sigint_before)
+            self._sigint_before = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None

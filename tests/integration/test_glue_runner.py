@@ -1,0 +1,257 @@
+"""The local Glue runner end to end against the emulator: a workflow registered with boto3
+(crawler -> job -> crawler) over a KMS-encrypted bucket, run with one warm SparkSession,
+checked in the catalog, in S3, in the run record; then a failing job that stops its
+downstream crawler."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import socket
+import textwrap
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pyarrow.parquet as pq
+import pytest
+
+from retailake.config import Environment, load_environment
+from retailake.local import emulator
+from retailake.local.glue import history
+from retailake.local.glue.runner import PipelineEvent, run_workflow
+from retailake.local.glue.spark import SparkRuntime
+
+pytestmark = pytest.mark.integration
+
+BUCKET = "glue-runner-test"
+NAMESPACE = "Retailake"
+
+OK_SCRIPT = textwrap.dedent("""
+    import sys
+
+    import boto3
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+    from pyspark.sql import functions as F
+
+    from helpers.names import clean_region
+
+    args = getResolvedOptions(
+        sys.argv, ["JOB_NAME", "JOB_RUN_ID", "in_path", "out_path", "metrics_namespace"])
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    spark = glue_context.spark_session
+    job = Job(glue_context)
+    job.init(args["JOB_NAME"], args)
+    raw = spark.read.option("header", "true").csv(args["in_path"])
+    read = raw.count()
+    good = (raw.where(F.col("amount").rlike("^[0-9]+$"))
+               .withColumn("amount", F.col("amount").cast("int"))
+               .withColumn("region", F.udf(clean_region)("region")))
+    good.write.mode("overwrite").partitionBy("region").parquet(args["out_path"])
+    written = spark.read.parquet(args["out_path"]).count()
+    dimensions = [{"Name": "JobName", "Value": args["JOB_NAME"]},
+                  {"Name": "JobRunId", "Value": args["JOB_RUN_ID"]}]
+    boto3.client("cloudwatch").put_metric_data(Namespace=args["metrics_namespace"], MetricData=[
+        {"MetricName": name, "Dimensions": dimensions, "Value": value, "Unit": "Count"}
+        for name, value in (("RowsRead", read), ("RowsWritten", written),
+                            ("RowsRejected", read - written))
+    ])
+    print("wrote", written, "rows")
+    job.commit()
+""")
+
+FAILING_SCRIPT = textwrap.dedent("""
+    import sys
+
+    from awsglue.utils import getResolvedOptions
+    from helpers.names import explode
+
+    def check(args):
+        explode(f"boom in {args['JOB_NAME']}")
+
+    check(getResolvedOptions(sys.argv, ["JOB_NAME"]))
+""")
+
+RAW_CSV = {
+    "raw/orders/day=2025-01-01/a.csv": "order_id,region,amount\n1,north,10\n2,south,20\n",
+    "raw/orders/day=2025-01-02/b.csv": "order_id,region,amount\n3,North ,30\n4,south,oops\n",
+    "raw/orders/day=2025-01-02/_SUCCESS": "",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> Iterator[Environment]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETAILAKE_HOME", str(tmp_path_factory.mktemp("glue-home")))
+        patch.setenv("RETAILAKE_LOCAL_PORT", str(_free_port()))
+        environment = load_environment("local")
+        emulator.start(environment)
+        try:
+            yield environment
+        finally:
+            emulator.stop(environment)
+
+
+@pytest.fixture(scope="module")
+def runtime(env) -> Iterator[SparkRuntime]:
+    spark = SparkRuntime(env.endpoint_url, env.region, env.state_dir / "spark-test.log")
+    yield spark
+    spark.stop()
+
+
+def _client(env, service: str):
+    return boto3.client(service, endpoint_url=env.endpoint_url, region_name=env.region,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def _helpers_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("helpers/__init__.py", "")
+        archive.writestr("helpers/names.py",
+                         "def clean_region(value):\n    return value.strip().lower()\n\n\n"
+                         "def explode(message):\n    raise ValueError(message)\n")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def lake(env) -> dict[str, str]:
+    s3, glue = _client(env, "s3"), _client(env, "glue")
+    s3.create_bucket(Bucket=BUCKET)
+    # as the lake's buckets: S3A's renames must cope with SSE-KMS over the emulator's HTTP
+    key = _client(env, "kms").create_key()["KeyMetadata"]["Arn"]
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                "KMSMasterKeyID": key}}]})
+    for key, body in RAW_CSV.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode())
+    s3.put_object(Bucket=BUCKET, Key="scripts/ok.py", Body=OK_SCRIPT.encode())
+    s3.put_object(Bucket=BUCKET, Key="scripts/fail.py", Body=FAILING_SCRIPT.encode())
+    s3.put_object(Bucket=BUCKET, Key="scripts/helpers.zip", Body=_helpers_zip())
+    glue.create_database(DatabaseInput={"Name": "test_raw"})
+    glue.create_database(DatabaseInput={"Name": "test_out"})
+    role = "arn:aws:iam::123456789012:role/glue"
+    for name, database, path in (("raw-orders", "test_raw", "raw/orders/"),
+                                 ("out", "test_out", "out/orders/"),
+                                 ("never", "test_out", "never/")):
+        glue.create_crawler(Name=name, Role=role, DatabaseName=database, Targets={
+            "S3Targets": [{"Path": f"s3://{BUCKET}/{path}", "Exclusions": ["**/_SUCCESS"]}]})
+    defaults = {
+        "--in_path": f"s3://{BUCKET}/raw/orders/",
+        "--out_path": f"s3://{BUCKET}/out/orders/",
+        "--metrics_namespace": NAMESPACE,
+        "--extra-py-files": f"s3://{BUCKET}/scripts/helpers.zip",
+    }
+    for name, script in (("ok-job", "ok.py"), ("fail-job", "fail.py")):
+        glue.create_job(Name=name, Role=role, DefaultArguments=defaults, GlueVersion="5.0",
+                        Command={"Name": "glueetl",
+                                 "ScriptLocation": f"s3://{BUCKET}/scripts/{script}"})
+    _workflow(glue, "good", [("crawler", "raw-orders"), ("job", "ok-job"), ("crawler", "out")])
+    _workflow(glue, "bad", [("crawler", "raw-orders"), ("job", "fail-job"), ("crawler", "never")])
+    return {"bucket": BUCKET}
+
+
+def _workflow(glue, name: str, chain: list[tuple[str, str]]) -> None:
+    """A linear workflow: an ON_DEMAND start, then one CONDITIONAL trigger per later node."""
+    glue.create_workflow(Name=name)
+
+    def action(kind: str, node: str) -> dict[str, str]:
+        return {"CrawlerName": node} if kind == "crawler" else {"JobName": node}
+
+    glue.create_trigger(Name=f"{name}-start", WorkflowName=name, Type="ON_DEMAND",
+                        Actions=[action(*chain[0])])
+    for index, (previous, current) in enumerate(itertools.pairwise(chain)):
+        kind, node = previous
+        condition = ({"CrawlerName": node, "CrawlState": "SUCCEEDED"} if kind == "crawler"
+                     else {"JobName": node, "State": "SUCCEEDED"})
+        glue.create_trigger(
+            Name=f"{name}-step-{index}", WorkflowName=name, Type="CONDITIONAL",
+            StartOnCreation=True, Actions=[action(*current)],
+            Predicate={"Logical": "AND",
+                       "Conditions": [{"LogicalOperator": "EQUALS", **condition}]})
+
+
+def test_workflow_crawls_runs_the_job_and_records_metrics(env, runtime, lake):
+    events: list[tuple[str, str | None]] = []
+
+    def on_event(event: PipelineEvent) -> None:
+        events.append((event.kind, event.node.name if event.node else None))
+
+    run = run_workflow(env, None, on_event, workflow="good", runtime=runtime)
+
+    assert run.state == "SUCCEEDED", run
+    assert [(n.kind, n.name, n.stage, n.state) for n in run.nodes] == [
+        ("crawler", "raw-orders", 0, "SUCCEEDED"),
+        ("job", "ok-job", 1, "SUCCEEDED"),
+        ("crawler", "out", 2, "SUCCEEDED"),
+    ]
+    assert events[0] == ("run_started", None) and events[-1] == ("run_finished", None)
+    assert [e for e in events if e[1] == "ok-job"] == [("node_started", "ok-job"),
+                                                      ("node_succeeded", "ok-job")]
+
+    glue = _client(env, "glue")
+    raw = glue.get_table(DatabaseName="test_raw", Name="orders")["Table"]
+    columns = [(c["Name"], c["Type"]) for c in raw["StorageDescriptor"]["Columns"]]
+    assert columns == [("order_id", "string"), ("region", "string"), ("amount", "string")]
+    assert raw["PartitionKeys"] == [{"Name": "day", "Type": "string"}]
+    assert raw["Parameters"]["classification"] == "csv"
+    partitions = glue.get_partitions(DatabaseName="test_raw", TableName="orders")["Partitions"]
+    assert sorted(p["Values"][0] for p in partitions) == ["2025-01-01", "2025-01-02"]
+
+    out = glue.get_table(DatabaseName="test_out", Name="orders")["Table"]
+    out_columns = [(c["Name"], c["Type"]) for c in out["StorageDescriptor"]["Columns"]]
+    assert out_columns == [("order_id", "string"), ("amount", "int"), ("day", "date")]
+    assert out["PartitionKeys"] == [{"Name": "region", "Type": "string"}]
+    assert out["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"].endswith(
+        "ParquetHiveSerDe")
+
+    s3 = _client(env, "s3")
+    rows = []
+    for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="out/orders/")["Contents"]:
+        if item["Key"].endswith(".parquet"):
+            region = item["Key"].split("region=")[1].split("/")[0]
+            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+            for row in pq.read_table(io.BytesIO(body)).to_pylist():
+                rows.append((row["order_id"], region, row["amount"]))
+    assert sorted(rows) == [("1", "north", 10), ("2", "south", 20), ("3", "north", 30)]
+
+    job = run.node("job", "ok-job")
+    assert job.rows == {"rows_read": 4.0, "rows_written": 3.0, "rows_rejected": 1.0}
+    assert job.run_id and job.run_id.startswith("jr_")
+    assert "wrote 3 rows" in Path(job.log_file).read_text()
+    saved = history.last_run(env)
+    assert saved is not None and saved.run_id == run.run_id and saved.state == "SUCCEEDED"
+    assert saved.node("job", "ok-job").rows == job.rows
+    crawl = history.load_crawl_states(env)["out"]
+    assert crawl["state"] == "SUCCEEDED" and crawl["tables_created"] == ["orders"]
+    emulator_run = glue.get_workflow_run(Name="good", RunId=run.run_id)["Run"]
+    assert emulator_run["WorkflowRunProperties"]["retailake_state"] == "SUCCEEDED"
+
+
+def test_failing_job_is_reported_and_stops_downstream(env, runtime, lake):
+    run = run_workflow(env, None, workflow="bad", runtime=runtime)
+
+    assert run.state == "FAILED"
+    states = {n.name: n.state for n in run.nodes}
+    assert states == {"raw-orders": "SUCCEEDED", "fail-job": "FAILED", "never": "SKIPPED"}
+    error = run.node("job", "fail-job").error
+    assert error.type == "ValueError"
+    assert error.message == "boom in fail-job"
+    assert error.where == "fail.py:8 in check"
+    assert error.origin == "helpers.zip/helpers/names.py:6 in explode"
+    assert "Traceback" in Path(run.node("job", "fail-job").log_file).read_text()
+    saved = history.load_run(env, run.run_id)
+    assert saved.node("job", "fail-job").error.message == "boom in fail-job"
+    assert saved.node("crawler", "never").state == "SKIPPED"
+    with pytest.raises(Exception, match="EntityNotFound"):
+        _client(env, "glue").get_table(DatabaseName="test_out", Name="never")

@@ -1,0 +1,109 @@
+"""Job argv as Glue builds it, the awsglue shim's semantics, failure descriptions, run records
+and the Spark settings (no network, no Spark)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from retailake.config import load_environment
+from retailake.local.glue import history
+from retailake.local.glue.jobs import SHIM_DIR, describe_failure, job_arguments, job_argv
+from retailake.local.glue.spark import CLIENT_FACTORY, spark_conf
+
+
+@pytest.fixture
+def awsglue_utils(monkeypatch):
+    monkeypatch.syspath_prepend(str(SHIM_DIR))
+    yield importlib.import_module("awsglue.utils")
+    for name in [m for m in sys.modules if m.split(".")[0] == "awsglue"]:
+        del sys.modules[name]
+
+
+def test_arguments_precedence_and_argv():
+    definition = {"DefaultArguments": {"--a": "default", "--b": "default"},
+                  "NonOverridableArguments": {"--b": "fixed"}}
+    overrides = {"--a": "trigger", "--b": "run", "--full_refresh": "true"}
+    arguments = job_arguments(definition, overrides)
+    assert arguments == {"--a": "trigger", "--b": "fixed", "--full_refresh": "true"}
+    assert job_argv("/x/job.py", "my-job", "jr_1", arguments) == [
+        "/x/job.py", "--JOB_NAME", "my-job", "--JOB_RUN_ID", "jr_1",
+        "--a", "trigger", "--b", "fixed", "--full_refresh", "true"]
+
+
+def test_get_resolved_options_returns_named_ignores_others_and_fails_on_missing(awsglue_utils):
+    argv = ["job.py", "--JOB_NAME", "j", "--extra-py-files", "s3://b/x.zip", "--raw_bucket", "r"]
+    assert awsglue_utils.getResolvedOptions(argv, ["JOB_NAME", "raw_bucket"]) == {
+        "JOB_NAME": "j", "raw_bucket": "r"}
+    with pytest.raises(awsglue_utils.GlueArgumentError, match="staged_bucket"):
+        awsglue_utils.getResolvedOptions(argv, ["JOB_NAME", "staged_bucket"])
+
+
+def test_glue_context_and_job_shim_import_without_starting_spark(monkeypatch):
+    monkeypatch.syspath_prepend(str(SHIM_DIR))
+    job_module = importlib.import_module("awsglue.job")
+    job = job_module.Job(glue_context=None)
+    job.init("j", {"JOB_NAME": "j"})
+    job.commit()
+    assert (job.name, job.committed) == ("j", True)
+    assert importlib.import_module("awsglue.context").GlueContext
+    for name in [m for m in sys.modules if m.split(".")[0] == "awsglue"]:
+        del sys.modules[name]
+
+
+def test_describe_failure_points_at_script_and_origin(tmp_path):
+    script = tmp_path / "job.py"
+    helper = tmp_path / "pkg.zip" / "pkg" / "mod.py"
+    script.write_text("def main():\n    fail()\n")
+    namespace: dict = {}
+    exec(compile("def fail():\n    raise KeyError('order_id')\n", str(helper), "exec"), namespace)
+    exec(compile(script.read_text(), str(script), "exec"), namespace)
+    try:
+        namespace["main"]()
+    except KeyError as error:
+        described = describe_failure(error, script, tmp_path)
+    assert (described.type, described.message) == ("KeyError", "'order_id'")
+    assert described.where == "job.py:2 in main"
+    assert described.origin == "pkg.zip/pkg/mod.py:2 in fail"
+    assert "Traceback" in described.traceback
+
+
+def test_java_error_message_keeps_the_cause_not_the_stack(tmp_path):
+    text = ("An error occurred while calling o12.parquet.\n: java.io.FileNotFoundException: "
+            "No such file s3://b/x\n\tat org.apache.A.b(A.java:1)\n\tat org.apache.C.d(C.java:2)")
+    described = describe_failure(RuntimeError(text), tmp_path / "job.py", tmp_path)
+    assert described.message == ("An error occurred while calling o12.parquet. | "
+                                 ": java.io.FileNotFoundException: No such file s3://b/x")
+
+
+def test_run_record_round_trip_and_last_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path))
+    env = load_environment("local")
+    first = history.PipelineRun("wr_1", "wf", started_at="2025-01-01T00:00:00+00:00")
+    second = history.PipelineRun("wr_2", "wf", started_at="2025-01-02T00:00:00+00:00", nodes=[
+        history.NodeRun("job", "j", 1, state="FAILED", rows={"rows_read": 3.0},
+                        error=history.NodeError("ValueError", "boom", "job.py:1 in <module>"))])
+    for run in (second, first):
+        history.save_run(env, run)
+    (history.runs_dir(env) / "broken.json").write_text("{")
+    assert [r.run_id for r in history.list_runs(env)] == ["wr_1", "wr_2"]
+    loaded = history.last_run(env)
+    assert loaded == second
+    assert loaded.failed_nodes[0].error.message == "boom"
+    assert not list(history.runs_dir(env).glob(".*"))  # no temp files left behind
+
+
+def test_spark_conf_points_s3_and_s3a_at_the_emulator():
+    jars = [Path("/j/hadoop-aws-3.3.1.jar"), Path("/j/aws-java-sdk-bundle-1.11.901.jar")]
+    conf = spark_conf("http://127.0.0.1:4599", "us-east-1", jars, Path("/c/classes"))
+    assert conf["spark.hadoop.fs.s3.impl"] == conf["spark.hadoop.fs.s3a.impl"]
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:4599"
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert conf["spark.hadoop.fs.s3a.s3.client.factory.impl"] == CLIENT_FACTORY
+    assert conf["spark.driver.extraClassPath"].split(":") == [*map(str, jars), "/c/classes"]
+    assert "spark.jars" not in conf
+    assert (conf["spark.sql.shuffle.partitions"], conf["spark.sql.session.timeZone"]) == ("4",
+                                                                                         "UTC")

@@ -1,0 +1,134 @@
+"""Workflow ordering from trigger definitions, shaped exactly as moto returns the ones
+terraform/modules/glue registers (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from retailake.errors import ConfigError
+from retailake.local.glue.workflow import (
+    CRAWLER,
+    JOB,
+    Node,
+    TriggerEngine,
+    build_plan,
+    parse_trigger,
+)
+
+P = "retailake-local"
+
+
+def _crawled(name: str) -> dict:
+    return {"LogicalOperator": "EQUALS", "CrawlerName": f"{P}-{name}", "CrawlState": "SUCCEEDED"}
+
+
+def _job_done(name: str, state: str = "SUCCEEDED") -> dict:
+    return {"LogicalOperator": "EQUALS", "JobName": f"{P}-{name}", "State": state}
+
+
+def _conditional(name: str, conditions: list[dict], action: dict, logical: str = "AND") -> dict:
+    return {"Name": f"{P}-{name}", "WorkflowName": f"{P}-pipeline", "Type": "CONDITIONAL",
+            "State": "ACTIVATED", "Actions": [action],
+            "Predicate": {"Logical": logical, "Conditions": conditions}}
+
+
+SOURCES = ("sales", "inventory", "customers")
+LAKE_TRIGGERS = [
+    {"Name": f"{P}-start", "WorkflowName": f"{P}-pipeline", "Type": "ON_DEMAND",
+     "State": "CREATED",
+     "Actions": [{"CrawlerName": f"{P}-raw-{s}"} for s in SOURCES]},
+    *[_conditional(f"transform-{s}", [_crawled(f"raw-{s}")], {"JobName": f"{P}-transform-{s}"})
+      for s in SOURCES],
+    _conditional("staged-crawl", [_job_done(f"transform-{s}") for s in SOURCES],
+                 {"CrawlerName": f"{P}-staged"}),
+    _conditional("aggregate", [_crawled("staged")], {"JobName": f"{P}-analytics-aggregation"}),
+    _conditional("analytics-crawl", [_job_done("analytics-aggregation")],
+                 {"CrawlerName": f"{P}-analytics"}),
+]
+
+
+def crawler(name: str) -> Node:
+    return Node(CRAWLER, f"{P}-{name}")
+
+
+def job(name: str) -> Node:
+    return Node(JOB, f"{P}-{name}")
+
+
+def test_lake_workflow_plans_five_stages():
+    plan = build_plan(f"{P}-pipeline", [parse_trigger(t) for t in LAKE_TRIGGERS])
+    assert plan.start.name == f"{P}-start"
+    assert plan.stages == (
+        tuple(crawler(f"raw-{s}") for s in SOURCES),
+        tuple(job(f"transform-{s}") for s in SOURCES),
+        (crawler("staged"),),
+        (job("analytics-aggregation"),),
+        (crawler("analytics"),),
+    )
+    assert plan.stage_of(job("analytics-aggregation")) == 3
+    assert plan.stage_of(job("nowhere")) is None
+
+
+def test_parse_keeps_predicate_and_action_arguments():
+    raw = _conditional("x", [_crawled("a"), _job_done("b", "FAILED")],
+                       {"JobName": "j", "Arguments": {"--k": "v"}}, logical="ANY")
+    trigger = parse_trigger(raw)
+    assert trigger.logical == "ANY"
+    assert [(c.node, c.state) for c in trigger.conditions] == [
+        (crawler("a"), "SUCCEEDED"), (job("b"), "FAILED")]
+    assert trigger.actions[0].node == Node(JOB, "j")
+    assert dict(trigger.actions[0].arguments) == {"--k": "v"}
+
+
+def test_and_waits_for_all_any_fires_on_the_first():
+    triggers = [
+        {"Name": "s", "Type": "ON_DEMAND", "Actions": [{"JobName": "slow1"}, {"JobName": "a"}]},
+        {"Name": "t1", "Type": "CONDITIONAL", "Actions": [{"JobName": "b"}],
+         "Predicate": {"Conditions": [_plain("a")]}},
+        {"Name": "all", "Type": "CONDITIONAL", "Actions": [{"JobName": "both"}],
+         "Predicate": {"Logical": "AND", "Conditions": [_plain("slow1"), _plain("b")]}},
+        {"Name": "any", "Type": "CONDITIONAL", "Actions": [{"JobName": "either"}],
+         "Predicate": {"Logical": "ANY", "Conditions": [_plain("slow1"), _plain("b")]}},
+    ]
+    plan = build_plan("w", [parse_trigger(t) for t in triggers])
+    names = [[n.name for n in stage] for stage in plan.stages]
+    assert names == [["slow1", "a"], ["b", "either"], ["both"]]
+
+
+def _plain(job_name: str, state: str = "SUCCEEDED") -> dict:
+    return {"LogicalOperator": "EQUALS", "JobName": job_name, "State": state}
+
+
+def test_engine_stops_downstream_of_a_failure_but_runs_other_branches():
+    plan = build_plan(f"{P}-pipeline", [parse_trigger(t) for t in LAKE_TRIGGERS])
+    engine = TriggerEngine(plan)
+    assert [a.node for a in engine.start()] == list(plan.stages[0])
+    fired = []
+    for source in SOURCES:
+        fired += [a.node for a in engine.finished(crawler(f"raw-{source}"), "SUCCEEDED")]
+    assert fired == list(plan.stages[1])
+    assert engine.finished(job("transform-sales"), "FAILED") == []
+    assert engine.finished(job("transform-inventory"), "SUCCEEDED") == []
+    assert engine.finished(job("transform-customers"), "SUCCEEDED") == []  # AND never holds
+
+
+def test_engine_fires_each_trigger_once_and_failure_conditions():
+    triggers = [
+        {"Name": "s", "Type": "SCHEDULED", "Actions": [{"JobName": "a"}]},
+        {"Name": "on-fail", "Type": "CONDITIONAL", "Actions": [{"JobName": "alert"}],
+         "Predicate": {"Conditions": [_plain("a", "FAILED")]}},
+    ]
+    plan = build_plan("w", [parse_trigger(t) for t in triggers])
+    assert [[n.name for n in s] for s in plan.stages] == [["a"]]  # success path only
+    engine = TriggerEngine(plan)
+    engine.start()
+    assert [a.node.name for a in engine.finished(Node(JOB, "a"), "FAILED")] == ["alert"]
+    assert engine.finished(Node(JOB, "alert"), "SUCCEEDED") == []
+
+
+@pytest.mark.parametrize("starts", [0, 2])
+def test_exactly_one_start_trigger(starts):
+    triggers = [parse_trigger({"Name": f"s{i}", "Type": "ON_DEMAND",
+                               "Actions": [{"JobName": "a"}]}) for i in range(starts)]
+    with pytest.raises(ConfigError, match="start trigger"):
+        build_plan("w", triggers)
