@@ -41,10 +41,10 @@ bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_deploy.py
 	$(BIN)/python bench/bench_sample.py
 
-demo: install ## the local path: emulator, deploy, sample data
+demo: install ## the local path: emulator, deploy, sample data, pipeline
 	$(BIN)/retailake deploy --auto-approve
 	$(BIN)/retailake seed-sample --preset small
-	$(BIN)/retailake plan
+	$(BIN)/retailake run-pipeline
 
 clean:
 	-$(BIN)/retailake local down

@@ -23,8 +23,19 @@ def _session(region: str, local: bool) -> boto3.session.Session:
     return boto3.session.Session(region_name=region)
 
 
+@cache
+def _emulator_running(env: Environment) -> bool:
+    """Start the local twin's emulator if it is down (once per process and environment), so
+    every command that talks to the twin works after a `local down` or a reboot."""
+    from retailake.local import emulator
+
+    return emulator.ensure_running(env).running
+
+
 def client(env: Environment, service: str) -> Any:
     """A boto3 client for `service` in `env`, pointed at the emulator for the local twin."""
+    if env.is_local:
+        _emulator_running(env)
     config = Config(
         retries={"mode": "standard", "max_attempts": 2 if env.is_local else 5},
         connect_timeout=5,

@@ -15,7 +15,7 @@ from retailake.errors import EXIT_FAILED, RetailakeError
 
 # Data goes to stdout; progress, logs and errors to stderr.
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -33,7 +33,7 @@ from retailake.local.server import (
 )
 
 START_TIMEOUT = 15.0
-STOP_TIMEOUT = 10.0
+STOP_TIMEOUT = 60.0  # SIGTERM writes a final snapshot: a large lake on a busy machine takes a while
 _LOG_TAIL_LINES = 15
 
 
@@ -78,12 +78,21 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # a zombie child of this process counts as dead: reap it
+    # a zombie counts as dead: reap it if it is our child, else its parent will
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
             return False
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether the process has exited but not been reaped (Linux /proc; False elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
 
 
 def health(env: Environment, timeout: float = 1.0) -> dict[str, Any] | None:
@@ -202,7 +211,7 @@ def _spawn(env: Environment, state_dir: Path) -> subprocess.Popen[bytes]:
 
 def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
     """SIGTERM (the server snapshots and exits), then SIGKILL if it does not."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         try:
             os.kill(pid, sig)
         except ProcessLookupError:

@@ -131,3 +131,16 @@ def test_access_logs_are_not_delivered():
 
     backend.log_incoming_request(Request(), "logged")
     assert not list(backend.get_bucket("logs").keys)
+
+
+def test_a_key_with_a_delete_marker_can_be_deleted_once_versioning_is_suspended():
+    # what `terraform destroy` does: versioning resource first (Suspended), then the bucket's
+    # force_destroy empties it
+    backend = s3_backends[ACCOUNT]["aws"]
+    backend.create_bucket("versioned", "us-east-1")
+    backend.put_bucket_versioning("versioned", "Enabled")
+    backend.put_object("versioned", "part.parquet", b"one")
+    backend.delete_object("versioned", "part.parquet")  # leaves a delete marker
+    backend.put_bucket_versioning("versioned", "Suspended")
+    backend.delete_object("versioned", "part.parquet")
+    assert not backend.get_bucket("versioned").keys.getlist("part.parquet", [])

@@ -12,7 +12,12 @@ the twin treats as its secure transport; the policies stay exactly as deployed t
 moto delivers a server access log object for every request to a logged bucket, reads
 included: thousands of objects for one seed, each a state change made under a read (so
 never persisted, and racing the snapshot). AWS itself delivers access logs best effort and
-late; the twin keeps the logging configuration Terraform reads back and delivers none."""
+late; the twin keeps the logging configuration Terraform reads back and delivers none.
+
+Deleting the last version of a key whose history holds a delete marker (what Spark's S3A
+commits leave behind in a versioned bucket) crashed DeleteObjects with HTTP 500: moto
+disposes of every version and delete markers have no `dispose`. Emptying the staged and
+analytics buckets on destroy failed that way."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from typing import Any
 
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
-from moto.s3.models import FakeBucket, S3Backend
+from moto.s3.models import FakeBucket, FakeDeleteMarker, S3Backend
 
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
@@ -68,7 +73,12 @@ def skip_access_log(_self: S3Backend, _request: Any, _bucket_name: str) -> None:
     """No access-log delivery in the twin (see the module docstring)."""
 
 
+def dispose_marker(_self: FakeDeleteMarker, garbage: bool = False) -> None:
+    """A delete marker holds no body: nothing to release."""
+
+
 def apply() -> None:
+    FakeDeleteMarker.dispose = dispose_marker
     policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
     FakeBucket.get_permission = get_permission
     S3Backend.log_incoming_request = skip_access_log
