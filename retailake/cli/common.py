@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
 
 from retailake.errors import EXIT_FAILED, RetailakeError
 
-# Data goes to stdout; progress, logs and errors to stderr.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)  # an error stays one line, whatever the width
+
+def _width(stream: TextIO) -> int | None:
+    """Terminal width for people; for a pipe or a log (rich's default would be 80, truncating
+    tables) room enough that nothing is cut."""
+    return None if stream.isatty() or "COLUMNS" in os.environ else 200
+
+
+# Data goes to stdout; progress, logs and errors to stderr. An error stays one line.
+out = Console(soft_wrap=True, width=_width(sys.stdout))
+err = Console(stderr=True, soft_wrap=True, width=_width(sys.stderr))
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -36,7 +36,9 @@ def test_deploy_created_the_whole_lake(deployed_local_env):
     glue = client(deployed_local_env, "glue")
     assert glue.get_workflow(Name=outputs["glue_workflow"])["Workflow"]["Name"]
     for job in outputs["glue_jobs"].values():
-        assert glue.get_job(JobName=job)["Job"]["Command"]["ScriptLocation"].endswith(".py")
+        location = glue.get_job(JobName=job)["Job"]["Command"]["ScriptLocation"]
+        bucket, key = location.removeprefix("s3://").split("/", 1)
+        assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, location  # uploaded
     redshift = client(deployed_local_env, "redshift")
     cluster = redshift.describe_clusters(ClusterIdentifier=outputs["redshift_cluster_identifier"])[
         "Clusters"

@@ -45,17 +45,26 @@ def test_redshift_cluster_reports_availability():
 
 
 def _table_filter() -> ListPermissionsResource:
-    table = ListPermissionsResourceTable(catalog_id=None, database_name="db", name="sales",
-                                         table_wildcard=None)
-    return ListPermissionsResource(catalog=None, database=None, table=table,
-                                   table_with_columns=None, data_location=None,
-                                   data_cells_filter=None, lf_tag=None, lf_tag_policy=None)
+    table = ListPermissionsResourceTable(
+        catalog_id=None, database_name="db", name="sales", table_wildcard=None
+    )
+    return ListPermissionsResource(
+        catalog=None,
+        database=None,
+        table=table,
+        table_with_columns=None,
+        data_location=None,
+        data_cells_filter=None,
+        lf_tag=None,
+        lf_tag_policy=None,
+    )
 
 
 def test_lakeformation_lists_column_grants_under_their_table():
     backend = lakeformation_backends[ACCOUNT]["us-east-1"]
-    resource = {"TableWithColumns": {"DatabaseName": "db", "Name": "sales",
-                                     "ColumnNames": ["order_id"]}}
+    resource = {
+        "TableWithColumns": {"DatabaseName": "db", "Name": "sales", "ColumnNames": ["order_id"]}
+    }
     backend.grant_permissions(ACCOUNT, ROLE, resource, ["SELECT"], [])
     listed = backend.list_permissions(ACCOUNT, principal=ROLE, resource=_table_filter())
     assert [p["Resource"] for p in listed] == [resource]
@@ -73,8 +82,9 @@ def test_lakeformation_revoking_a_missing_grant_fails_like_aws():
 def test_cloudtrail_start_stop_delete_by_arn():
     s3_backends[ACCOUNT]["aws"].create_bucket("trail-bucket", "us-east-1")
     backend = cloudtrail_backends[ACCOUNT]["us-east-1"]
-    trail = backend.create_trail("trail-one", "trail-bucket", None, None, False, False, False,
-                                 False, None, None, None, [])
+    trail = backend.create_trail(
+        "trail-one", "trail-bucket", None, None, False, False, False, False, None, None, None, []
+    )
     backend.start_logging(trail.arn)
     assert backend.get_trail_status("trail-one").is_logging
     backend.stop_logging(trail.arn)
@@ -144,3 +154,33 @@ def test_a_key_with_a_delete_marker_can_be_deleted_once_versioning_is_suspended(
     backend.put_bucket_versioning("versioned", "Suspended")
     backend.delete_object("versioned", "part.parquet")
     assert not backend.get_bucket("versioned").keys.getlist("part.parquet", [])
+
+
+def test_update_job_replaces_the_whole_definition(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        glue = boto3.client("glue", region_name="us-east-1")
+        glue.create_job(
+            Name="etl",
+            Role="r",
+            Command={"Name": "glueetl", "ScriptLocation": "s3://b/a.py"},
+            DefaultArguments={"--source": "sales"},
+            WorkerType="G.1X",
+            NumberOfWorkers=2,
+        )
+        glue.update_job(
+            JobName="etl",
+            JobUpdate={
+                "Role": "r",
+                "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/b.py"},
+                "DefaultArguments": {"--source": "customers"},
+            },
+        )
+        job = glue.get_job(JobName="etl")["Job"]
+    assert job["Command"]["ScriptLocation"] == "s3://b/b.py"
+    assert job["DefaultArguments"] == {"--source": "customers"}
+    assert "WorkerType" not in job and "NumberOfWorkers" not in job

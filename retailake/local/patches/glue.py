@@ -1,13 +1,44 @@
-"""Glue: a workflow's tags are registered against its ARN, as for jobs and crawlers.
+"""Glue: workflow tags readable by ARN, and UpdateJob.
 
 moto 5.2.1 keeps CreateWorkflow's Tags on the workflow object but never registers them with
 its tagging service, so GetTags(workflow ARN) answers {} and every Terraform plan after the
-first apply wants to add the `aws_glue_workflow` tags again."""
+first apply wants to add the `aws_glue_workflow` tags again.
+
+UpdateJob is not implemented (HTTP 500), so any change to a job definition (its script,
+arguments or workers) failed to apply on the twin. As in AWS, the update replaces the whole
+definition: a field left out of JobUpdate goes back to its default."""
 
 from __future__ import annotations
 
+from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.glue.models import GlueBackend
+from moto.glue.responses import GlueResponse
 from moto.utilities.utils import get_partition
+
+# JobUpdate field -> FakeJob attribute, and the attribute's value when the field is absent.
+JOB_FIELDS = {
+    "Description": ("description", None),
+    "LogUri": ("log_uri", None),
+    "Role": ("role", None),
+    "ExecutionProperty": ("execution_property", {}),
+    "Command": ("command", None),
+    "DefaultArguments": ("default_arguments", {}),
+    "NonOverridableArguments": ("non_overridable_arguments", None),
+    "Connections": ("connections", None),
+    "MaxRetries": ("max_retries", None),
+    "AllocatedCapacity": ("allocated_capacity", None),
+    "Timeout": ("timeout", None),
+    "MaxCapacity": ("max_capacity", None),
+    "SecurityConfiguration": ("security_configuration", None),
+    "NotificationProperty": ("notification_property", None),
+    "GlueVersion": ("glue_version", None),
+    "NumberOfWorkers": ("number_of_workers", None),
+    "WorkerType": ("worker_type", None),
+    "CodeGenConfigurationNodes": ("code_gen_configuration_nodes", None),
+    "ExecutionClass": ("execution_class", "STANDARD"),
+    "SourceControlDetails": ("source_control_details", None),
+}
 
 _create_workflow = GlueBackend.create_workflow
 _delete_workflow = GlueBackend.delete_workflow
@@ -31,6 +62,17 @@ def delete_workflow(self: GlueBackend, name: str) -> str:
     return _delete_workflow(self, name)
 
 
+def update_job(self: GlueResponse) -> ActionResult:
+    name = self._get_param("JobName")
+    update = self._get_param("JobUpdate") or {}
+    job = self.glue_backend.get_job(name)
+    for field, (attribute, default) in JOB_FIELDS.items():
+        setattr(job, attribute, update.get(field, default))
+    job.last_modified_on = utcnow()
+    return ActionResult({"JobName": name})
+
+
 def apply() -> None:
     GlueBackend.create_workflow = create_workflow
     GlueBackend.delete_workflow = delete_workflow
+    GlueResponse.update_job = update_job

@@ -48,16 +48,20 @@ locals {
   }
 
   jobs = {
+    # The three transforms share one script; --source says which raw source it cleans.
     transform_sales = {
       description = "raw sales -> staged sales (clean, derive, deduplicate, partition)"
+      script      = "transform_raw"
       arguments   = { "--source" = "sales" }
     }
     transform_inventory = {
       description = "raw inventory -> staged inventory_snapshots and products"
+      script      = "transform_raw"
       arguments   = { "--source" = "inventory" }
     }
     transform_customers = {
       description = "raw customers -> staged customers (PII hashed with the HMAC key, normalized)"
+      script      = "transform_raw"
       arguments = {
         "--source"              = "customers"
         "--pii_hmac_secret_arn" = aws_secretsmanager_secret.pii_hmac.arn
@@ -65,6 +69,7 @@ locals {
     }
     analytics_aggregation = {
       description = "staged -> analytics tables (daily store sales, product performance, segments, inventory health, KPIs)"
+      script      = "analytics_aggregation"
       arguments   = {}
     }
   }
@@ -243,7 +248,7 @@ resource "aws_glue_job" "this" {
   command {
     name            = "glueetl"
     python_version  = "3"
-    script_location = "${local.scripts_base}${each.key}.py"
+    script_location = "${local.scripts_base}${each.value.script}.py"
   }
 
   default_arguments = merge(local.common_job_arguments, each.value.arguments)

@@ -1,6 +1,9 @@
-"""Glue job: raw customers -> staged layer. A thin entry point: job arguments, the Glue job
-lifecycle, one call into retailake_etl (shipped as a zip on --extra-py-files). Optional
-`--full_refresh true|false` (default false) rebuilds every partition."""
+"""Glue job: one raw source (`--source sales|inventory|customers`) -> the staged layer.
+
+A thin entry point shared by the three transform jobs: job arguments, the Glue job
+lifecycle, one call into retailake_etl (shipped as a zip on --extra-py-files). customers
+also takes `--pii_hmac_secret_arn`; optional `--full_refresh true|false` (default false)
+rebuilds every partition."""
 
 import sys
 
@@ -14,7 +17,6 @@ ARGUMENTS = [
     "staged_database",
     "metrics_namespace",
     "source",
-    "pii_hmac_secret_arn",
 ]
 
 if __name__ == "__main__":
@@ -24,6 +26,8 @@ if __name__ == "__main__":
     from pyspark.context import SparkContext
 
     args = getResolvedOptions(sys.argv, ARGUMENTS)
+    if args["source"] == "customers":
+        args.update(getResolvedOptions(sys.argv, ["pii_hmac_secret_arn"]))
     glue = GlueContext(SparkContext.getOrCreate())
     job = Job(glue)
     job.init(args["JOB_NAME"], args)
