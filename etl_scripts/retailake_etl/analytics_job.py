@@ -27,6 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retailake_etl import analytics, storage
+from retailake_etl.arguments import full_refresh_requested, optional_argument
 from retailake_etl.metrics import RunCounts, publish
 
 PARTITION = ("year", "month")
@@ -190,19 +191,9 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     )
 
 
-def _flag(argv: Sequence[str], name: str) -> str | None:
-    """An optional `--name value` or `--name=value` (getResolvedOptions has no optional args)."""
-    for index, arg in enumerate(argv):
-        if arg == f"--{name}" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(f"--{name}="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
     """Glue job arguments -> Settings; `--full_refresh true|false` is optional."""
-    full = (_flag(argv, "full_refresh") or "false").strip().lower() in ("true", "1", "yes")
+    full = full_refresh_requested(argv)
     return Settings(
         staged_root=f"s3://{args['staged_bucket']}",
         analytics_root=f"s3://{args['analytics_bucket']}",
@@ -214,7 +205,7 @@ def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str])
     """What the Glue entry point calls: the run, then its CloudWatch metrics
     (dimensions [JobName] and [JobName, JobRunId]) and a one-line JSON summary in the log."""
     counts = run_aggregation(spark, settings_from_args(args, argv))
-    run_id = args.get("JOB_RUN_ID") or _flag(argv, "JOB_RUN_ID")
+    run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
     publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
     summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}
     print(json.dumps({**summary, **counts.as_dict()}))

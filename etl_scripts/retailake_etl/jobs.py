@@ -28,6 +28,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retailake_etl import customers, inventory, sales, storage
+from retailake_etl.arguments import full_refresh_requested, optional_argument
 from retailake_etl.common import Cleaned
 from retailake_etl.contract import CONTRACTS, Reason
 from retailake_etl.metrics import RunCounts, publish
@@ -330,19 +331,9 @@ def _write(
     )
 
 
-def _flag(argv: Sequence[str], name: str) -> str | None:
-    """An optional `--name value` or `--name=value` (getResolvedOptions has no optional args)."""
-    for index, arg in enumerate(argv):
-        if arg == f"--{name}" and index + 1 < len(argv):
-            return argv[index + 1]
-        if arg.startswith(f"--{name}="):
-            return arg.split("=", 1)[1]
-    return None
-
-
 def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
     """Glue job arguments -> Settings (the HMAC key is fetched separately)."""
-    full = (_flag(argv, "full_refresh") or "false").strip().lower() in ("true", "1", "yes")
+    full = full_refresh_requested(argv)
     return Settings(
         source=args["source"],
         raw_root=f"s3://{args['raw_bucket']}",
@@ -367,7 +358,7 @@ def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str])
     if settings.source == "customers":
         settings = replace(settings, hmac_key=fetch_hmac_key(args["pii_hmac_secret_arn"]))
     counts = run_transform(spark, settings)
-    run_id = args.get("JOB_RUN_ID") or _flag(argv, "JOB_RUN_ID")
+    run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
     publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
     print(json.dumps({"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat(),
                       **counts.as_dict()}))  # fmt: skip
