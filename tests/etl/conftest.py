@@ -19,17 +19,22 @@ from pyspark.sql import SparkSession  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
+def spark(tmp_path_factory) -> Iterator[SparkSession]:
+    """The local Glue runner's own Spark settings (S3A jars on the driver's class path
+    included): a JVM's class path is fixed at launch, so a session started here without them
+    would leave any later in-process runner, sharing this JVM, unable to reach S3."""
+    from retailake.local.glue.spark import compile_client_factory, find_s3a_jars, spark_conf
+
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    jars = find_s3a_jars()
+    factory = compile_client_factory(jars, tmp_path_factory.mktemp("spark-cache"))
+    builder = SparkSession.builder
+    for key, value in spark_conf("http://127.0.0.1:9", "us-east-1", jars, factory).items():
+        builder = builder.config(key, value)  # the endpoint is never reached: tests use file://
     session = (
-        SparkSession.builder.master("local[2]")
-        .appName("retailake-etl-tests")
-        .config("spark.sql.shuffle.partitions", "4")
+        builder.appName("retailake-etl-tests")
         .config("spark.default.parallelism", "4")
-        .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.sql.sources.partitionOverwriteMode", "static")

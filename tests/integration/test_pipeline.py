@@ -79,8 +79,9 @@ def expected_daily_store_sales(rows: list[dict]) -> dict[tuple, dict]:
             stamp = stamp.astimezone(dt.UTC)
         quantity = int(row["quantity"])
         gross = quantity * Decimal(row["unit_price"])
-        discount = (gross * Decimal(row["discount_pct"] or "0")).quantize(CENT, ROUND_HALF_UP)
-        group = groups[(stamp.date(), row["store_id"], row["channel"] or "store")]
+        discount_pct = Decimal(row.get("discount_pct") or "0")  # optional columns may be absent
+        discount = (gross * discount_pct).quantize(CENT, ROUND_HALF_UP)
+        group = groups[(stamp.date(), row["store_id"], row.get("channel") or "store")]
         group["orders"].add(row["order_id"])
         group["lines"] += 1
         group["units"] += max(quantity, 0)
