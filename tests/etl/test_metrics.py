@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from retailake_etl.jobs import _flag, settings_from_args
+from retailake_etl.arguments import optional_argument
+from retailake_etl.jobs import settings_from_args
 from retailake_etl.metrics import RunCounts, metric_data
 
 
@@ -34,4 +35,5 @@ def test_job_arguments():
         "s3://s",
         False,
     )
-    assert _flag(["--JOB_RUN_ID", "jr_9"], "JOB_RUN_ID") == "jr_9"
+    assert optional_argument(["--JOB_RUN_ID", "jr_9"], "JOB_RUN_ID") == "jr_9"
+    assert optional_argument(["--JOB_RUN_ID"], "JOB_RUN_ID") is None
