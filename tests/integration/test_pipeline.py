@@ -170,3 +170,26 @@ def test_a_rerun_with_nothing_new_changes_nothing(deployed_local_env, pipeline):
         assert counts.get("rows_written", 0) == 0, (name, counts)
     after = {layer: objects(s3, outputs.buckets[layer]) for layer in ("staged", "analytics")}
     assert after == before
+
+
+def test_one_new_file_rewrites_only_the_partitions_it_touches(
+    deployed_local_env, pipeline, tmp_path
+):
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    staged = outputs.buckets["staged"]
+    before = objects(s3, staged, "sales/")
+    late = tmp_path / "late-sales.csv"
+    late.write_text(
+        "order_id,line_number,order_ts,store_id,product_id,quantity,unit_price\n"
+        "LATE-1,1,2025-11-15T12:00:00,S001,P00001,3,19.99\n"
+    )
+    ingested = retailake("ingest", str(late), "--source", "sales")
+    assert ingested.returncode == 0, str(ingested)
+    run = run_pipeline()
+    sales_job = outputs["glue_jobs"]["transform_sales"]
+    assert job_rows(run)[sales_job]["rows_read"] >= 1
+    after = objects(s3, staged, "sales/")
+    changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+    assert changed, "the new sale reached no staged partition"
+    assert all("/year=2025/month=11/" in key for key in changed), sorted(changed)
