@@ -6,26 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from retailake.aws.clients import client
 from retailake.aws.s3 import iter_objects
-from retailake.cli import data
+from retailake.cli import app
 from retailake.outputs import load_outputs
 
 pytestmark = pytest.mark.integration
 
 
 def run(env, *args: str):
-    root = typer.Typer()
-
-    @root.callback()
-    def _root() -> None:
-        """test root"""
-
-    data.register(root)
-    return CliRunner().invoke(root, [*args, "--env", env.name])
+    return CliRunner().invoke(app, [*args, "--env", env.name])
 
 
 def test_seed_twice_then_refuse_a_bad_file(deployed_local_env, tmp_path):

@@ -6,12 +6,11 @@ import datetime as dt
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from retailake import ingest
 from retailake.aws.s3 import UploadResult
-from retailake.cli import data
+from retailake.cli import app
 from retailake.outputs import save_outputs
 
 GOOD = "customer_id,email\nC1,a@b.c\nC2,d@e.f\n"
@@ -39,19 +38,8 @@ def bucket(tmp_path, monkeypatch):
     return stored
 
 
-def app() -> typer.Typer:
-    root = typer.Typer()
-
-    @root.callback()
-    def _root() -> None:
-        """test root"""
-
-    data.register(root)
-    return root
-
-
 def run(*args: str):
-    return CliRunner().invoke(app(), list(args))
+    return CliRunner().invoke(app, list(args))
 
 
 def test_find_files_walks_folders(tmp_path):

@@ -5,26 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import typer
 from typer.testing import CliRunner
 
-from retailake.cli import data
+from retailake.cli import app, data
 from retailake.sample import PRESET_WINDOWS, PRESETS, SampleSpec
 
 
-def app() -> typer.Typer:
-    root = typer.Typer()
-
-    @root.callback()
-    def _root() -> None:
-        """test root"""
-
-    data.register(root)
-    return root
-
-
 def seed(tmp_path, *args: str) -> dict:
-    result = CliRunner().invoke(app(), ["seed-sample", "--output", str(tmp_path), *args])
+    result = CliRunner().invoke(app, ["seed-sample", "--output", str(tmp_path), *args])
     assert result.exit_code == 0, result.output
     return json.loads((tmp_path / "_manifest" / "seed-42.json").read_text())
 
