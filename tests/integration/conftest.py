@@ -3,6 +3,7 @@ on a free loopback port, all under a throw-away RETAILAKE_HOME. Everything start
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -72,3 +73,14 @@ def deployed_local_env(local_env) -> Iterator[Environment]:
     yield local_env
     destroyed = retailake("destroy", "--auto-approve")
     assert destroyed.returncode == 0, str(destroyed)
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(deployed_local_env) -> dict:
+    """The small sample seeded and the pipeline run once, shared by every module that needs
+    analytics: the `run-pipeline --format json` record of that first run."""
+    seeded = retailake("seed-sample", "--preset", "small")
+    assert seeded.returncode == 0, str(seeded)
+    run = retailake("run-pipeline", "--format", "json", timeout=900)
+    assert run.returncode == 0, str(run)
+    return json.loads(run.stdout)

@@ -98,10 +98,8 @@ def expected_daily_store_sales(rows: list[dict]) -> dict[tuple, dict]:
 
 
 @pytest.fixture(scope="module")
-def pipeline(deployed_local_env):
-    seeded = retailake("seed-sample", "--preset", "small")
-    assert seeded.returncode == 0, str(seeded)
-    return run_pipeline()
+def pipeline(pipeline_run):
+    return pipeline_run
 
 
 def test_every_row_is_accounted_for_and_dirt_is_rejected(deployed_local_env, pipeline):
