@@ -1,7 +1,7 @@
 """Glue job: staged layer -> the five analytics tables. A thin entry point: job arguments, the
 Glue job lifecycle, one call into retailake_etl (shipped as a zip on --extra-py-files).
-Incremental by default (only the months whose staged partitions changed); optional
-`--full_refresh true|false` (default false) rebuilds every table."""
+Incremental by default (only the months whose staged partitions changed); the workflow run
+property `full_refresh=true` (or the argument `--full_refresh true`) rebuilds every table."""
 
 import sys
 

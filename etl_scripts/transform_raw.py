@@ -2,8 +2,8 @@
 
 A thin entry point shared by the three transform jobs: job arguments, the Glue job
 lifecycle, one call into retailake_etl (shipped as a zip on --extra-py-files). customers
-also takes `--pii_hmac_secret_arn`; optional `--full_refresh true|false` (default false)
-rebuilds every partition."""
+also takes `--pii_hmac_secret_arn`. The workflow run property `full_refresh=true` (or the
+argument `--full_refresh true`) rebuilds every partition."""
 
 import sys
 

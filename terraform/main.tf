@@ -17,6 +17,7 @@ locals {
 
   # Names several modules agree on, computed once here so no module waits on another.
   glue_log_group_name         = "/aws-glue/jobs/${var.name_prefix}"
+  glue_workflow_name          = "${var.name_prefix}-pipeline"
   redshift_cluster_identifier = "${var.name_prefix}-warehouse"
   trail_name                  = "${var.name_prefix}-trail"
   scripts_prefix              = "etl/"
@@ -48,6 +49,7 @@ module "iam" {
   glue_database_names    = local.glue_database_names
   pii_hmac_secret_arn    = module.glue.pii_hmac_secret_arn
   glue_log_group_name    = local.glue_log_group_name
+  glue_workflow_name     = local.glue_workflow_name
   trusted_principal_arns = var.trusted_principal_arns
   metrics_namespace      = local.metrics_namespace
 }
@@ -62,6 +64,7 @@ module "glue" {
   kms_key_arn                 = module.s3.kms_key_arn
   glue_role_arn               = module.iam.glue_role_ready_arn
   log_group_name              = local.glue_log_group_name
+  workflow_name               = local.glue_workflow_name
   scripts_prefix              = local.scripts_prefix
   metrics_namespace           = local.metrics_namespace
   job_worker_type             = var.glue_worker_type

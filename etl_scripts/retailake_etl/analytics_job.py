@@ -20,14 +20,18 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retailake_etl import analytics, storage
-from retailake_etl.arguments import full_refresh_requested, optional_argument
+from retailake_etl.arguments import (
+    full_refresh_requested,
+    optional_argument,
+    workflow_run_properties,
+)
 from retailake_etl.metrics import RunCounts, publish
 
 PARTITION = ("year", "month")
@@ -191,9 +195,11 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     )
 
 
-def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
-    """Glue job arguments -> Settings; `--full_refresh true|false` is optional."""
-    full = full_refresh_requested(argv)
+def settings_from_args(
+    args: dict[str, str], argv: Sequence[str], run_properties: Mapping[str, str] | None = None
+) -> Settings:
+    """Glue job arguments -> Settings; full refresh as `full_refresh_requested` decides."""
+    full = full_refresh_requested(argv, run_properties or {})
     return Settings(
         staged_root=f"s3://{args['staged_bucket']}",
         analytics_root=f"s3://{args['analytics_bucket']}",
@@ -204,7 +210,8 @@ def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
 def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str]) -> RunCounts:
     """What the Glue entry point calls: the run, then its CloudWatch metrics
     (dimensions [JobName] and [JobName, JobRunId]) and a one-line JSON summary in the log."""
-    counts = run_aggregation(spark, settings_from_args(args, argv))
+    settings = settings_from_args(args, argv, workflow_run_properties(argv))
+    counts = run_aggregation(spark, settings)
     run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
     publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
     summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}

@@ -21,14 +21,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retailake_etl import customers, inventory, sales, storage
-from retailake_etl.arguments import full_refresh_requested, optional_argument
+from retailake_etl.arguments import (
+    full_refresh_requested,
+    optional_argument,
+    workflow_run_properties,
+)
 from retailake_etl.common import Cleaned
 from retailake_etl.contract import CONTRACTS, Reason
 from retailake_etl.metrics import RunCounts, publish
@@ -331,9 +335,11 @@ def _write(
     )
 
 
-def settings_from_args(args: dict[str, str], argv: Sequence[str]) -> Settings:
+def settings_from_args(
+    args: dict[str, str], argv: Sequence[str], run_properties: Mapping[str, str] | None = None
+) -> Settings:
     """Glue job arguments -> Settings (the HMAC key is fetched separately)."""
-    full = full_refresh_requested(argv)
+    full = full_refresh_requested(argv, run_properties or {})
     return Settings(
         source=args["source"],
         raw_root=f"s3://{args['raw_bucket']}",
@@ -354,7 +360,7 @@ def fetch_hmac_key(secret_arn: str) -> bytes:
 
 def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str]) -> RunCounts:
     """What a Glue entry point calls: settings, key, the run, then its CloudWatch metrics."""
-    settings = settings_from_args(args, argv)
+    settings = settings_from_args(args, argv, workflow_run_properties(argv))
     if settings.source == "customers":
         settings = replace(settings, hmac_key=fetch_hmac_key(args["pii_hmac_secret_arn"]))
     counts = run_transform(spark, settings)

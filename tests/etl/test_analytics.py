@@ -10,7 +10,6 @@ starts, a store missing the last snapshot of the month, repeat customers and tie
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -81,13 +80,7 @@ EXPECTED_SCHEMAS: dict[str, list[tuple[str, str]]] = {
         ("return_rate", "double"), ("stockout_rate", "double"),
     ],
 }  # fmt: skip
-KEYS = {
-    "daily_store_sales": ("order_date", "store_id", "channel"),
-    "product_performance_monthly": ("year", "month", "product_id"),
-    "customer_segments": ("customer_id",),
-    "inventory_health_daily": ("snapshot_date", "store_id", "category"),
-    "kpi_summary_monthly": ("year", "month"),
-}
+KEYS = oracle.KEYS
 
 
 def _sale(order, line, ts, store, channel, customer, product, qty, price, disc="0"):
@@ -242,28 +235,10 @@ def full_rows(full: dict[str, DataFrame]) -> dict[str, list[Row]]:
     return {table: frame.collect() for table, frame in full.items()}
 
 
-def _sort_key(row: dict, keys: tuple[str, ...]) -> tuple:
-    return tuple((row[k] is None, row[k] if row[k] is not None else "") for k in keys)
-
-
 def assert_table(table: str, schema: StructType, rows: list[Row], expected: list[dict]) -> None:
-    """Same schema, same rows: decimals and integers exact, doubles within 1e-9."""
+    """Same schema, same rows (as `kpi_oracle.assert_same_rows` compares them)."""
     assert [(f.name, f.dataType.simpleString()) for f in schema] == EXPECTED_SCHEMAS[table]
-    keys = KEYS[table]
-    got = sorted((row.asDict() for row in rows), key=lambda r: _sort_key(r, keys))
-    want = sorted(expected, key=lambda r: _sort_key(r, keys))
-    assert [_sort_key(r, keys) for r in got] == [_sort_key(r, keys) for r in want], table
-    for mine, theirs in zip(got, want, strict=True):
-        assert set(mine) == set(theirs), (table, set(mine) ^ set(theirs))
-        for column, value in theirs.items():
-            found = mine[column]
-            where = (table, [mine[k] for k in keys], column, found, value)
-            if isinstance(value, float):
-                assert isinstance(found, float), where
-                assert math.isclose(found, value, rel_tol=0, abs_tol=1e-9), where
-            else:
-                assert found == value, where
-                assert type(found) is type(value) or {type(found), type(value)} <= {int}, where
+    oracle.assert_same_rows(table, [row.asDict() for row in rows], expected)
 
 
 @pytest.mark.parametrize("table", analytics.TABLES)
@@ -377,7 +352,7 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     settings = analytics_job.settings_from_args(args, ["--full_refresh", "false"])
     assert (settings.staged_root, settings.full_refresh) == ("s3://s", False)
     settings = analytics_job.Settings(staged.as_uri(), out.as_uri())
-    monkeypatch.setattr(analytics_job, "settings_from_args", lambda _a, _v: settings)
+    monkeypatch.setattr(analytics_job, "settings_from_args", lambda _a, _v, _p: settings)
 
     first = analytics_job.run_glue_job(spark, args, ["--JOB_RUN_ID", "jr_1"])
     inputs_rows = len(SALES) + len(SNAPSHOTS) + len(PRODUCTS) + len(CUSTOMERS)

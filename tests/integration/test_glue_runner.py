@@ -20,7 +20,8 @@ import pytest
 from retailake.config import Environment, load_environment
 from retailake.local import emulator
 from retailake.local.glue import history
-from retailake.local.glue.runner import PipelineEvent, run_workflow
+from retailake.local.glue.history import PipelineEvent
+from retailake.local.glue.runner import run_workflow
 from retailake.local.glue.spark import SparkRuntime
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,8 @@ import datetime as dt
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ def now_iso() -> str:
 
 def pipeline_dir(env: Environment) -> Path:
     return env.state_dir / "pipeline"
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` without the keys `cls` lacks: records written by another version still load."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 @dataclass
@@ -58,12 +65,15 @@ class NodeRun:
     tables_updated: list[str] = field(default_factory=list)
     partitions_added: int = 0
     warnings: list[str] = field(default_factory=list)
-    log_file: str | None = None
+    log_file: str | None = None  # the local twin's job log
+    log_group: str | None = None  # in AWS: the CloudWatch log group and stream of the run
+    log_stream: str | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NodeRun:
         error = data.get("error")
-        return cls(**{**data, "error": NodeError(**error) if error else None})
+        error_run = NodeError(**_known(NodeError, error)) if error else None
+        return cls(**{**_known(cls, data), "error": error_run})
 
 
 @dataclass
@@ -77,7 +87,6 @@ class PipelineRun:
     ended_at: str | None = None
     full_refresh: bool = False
     nodes: list[NodeRun] = field(default_factory=list)
-    emulator_workflow_run_id: str | None = None
     spark_startup_seconds: float | None = None
     spark_log: str | None = None
 
@@ -94,7 +103,24 @@ class PipelineRun:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PipelineRun:
         nodes = [NodeRun.from_dict(n) for n in data.get("nodes", [])]
-        return cls(**{**data, "nodes": nodes})
+        return cls(**{**_known(cls, data), "nodes": nodes})
+
+
+# Event kinds, in the order a run emits them.
+RUN_STARTED, NODE_STARTED, NODE_SUCCEEDED = "run_started", "node_started", "node_succeeded"
+NODE_FAILED, NODE_SKIPPED, RUN_FINISHED = "node_failed", "node_skipped", "run_finished"
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """One step of progress, locally or in AWS; `node` is None for run_started / run_finished."""
+
+    kind: str
+    run: PipelineRun
+    node: NodeRun | None = None
+
+
+EventHandler = Callable[[PipelineEvent], None]
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

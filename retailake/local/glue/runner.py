@@ -14,8 +14,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +27,20 @@ from retailake.local.glue import history, metrics
 from retailake.local.glue.crawler import run_crawler
 from retailake.local.glue.history import (
     FAILED,
+    NODE_FAILED,
+    NODE_SKIPPED,
+    NODE_STARTED,
+    NODE_SUCCEEDED,
     PENDING,
+    RUN_FINISHED,
+    RUN_STARTED,
     RUNNING,
     SKIPPED,
     SUCCEEDED,
+    EventHandler,
     NodeError,
     NodeRun,
+    PipelineEvent,
     PipelineRun,
 )
 from retailake.local.glue.jobs import new_run_id, run_job
@@ -49,22 +55,6 @@ from retailake.local.glue.workflow import (
     read_triggers,
 )
 from retailake.outputs import Outputs
-
-# Event kinds, in the order a run emits them.
-RUN_STARTED, NODE_STARTED, NODE_SUCCEEDED = "run_started", "node_started", "node_succeeded"
-NODE_FAILED, NODE_SKIPPED, RUN_FINISHED = "node_failed", "node_skipped", "run_finished"
-
-
-@dataclass(frozen=True)
-class PipelineEvent:
-    """One step of progress; `node` is None for run_started / run_finished."""
-
-    kind: str
-    run: PipelineRun
-    node: NodeRun | None = None
-
-
-EventHandler = Callable[[PipelineEvent], None]
 
 
 def load_plan(env: Environment, workflow: str) -> WorkflowPlan:
@@ -149,13 +139,12 @@ class _Run:
         })
 
     def _job(self, record: NodeRun, action: Action) -> None:
+        # as Glue does: the job finds `full_refresh` in the workflow run's properties
         overrides = {
             "--WORKFLOW_NAME": self.plan.workflow,
             "--WORKFLOW_RUN_ID": self.run.run_id,
             **dict(action.arguments),
         }
-        if self.run.full_refresh:
-            overrides["--full_refresh"] = "true"
         result = run_job(self.glue, self.s3, self.runtime, record.name,
                          run_id=record.run_id or new_run_id(), overrides=overrides,
                          log_file=Path(record.log_file or "job.log"))
@@ -168,22 +157,21 @@ class _Run:
             record.warnings.append(f"metrics not read: {describe_error(error)}")
 
 
-def _open_emulator_run(glue: Any, workflow: str, full_refresh: bool) -> str | None:
+def _open_emulator_run(glue: Any, workflow: str, full_refresh: bool) -> str:
+    """The emulator's workflow run: its id and properties are what the jobs read back."""
     try:
         answer = glue.start_workflow_run(
             Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})
-        return answer["RunId"]
-    except (ClientError, BotoCoreError):
-        return None
+    except (ClientError, BotoCoreError) as error:
+        raise AwsError(f"starting workflow '{workflow}': {describe_error(error)}") from None
+    return answer["RunId"]
 
 
 def _close_emulator_run(glue: Any, run: PipelineRun) -> None:
-    if not run.emulator_workflow_run_id:
-        return
     properties = {"retailake_state": run.state, "retailake_ended_at": run.ended_at or ""}
     # the local record is the source of truth; the emulator's copy is a courtesy
     with contextlib.suppress(ClientError, BotoCoreError):
-        glue.put_workflow_run_properties(Name=run.workflow, RunId=run.emulator_workflow_run_id,
+        glue.put_workflow_run_properties(Name=run.workflow, RunId=run.run_id,
                                          RunProperties=properties)
 
 
@@ -208,10 +196,9 @@ def run_workflow(
         raise ConfigError("no Glue workflow named: deploy first (`retailake deploy`)")
     plan = load_plan(env, workflow)
     glue = client(env, "glue")
-    emulator_id = _open_emulator_run(glue, workflow, full_refresh)
     run = PipelineRun(
-        run_id=emulator_id or new_run_id("wr_"), workflow=workflow, full_refresh=full_refresh,
-        emulator_workflow_run_id=emulator_id,
+        run_id=_open_emulator_run(glue, workflow, full_refresh), workflow=workflow,
+        full_refresh=full_refresh,
         nodes=[NodeRun(n.kind, n.name, stage=plan.stage_of(n)) for n in plan.nodes],
     )
     own_runtime = runtime is None

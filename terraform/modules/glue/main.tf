@@ -266,7 +266,7 @@ resource "aws_glue_job" "this" {
 ################################################################################
 
 resource "aws_glue_workflow" "this" {
-  name        = "${var.name_prefix}-pipeline"
+  name        = var.workflow_name
   description = "raw crawl -> transform jobs -> staged crawl -> analytics aggregation -> analytics crawl"
 
   max_concurrent_runs = 1

@@ -107,6 +107,11 @@ variable "job_timeout_minutes" {
   }
 }
 
+variable "workflow_name" {
+  description = "Name of the Glue workflow (the IAM module scopes the jobs' GetWorkflowRunProperties to it)."
+  type        = string
+}
+
 variable "workflow_schedule" {
   description = "Cron expression that starts the workflow, e.g. \"cron(0 3 * * ? *)\"; null makes the start trigger ON_DEMAND (started by `retailake run-pipeline`)."
   type        = string

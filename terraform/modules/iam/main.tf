@@ -159,6 +159,12 @@ data "aws_iam_policy_document" "glue" {
   }
 
   statement {
+    sid       = "ReadOwnWorkflowRunProperties"
+    actions   = ["glue:GetWorkflowRunProperties"]
+    resources = ["arn:${local.partition}:glue:${local.region}:${local.account_id}:workflow/${var.glue_workflow_name}"]
+  }
+
+  statement {
     sid       = "EncryptedContinuousLogs"
     actions   = ["logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.glue_log_group_name}*"]

@@ -54,6 +54,11 @@ variable "glue_log_group_name" {
   }
 }
 
+variable "glue_workflow_name" {
+  description = "Name of the Glue workflow whose run properties (e.g. full_refresh) the jobs read."
+  type        = string
+}
+
 variable "trusted_principal_arns" {
   description = "IAM principals allowed to assume the analyst and lake-admin roles; empty means the account root (any IAM principal of the account that IAM policy allows)."
   type        = list(string)
