@@ -20,8 +20,7 @@ from retailake.cli.common import (
 from retailake.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
-    from retailake.local.glue.history import PipelineRun
-    from retailake.local.glue.runner import PipelineEvent
+    from retailake.local.glue.history import PipelineEvent, PipelineRun
 
 _STATE_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow", "RUNNING": "cyan"}
 
@@ -91,6 +90,18 @@ def explain_failures(run: PipelineRun) -> None:
             err.print(f"  at {error.where}", highlight=False)
         if node.log_file:
             err.print(f"  logs: {node.log_file}", highlight=False)
+        if node.log_group:
+            stream = f", stream {node.log_stream}" if node.log_stream else ""
+            err.print(f"  logs: CloudWatch log group {node.log_group}{stream}", highlight=False)
+
+
+def explain_unfinished(run: PipelineRun, timeout: float) -> None:
+    err.print(
+        f"[bold yellow]Still running after {timeout:.0f} s:[/] workflow run {run.run_id} goes "
+        f"on in Glue. Follow it with `retailake status`; stop it with `aws glue "
+        f"stop-workflow-run --name {run.workflow} --run-id {run.run_id}`.",
+        highlight=False,
+    )
 
 
 @handle_errors
@@ -99,30 +110,38 @@ def run_pipeline(
     full_refresh: Annotated[
         bool, typer.Option("--full-refresh", help="Rebuild staged and analytics from all raw data.")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(min=1, help="In AWS: stop waiting after this many seconds (the run goes on)."),
+    ] = 3600,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Run the Glue workflow: crawlers, the three transforms, aggregation, final crawl."""
     from retailake.config import load_environment
-    from retailake.errors import ConfigError
     from retailake.outputs import load_outputs
 
     environment = load_environment(env)
-    if not environment.is_local:
-        raise ConfigError(
-            "run-pipeline drives the local twin only for now; on AWS start the workflow "
-            "with `aws glue start-workflow-run --name <glue_workflow output>`"
-        )
-    from retailake.local import emulator
-    from retailake.local.glue.runner import run_workflow
-
     outputs = load_outputs(environment)
-    emulator.ensure_running(environment)
     with PipelineProgress() as progress:
-        run = run_workflow(environment, outputs, progress.event, full_refresh=full_refresh)
+        if environment.is_local:
+            from retailake.local import emulator
+            from retailake.local.glue.runner import run_workflow
+
+            emulator.ensure_running(environment)
+            run = run_workflow(environment, outputs, progress.event, full_refresh=full_refresh)
+        else:
+            from retailake.aws.workflow_run import Polling, run_workflow_in_aws
+
+            run = run_workflow_in_aws(environment, outputs, progress.event,
+                                      full_refresh=full_refresh,
+                                      polling=Polling(timeout_seconds=timeout))
     if output_format is OutputFormat.json:
         print_json(run.to_dict())
     else:
         out.print(summary_table(run, outputs["name_prefix"]))
+    if run.state == "RUNNING":
+        explain_unfinished(run, timeout)
+        raise typer.Exit(EXIT_FAILED)
     if run.state != "SUCCEEDED":
         explain_failures(run)
         raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,245 @@
+"""Run the deployed Glue workflow in AWS and follow it to the end.
+
+StartWorkflowRun (with `full_refresh` as a run property, which the jobs read back), then
+GetWorkflowRun with its graph every few seconds until the run ends or the timeout passes.
+Each answer becomes the same PipelineRun record the local twin writes, so `run-pipeline`
+shows one view in both places and `status` reads one format. On timeout the run goes on in
+Glue: the record stays RUNNING and says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from retailake.aws.clients import client, describe_error
+from retailake.config import Environment
+from retailake.errors import AwsError, ConfigError
+from retailake.local.glue import history, metrics
+from retailake.local.glue.history import (
+    FAILED,
+    NODE_FAILED,
+    NODE_SKIPPED,
+    NODE_STARTED,
+    NODE_SUCCEEDED,
+    PENDING,
+    RUN_FINISHED,
+    RUN_STARTED,
+    RUNNING,
+    SKIPPED,
+    SUCCEEDED,
+    EventHandler,
+    NodeError,
+    NodeRun,
+    PipelineEvent,
+    PipelineRun,
+)
+from retailake.local.glue.workflow import CRAWLER, JOB, build_plan, read_triggers
+from retailake.outputs import Outputs
+
+WORKFLOW_ENDED = ("COMPLETED", "STOPPED", "ERROR")
+# JobRunState and Crawl.State -> the record's states; anything else is still under way.
+_NODE_STATES = {
+    "SUCCEEDED": SUCCEEDED, "COMPLETED": SUCCEEDED,
+    "FAILED": FAILED, "ERROR": FAILED, "TIMEOUT": FAILED, "STOPPED": FAILED,
+    "EXPIRED": FAILED, "CANCELLED": FAILED,
+}  # fmt: skip
+DEFAULT_JOB_LOG_GROUP = "/aws-glue/jobs/error"
+
+
+@dataclass(frozen=True)
+class Polling:
+    """How often to ask and how long to wait; `sleep` and `clock` are swapped in tests."""
+
+    timeout_seconds: float = 3600.0
+    interval_seconds: float = 15.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+
+@dataclass
+class _Attempt:
+    """The latest run of one graph node, as Glue reports it."""
+
+    kind: str
+    name: str
+    state: str
+    run_id: str | None = None
+    started: dt.datetime | None = None
+    ended: dt.datetime | None = None
+    error: str | None = None
+    log_group: str | None = None
+    log_stream: str | None = None
+    raw_state: str = ""
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds") if moment else None
+
+
+def _latest(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A retried job has several runs in one workflow run: the newest one counts."""
+    dated = [r for r in runs if r.get("StartedOn")]
+    return max(dated, key=lambda r: r["StartedOn"]) if dated else (runs[-1] if runs else None)
+
+
+def attempts_from_graph(graph: Mapping[str, Any]) -> list[_Attempt]:
+    """Every job and crawler node of a GetWorkflowRun graph with its latest run (triggers are
+    left out: they are the wiring, not the work)."""
+    found = []
+    for node in graph.get("Nodes", []):
+        if node.get("Type") == "JOB":
+            run = _latest((node.get("JobDetails") or {}).get("JobRuns") or [])
+            if run is None:
+                found.append(_Attempt(JOB, node["Name"], PENDING))
+                continue
+            raw = run.get("JobRunState", "")
+            found.append(_Attempt(
+                JOB, node["Name"], _NODE_STATES.get(raw, RUNNING), run_id=run.get("Id"),
+                started=run.get("StartedOn"), ended=run.get("CompletedOn"),
+                error=run.get("ErrorMessage"), raw_state=raw,
+                log_group=run.get("LogGroupName") or DEFAULT_JOB_LOG_GROUP,
+                log_stream=run.get("Id"),
+            ))  # fmt: skip
+        elif node.get("Type") == "CRAWLER":
+            crawl = _latest((node.get("CrawlerDetails") or {}).get("Crawls") or [])
+            if crawl is None:
+                found.append(_Attempt(CRAWLER, node["Name"], PENDING))
+                continue
+            raw = crawl.get("State", "")
+            found.append(_Attempt(
+                CRAWLER, node["Name"], _NODE_STATES.get(raw, RUNNING),
+                started=crawl.get("StartedOn"), ended=crawl.get("CompletedOn"),
+                error=crawl.get("ErrorMessage"), raw_state=raw,
+                log_group=crawl.get("LogGroup"), log_stream=crawl.get("LogStream"),
+            ))  # fmt: skip
+    return found
+
+
+def _apply(record: NodeRun, attempt: _Attempt) -> str | None:
+    """Copy what Glue said into the record; the event kind if the node changed state."""
+    before = record.state
+    record.state, record.run_id = attempt.state, attempt.run_id or record.run_id
+    record.started_at, record.ended_at = _iso(attempt.started), _iso(attempt.ended)
+    if attempt.started and attempt.ended:
+        record.duration_seconds = round((attempt.ended - attempt.started).total_seconds(), 3)
+    record.log_group, record.log_stream = attempt.log_group, attempt.log_stream
+    if attempt.state == FAILED:
+        record.error = NodeError(attempt.raw_state, attempt.error or "Glue gave no error message")
+    if record.state == before:
+        return None
+    if record.state == RUNNING:
+        return NODE_STARTED
+    return {SUCCEEDED: NODE_SUCCEEDED, FAILED: NODE_FAILED}.get(record.state)
+
+
+class _Follower:
+    """One workflow run being followed: the record, the events, the clients."""
+
+    def __init__(self, env: Environment, glue: Any, run: PipelineRun,
+                 on_event: EventHandler | None) -> None:
+        self.env, self.glue, self.run, self.on_event = env, glue, run, on_event
+
+    def emit(self, kind: str, node: NodeRun | None = None) -> None:
+        history.save_run(self.env, self.run)
+        if self.on_event is not None:
+            self.on_event(PipelineEvent(kind, self.run, node))
+
+    def record_for(self, attempt: _Attempt) -> NodeRun:
+        found = self.run.node(attempt.kind, attempt.name)
+        if found is None:  # a node the triggers did not predict (e.g. on a failure path)
+            found = NodeRun(attempt.kind, attempt.name, stage=None)
+            self.run.nodes.append(found)
+        return found
+
+    def poll(self) -> dict[str, Any]:
+        try:
+            answer = self.glue.get_workflow_run(
+                Name=self.run.workflow, RunId=self.run.run_id, IncludeGraph=True)
+        except (ClientError, BotoCoreError) as error:
+            raise AwsError(f"reading workflow run {self.run.run_id}: "
+                           f"{describe_error(error)}") from None
+        workflow_run = answer["Run"]
+        for attempt in attempts_from_graph(workflow_run.get("Graph") or {}):
+            if attempt.state == PENDING:
+                continue
+            record = self.record_for(attempt)
+            changed = _apply(record, attempt)
+            if changed:
+                self.emit(changed, record)
+        return workflow_run
+
+    def finish(self, workflow_run: Mapping[str, Any]) -> None:
+        for record in self.run.nodes:
+            if record.state == PENDING:
+                record.state = SKIPPED
+                self.emit(NODE_SKIPPED, record)
+        all_ok = all(n.state == SUCCEEDED for n in self.run.nodes)
+        completed = workflow_run.get("Status") == "COMPLETED"
+        self.run.state = SUCCEEDED if completed and all_ok else FAILED
+        self.run.ended_at = _iso(workflow_run.get("CompletedOn")) or history.now_iso()
+
+
+def _metrics_namespace(glue: Any, job: str) -> str:
+    arguments = glue.get_job(JobName=job)["Job"].get("DefaultArguments") or {}
+    return arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)
+
+
+def read_job_metrics(glue: Any, cloudwatch: Any, run: PipelineRun) -> None:
+    """Rows in / out / rejected per job run, from the metrics each job published."""
+    for record in run.nodes:
+        if record.kind != JOB or not (record.run_id and record.started_at):
+            continue
+        started = dt.datetime.fromisoformat(record.started_at)
+        ended = dt.datetime.fromisoformat(record.ended_at) if record.ended_at else started
+        try:
+            namespace = _metrics_namespace(glue, record.name)
+            record.rows = metrics.job_metrics(cloudwatch, namespace, record.name,
+                                              record.run_id, started, ended)
+        except (ClientError, BotoCoreError) as error:
+            record.warnings.append(f"metrics not read: {describe_error(error)}")
+
+
+def run_workflow_in_aws(
+    env: Environment,
+    outputs: Outputs,
+    on_event: EventHandler | None = None,
+    *,
+    full_refresh: bool = False,
+    polling: Polling | None = None,
+) -> PipelineRun:
+    """Start one run of the deployment's workflow in Glue and follow it until it ends or the
+    timeout passes (then the returned record is still RUNNING; the run goes on in Glue)."""
+    polling = polling or Polling()
+    workflow = outputs["glue_workflow"]
+    if not workflow:
+        raise ConfigError("no Glue workflow named: deploy first (`retailake deploy`)")
+    glue = client(env, "glue")
+    try:
+        plan = build_plan(workflow, read_triggers(glue, workflow))
+        run_id = glue.start_workflow_run(
+            Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})["RunId"]
+    except (ClientError, BotoCoreError) as error:
+        raise AwsError(f"starting workflow '{workflow}': {describe_error(error)}") from None
+    run = PipelineRun(
+        run_id=run_id, workflow=workflow, full_refresh=full_refresh,
+        nodes=[NodeRun(n.kind, n.name, stage=plan.stage_of(n)) for n in plan.nodes],
+    )
+    follower = _Follower(env, glue, run, on_event)
+    follower.emit(RUN_STARTED)
+    deadline = polling.clock() + polling.timeout_seconds
+    while True:
+        workflow_run = follower.poll()
+        if workflow_run.get("Status") in WORKFLOW_ENDED:
+            follower.finish(workflow_run)
+            read_job_metrics(glue, client(env, "cloudwatch"), run)
+            break
+        if polling.clock() >= deadline:
+            break
+        polling.sleep(min(polling.interval_seconds, max(0.0, deadline - polling.clock())))
+    follower.emit(RUN_FINISHED)
+    return run

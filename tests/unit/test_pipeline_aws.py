@@ -1,0 +1,250 @@
+"""`run-pipeline` in AWS: StartWorkflowRun, then GetWorkflowRun polled until the run ends.
+
+No AWS account exists here, so Glue and CloudWatch are botocore Stubbers: every request is
+still validated against the real API model, and the answers are shaped as Glue documents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+from typer.testing import CliRunner
+
+from retailake.aws import workflow_run
+from retailake.aws.workflow_run import Polling, attempts_from_graph, run_workflow_in_aws
+from retailake.cli import app
+from retailake.config import load_environment
+from retailake.local.glue import history
+from retailake.outputs import Outputs, save_outputs
+
+WORKFLOW = "rl-dev-pipeline"
+CRAWL, SALES, AGG = "rl-dev-raw", "rl-dev-transform-sales", "rl-dev-analytics-aggregation"
+T0 = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
+OUTPUTS = {"glue_workflow": WORKFLOW, "name_prefix": "rl-dev", "region": "eu-west-1"}
+TRIGGERS = [
+    {"Name": "rl-dev-start", "WorkflowName": WORKFLOW, "Type": "ON_DEMAND",
+     "Actions": [{"CrawlerName": CRAWL}]},
+    {"Name": "rl-dev-transform", "WorkflowName": WORKFLOW, "Type": "CONDITIONAL",
+     "Predicate": {"Logical": "AND", "Conditions": [
+         {"LogicalOperator": "EQUALS", "CrawlerName": CRAWL, "CrawlState": "SUCCEEDED"}]},
+     "Actions": [{"JobName": SALES}]},
+    {"Name": "rl-dev-aggregate", "WorkflowName": WORKFLOW, "Type": "CONDITIONAL",
+     "Predicate": {"Logical": "AND", "Conditions": [
+         {"LogicalOperator": "EQUALS", "JobName": SALES, "State": "SUCCEEDED"}]},
+     "Actions": [{"JobName": AGG}]},
+    {"Name": "other-start", "WorkflowName": "another-workflow", "Type": "ON_DEMAND",
+     "Actions": [{"JobName": "not-ours"}]},
+]  # fmt: skip
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def crawler(state: str | None, **extra: Any) -> dict:
+    crawls = [] if state is None else [{"State": state, "StartedOn": at(0), **extra}]
+    return {"Type": "CRAWLER", "Name": CRAWL, "UniqueId": "c1",
+            "CrawlerDetails": {"Crawls": crawls}}  # fmt: skip
+
+
+def job(name: str, *runs: dict) -> dict:
+    return {"Type": "JOB", "Name": name, "UniqueId": name, "JobDetails": {"JobRuns": list(runs)}}
+
+
+def job_run(run_id: str, state: str, start: float, end: float | None = None, **extra) -> dict:
+    found = {"Id": run_id, "JobRunState": state, "StartedOn": at(start), **extra}
+    return found if end is None else {**found, "CompletedOn": at(end)}
+
+
+def workflow_answer(status: str, *nodes: dict, completed: float | None = None) -> dict:
+    run = {"Name": WORKFLOW, "WorkflowRunId": "wr_1", "Status": status, "StartedOn": at(0),
+           "Graph": {"Nodes": [{"Type": "TRIGGER", "Name": "rl-dev-start"}, *nodes]}}
+    return {"Run": run if completed is None else {**run, "CompletedOn": at(completed)}}
+
+
+class Aws:
+    """Stubbed Glue and CloudWatch clients handed out by the module's `client` factory."""
+
+    def __init__(self) -> None:
+        keys = {"region_name": "eu-west-1", "aws_access_key_id": "k", "aws_secret_access_key": "s"}
+        self.clients = {name: boto3.client(name, **keys) for name in ("glue", "cloudwatch")}
+        self.stubs = {name: Stubber(c) for name, c in self.clients.items()}
+
+    def glue(self, method: str, answer: dict, expected: dict | None = None) -> None:
+        self.stubs["glue"].add_response(method, answer, expected)
+
+    def start(self, full_refresh: str = "false") -> None:
+        self.glue("get_triggers", {"Triggers": TRIGGERS})
+        self.glue("start_workflow_run", {"RunId": "wr_1"},
+                  {"Name": WORKFLOW, "RunProperties": {"full_refresh": full_refresh}})
+
+    def poll(self, answer: dict) -> None:
+        self.glue("get_workflow_run", answer,
+                  {"Name": WORKFLOW, "RunId": "wr_1", "IncludeGraph": True})
+
+    def metrics(self, job_name: str, run_id: str, sums: dict[str, float]) -> None:
+        self.glue("get_job", {"Job": {"Name": job_name,
+                                      "DefaultArguments": {"--metrics_namespace": "Lake"}}},
+                  {"JobName": job_name})  # fmt: skip
+        dims = [{"Name": "JobName", "Value": job_name}, {"Name": "JobRunId", "Value": run_id}]
+        for metric in ("RowsRead", "RowsWritten", "RowsRejected", "DuplicatesDropped",
+                       "DurationSeconds"):  # fmt: skip
+            points = [{"Sum": sums[metric]}] if metric in sums else []
+            self.stubs["cloudwatch"].add_response(
+                "get_metric_statistics", {"Datapoints": points},
+                {"Namespace": "Lake", "MetricName": metric, "Dimensions": dims,
+                 "StartTime": ANY, "EndTime": ANY, "Period": 60, "Statistics": ["Sum"]},
+            )  # fmt: skip
+
+    def assert_all_used(self) -> None:
+        for stub in self.stubs.values():
+            stub.assert_no_pending_responses()
+
+
+@pytest.fixture
+def aws(monkeypatch) -> Iterator[Aws]:
+    fake = Aws()
+    monkeypatch.setattr(workflow_run, "client", lambda _env, service: fake.clients[service])
+    for stub in fake.stubs.values():
+        stub.activate()
+    yield fake
+    for stub in fake.stubs.values():
+        stub.deactivate()
+
+
+@pytest.fixture
+def dev(tmp_path, monkeypatch):
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path))
+    env = load_environment("dev")
+    save_outputs(env, OUTPUTS)
+    return env
+
+
+class Clock:
+    """Time that moves only when the code sleeps."""
+
+    def __init__(self) -> None:
+        self.now, self.sleeps = 0.0, []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def polling(self, timeout: float = 600) -> Polling:
+        return Polling(timeout_seconds=timeout, interval_seconds=10, sleep=self.sleep,
+                       clock=lambda: self.now)  # fmt: skip
+
+
+def successful_run(aws: Aws, full_refresh: str = "false") -> None:
+    aws.start(full_refresh)
+    aws.poll(workflow_answer("RUNNING", crawler("RUNNING"), job(SALES), job(AGG)))
+    aws.poll(workflow_answer("RUNNING", crawler("SUCCEEDED", CompletedOn=at(1)),
+                             job(SALES, job_run("jr_s", "RUNNING", 1.5)), job(AGG)))
+    aws.poll(workflow_answer(
+        "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES, job_run("jr_s", "SUCCEEDED", 1.5, 4)),
+        job(AGG, job_run("jr_a", "SUCCEEDED", 4.5, 6)), completed=6.2))
+    aws.metrics(SALES, "jr_s", {"RowsRead": 100, "RowsWritten": 95, "RowsRejected": 3,
+                                "DuplicatesDropped": 2, "DurationSeconds": 140})
+    aws.metrics(AGG, "jr_a", {"RowsRead": 95, "RowsWritten": 40})
+
+
+def test_a_successful_run_is_followed_to_the_end(aws, dev):
+    successful_run(aws, full_refresh="true")
+    clock, events = Clock(), []
+    run = run_workflow_in_aws(dev, Outputs(OUTPUTS), events.append, full_refresh=True,
+                              polling=clock.polling())  # fmt: skip
+    aws.assert_all_used()
+    assert run.state == "SUCCEEDED" and run.run_id == "wr_1" and run.full_refresh
+    assert clock.sleeps == [10, 10]
+    assert [(e.kind, e.node.name if e.node else None) for e in events] == [
+        ("run_started", None),
+        ("node_started", CRAWL),
+        ("node_succeeded", CRAWL),
+        ("node_started", SALES),
+        ("node_succeeded", SALES),
+        ("node_succeeded", AGG),  # started and ended between two polls
+        ("run_finished", None),
+    ]
+    sales = run.node("job", SALES)
+    assert (sales.run_id, sales.duration_seconds, sales.stage) == ("jr_s", 150.0, 1)
+    assert sales.rows == {"rows_read": 100, "rows_written": 95, "rows_rejected": 3,
+                          "duplicates_dropped": 2, "duration_seconds": 140}  # fmt: skip
+    assert run.node("job", AGG).rows == {"rows_read": 95, "rows_written": 40}
+    assert run.ended_at == "2026-11-27T03:06:12.000+00:00"
+    assert history.last_run(dev).to_dict() == run.to_dict()  # what `status` reads back
+
+
+def test_a_failed_job_names_its_error_and_logs_and_skips_what_follows(aws, dev):
+    aws.start()
+    aws.poll(workflow_answer(
+        "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES,
+            job_run("jr_1st", "FAILED", 1.5, 2, ErrorMessage="first attempt"),
+            job_run("jr_retry", "FAILED", 2.5, 3, ErrorMessage="AnalysisException: no col",
+                    LogGroupName="/aws-glue/jobs/rl-dev")),
+        job(AGG), completed=3))  # fmt: skip
+    aws.metrics(SALES, "jr_retry", {"RowsRead": 7})
+    run = run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=Clock().polling())
+    aws.assert_all_used()
+    sales, agg = run.node("job", SALES), run.node("job", AGG)
+    assert run.state == "FAILED"
+    assert (sales.state, sales.run_id) == ("FAILED", "jr_retry")  # the newest attempt counts
+    assert (sales.error.type, sales.error.message) == ("FAILED", "AnalysisException: no col")
+    assert (sales.log_group, sales.log_stream) == ("/aws-glue/jobs/rl-dev", "jr_retry")
+    assert agg.state == "SKIPPED"
+
+
+def test_the_wait_is_bounded_and_the_run_is_left_going(aws, dev):
+    aws.start()
+    running = workflow_answer("RUNNING", crawler("RUNNING"), job(SALES), job(AGG))
+    for _ in range(4):
+        aws.poll(running)
+    clock = Clock()
+    run = run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=clock.polling(timeout=25))
+    aws.assert_all_used()
+    assert run.state == "RUNNING" and run.ended_at is None
+    assert clock.sleeps == [10, 10, 5]
+
+
+def test_graph_nodes_map_to_records():
+    graph = workflow_answer(
+        "RUNNING", crawler("FAILED", ErrorMessage="denied", LogGroup="/aws-glue/crawlers",
+                           LogStream=CRAWL),
+        job(SALES, job_run("jr_x", "WAITING", 1)), job(AGG))["Run"]["Graph"]
+    found = {a.name: a for a in attempts_from_graph(graph)}
+    assert set(found) == {CRAWL, SALES, AGG}  # the trigger node is wiring, not work
+    assert (found[CRAWL].state, found[CRAWL].error, found[CRAWL].log_stream) == (
+        "FAILED", "denied", CRAWL)
+    assert (found[SALES].state, found[AGG].state) == ("RUNNING", "PENDING")
+
+
+def test_cli_on_aws_shows_the_failure_and_exits_1(aws, dev):
+    aws.start()
+    aws.poll(workflow_answer(
+        "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES, job_run("jr_9", "TIMEOUT", 1, 61, ErrorMessage="Job timed out")),
+        job(AGG), completed=61))  # fmt: skip
+    aws.metrics(SALES, "jr_9", {})
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev", "--format", "json"])
+    aws.assert_all_used()
+    assert result.exit_code == 1, result.output
+    assert "job rl-dev-transform-sales failed: TIMEOUT: Job timed out" in result.stderr
+    assert "CloudWatch log group /aws-glue/jobs/error, stream jr_9" in result.stderr
+    record = json.loads(result.stdout)
+    assert [n["state"] for n in record["nodes"]] == ["SUCCEEDED", "FAILED", "SKIPPED"]
+
+
+def test_cli_on_aws_says_where_an_unfinished_run_goes_on(aws, dev, monkeypatch):
+    aws.start()
+    aws.poll(workflow_answer("RUNNING", crawler("RUNNING"), job(SALES), job(AGG)))
+    monkeypatch.setattr(workflow_run, "Polling", lambda timeout_seconds: Clock().polling(0))
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev", "--timeout", "5"])
+    assert result.exit_code == 1, result.output
+    assert "Still running after 5 s: workflow run wr_1 goes on in Glue" in result.stderr
+    assert f"stop-workflow-run --name {WORKFLOW} --run-id wr_1" in result.stderr
