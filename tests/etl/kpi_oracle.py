@@ -5,11 +5,20 @@ from DESIGN.md "Derived fields and KPIs" and the definitions documented in
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 Row = dict[str, object]
 CENT = Decimal("0.01")
+# Each table's key: one output row per key value.
+KEYS = {
+    "daily_store_sales": ("order_date", "store_id", "channel"),
+    "product_performance_monthly": ("year", "month", "product_id"),
+    "customer_segments": ("customer_id",),
+    "inventory_health_daily": ("snapshot_date", "store_id", "category"),
+    "kpi_summary_monthly": ("year", "month"),
+}
 
 
 def ratio(numerator: object, denominator: object) -> float | None:
@@ -143,17 +152,18 @@ def rfm_segment(r: int, f: int, m: int) -> str:
 
 def customer_segments(sales: list[Row], customers: list[Row]) -> list[Row]:
     as_of = max(line["order_date"] for line in sales)
-    known = [line for line in sales if line["customer_id"] is not None]
-    ids = {line["customer_id"] for line in known}
-    last = {c: max(line["order_date"] for line in known if line["customer_id"] == c) for c in ids}
-    recency = {c: (as_of - last[c]).days for c in ids}
-    frequency = {c: len({line["order_id"] for line in known if line["customer_id"] == c})
-                 for c in ids}
-    monetary = {c: sum((line["net_amount"] for line in known if line["customer_id"] == c),
-                       Decimal(0)) for c in ids}
+    lines_of: dict[object, list[Row]] = defaultdict(list)
+    for line in sales:
+        if line["customer_id"] is not None:
+            lines_of[line["customer_id"]].append(line)
+    last = {c: max(line["order_date"] for line in lines) for c, lines in lines_of.items()}
+    recency = {c: (as_of - last[c]).days for c in lines_of}
+    frequency = {c: len({line["order_id"] for line in lines}) for c, lines in lines_of.items()}
+    monetary = {c: sum((line["net_amount"] for line in lines), Decimal(0))
+                for c, lines in lines_of.items()}
     attributes = {c["customer_id"]: c for c in customers}
     out = []
-    for c in ids:
+    for c in lines_of:
         r = _score(recency, c, better_is_higher=False)
         f = _score(frequency, c, better_is_higher=True)
         m = _score(monetary, c, better_is_higher=True)
@@ -174,15 +184,15 @@ def inventory_health_daily(
     for s in snapshots:
         category = category_on(products, s["product_id"], s["snapshot_date"])
         groups[(s["snapshot_date"], s["store_id"], category)].append(s)
+    sold_on: dict[tuple, int] = defaultdict(int)  # (store, product, day) -> units sold
+    for line in sales:
+        if line["quantity"] > 0:
+            sold_on[(line["store_id"], line["product_id"], line["order_date"])] += line["quantity"]
     out = []
     for (day, store, category), skus in groups.items():
-        first_day = day - dt.timedelta(days=27)
-        sold = sum(
-            line["quantity"] for line in sales
-            if line["store_id"] == store and line["quantity"] > 0
-            and first_day <= line["order_date"] <= day
-            and line["product_id"] in {s["product_id"] for s in skus}
-        )
+        window = [day - dt.timedelta(days=back) for back in range(28)]
+        sold = sum(sold_on.get((store, product, d), 0)
+                   for product in {s["product_id"] for s in skus} for d in window)
         on_hand = sum(s["quantity_on_hand"] for s in skus)
         stockouts = sum(1 for s in skus if s["quantity_on_hand"] == 0)
         out.append({
@@ -240,3 +250,27 @@ def kpi_summary_monthly(
                                    sum(h["skus"] for h in days)) if days else None,
         })
     return out
+
+
+def _sort_key(row: Row, keys: tuple[str, ...]) -> tuple:
+    return tuple((row[k] is None, row[k] if row[k] is not None else "") for k in keys)
+
+
+def assert_same_rows(table: str, got: list[Row], want: list[Row]) -> None:
+    """The same key values and, row by row, the same columns: decimals, dates and integers
+    exact, doubles within 1e-9."""
+    keys = KEYS[table]
+    got = sorted(got, key=lambda r: _sort_key(r, keys))
+    want = sorted(want, key=lambda r: _sort_key(r, keys))
+    assert [_sort_key(r, keys) for r in got] == [_sort_key(r, keys) for r in want], table
+    for mine, theirs in zip(got, want, strict=True):
+        assert set(mine) == set(theirs), (table, set(mine) ^ set(theirs))
+        for column, value in theirs.items():
+            found = mine[column]
+            where = (table, [mine[k] for k in keys], column, found, value)
+            if isinstance(value, float):
+                assert isinstance(found, float), where
+                assert math.isclose(found, value, rel_tol=0, abs_tol=1e-9), where
+            else:
+                assert found == value, where
+                assert type(found) is type(value) or {type(found), type(value)} <= {int}, where

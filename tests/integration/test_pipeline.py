@@ -8,7 +8,11 @@ import csv
 import datetime as dt
 import io
 import json
-from collections import defaultdict
+import os
+import signal
+import subprocess
+import sys
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import pyarrow.parquet as pq
@@ -16,7 +20,9 @@ import pytest
 
 from retailake.aws.clients import client
 from retailake.aws.s3 import iter_objects
+from retailake.local.glue import history
 from retailake.outputs import load_outputs
+from tests.etl import kpi_oracle as oracle
 from tests.integration.conftest import retailake
 
 pytestmark = pytest.mark.integration
@@ -46,33 +52,43 @@ def read_table(s3, bucket: str, prefix: str) -> list[dict]:
     return rows
 
 
-def clean_raw_sales(s3, bucket: str, manifest: dict) -> list[dict]:
-    """Every raw sales row the manifest does not list as injected dirt (ingested files too)."""
-    dirty = {(d["file"], d["line"]) for d in manifest["dirty_rows"] if d["source"] == "sales"}
+def read_layer_table(s3, bucket: str, table: str) -> list[dict]:
+    """A table's Parquet rows with the Hive partition values of their keys put back."""
     rows = []
-    for key in objects(s3, bucket, "sales/"):
-        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
-        lines = text.splitlines()
-        header = next(csv.reader([lines[0]]))
-        for number, line in enumerate(lines[1:], start=2):
-            if (key, number) not in dirty:
-                rows.append(dict(zip(header, next(csv.reader([line])), strict=True)))
+    for key in objects(s3, bucket, f"{table}/"):
+        if not key.endswith(".parquet"):
+            continue
+        partition = dict(part.split("=", 1) for part in key.split("/") if "=" in part)
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        for row in pq.read_table(io.BytesIO(body)).to_pylist():
+            rows.append({**{k: int(v) for k, v in partition.items()}, **row})
     return rows
 
 
-def expected_daily_store_sales(rows: list[dict]) -> dict[tuple, dict]:
-    """DESIGN.md's daily_store_sales, computed line by line in Decimal."""
-    groups: dict[tuple, dict] = defaultdict(
-        lambda: {
-            "orders": set(),
-            "lines": 0,
-            "units": 0,
-            "returned_units": 0,
-            "gross_amount": Decimal(0),
-            "discount_amount": Decimal(0),
-            "net_amount": Decimal(0),
-        }
-    )
+def clean_raw_rows(s3, bucket: str, manifest: dict, source: str) -> list[dict]:
+    """Every raw row of `source` (CSV or JSON lines) the manifest does not list as injected
+    dirt: the rows the pipeline must keep, ingested files included."""
+    dirty = {(d["file"], d["row"]) for d in manifest["dirty_rows"] if d["source"] == source}
+    rows = []
+    for key in objects(s3, bucket, f"{source}/"):
+        lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+        if key.endswith(".jsonl"):
+            records = [json.loads(line) if (key, n) not in dirty else None
+                       for n, line in enumerate(lines, start=1)]  # fmt: skip
+        else:
+            header = next(csv.reader([lines[0]]))
+            records = [
+                dict(zip(header, next(csv.reader([line])), strict=True))
+                if (key, n) not in dirty else None
+                for n, line in enumerate(lines[1:], start=1)
+            ]  # fmt: skip
+        rows += [record for record in records if record is not None]
+    return rows
+
+
+def sales_lines(rows: list[dict]) -> list[dict]:
+    """DESIGN.md's derived line fields, computed in Decimal from the raw strings."""
+    lines = []
     for row in rows:
         stamp = dt.datetime.fromisoformat(row["order_ts"])
         if stamp.tzinfo is not None:
@@ -81,20 +97,62 @@ def expected_daily_store_sales(rows: list[dict]) -> dict[tuple, dict]:
         gross = quantity * Decimal(row["unit_price"])
         discount_pct = Decimal(row.get("discount_pct") or "0")  # optional columns may be absent
         discount = (gross * discount_pct).quantize(CENT, ROUND_HALF_UP)
-        group = groups[(stamp.date(), row["store_id"], row.get("channel") or "store")]
-        group["orders"].add(row["order_id"])
-        group["lines"] += 1
-        group["units"] += max(quantity, 0)
-        group["returned_units"] += max(-quantity, 0)
-        group["gross_amount"] += gross
-        group["discount_amount"] += discount
-        group["net_amount"] += gross - discount
-    expected = {}
-    for key, group in groups.items():
-        orders = len(group.pop("orders"))
-        aov = (group["net_amount"] / orders).quantize(CENT, ROUND_HALF_UP)
-        expected[key] = {**group, "orders": orders, "avg_order_value": aov}
-    return expected
+        lines.append({
+            "order_id": row["order_id"], "order_date": stamp.date(),
+            "store_id": row["store_id"], "channel": row.get("channel") or "store",
+            "customer_id": row.get("customer_id") or None, "product_id": row["product_id"],
+            "quantity": quantity, "gross_amount": gross, "discount_amount": discount,
+            "net_amount": gross - discount,
+        })  # fmt: skip
+    return lines
+
+
+def snapshots(rows: list[dict]) -> list[dict]:
+    return [{
+        "snapshot_date": dt.date.fromisoformat(row["snapshot_date"]),
+        "store_id": row["store_id"], "product_id": row["product_id"],
+        "category": row["category"], "quantity_on_hand": int(row["quantity_on_hand"]),
+        "unit_cost": Decimal(str(row["unit_cost"])),
+        "reorder_point": None if row.get("reorder_point") is None else int(row["reorder_point"]),
+    } for row in rows]  # fmt: skip
+
+
+def product_versions(snaps: list[dict]) -> list[dict]:
+    """A version per product each time its category changes, from the day it was first seen."""
+    versions, current = [], {}
+    for snap in sorted(snaps, key=lambda s: (s["snapshot_date"], s["store_id"])):
+        if current.get(snap["product_id"]) != snap["category"]:
+            current[snap["product_id"]] = snap["category"]
+            versions.append({"product_id": snap["product_id"], "category": snap["category"],
+                             "valid_from": snap["snapshot_date"]})  # fmt: skip
+    return versions
+
+
+def expected_analytics(s3, outputs) -> dict[str, list[dict]]:
+    """All five tables from the raw files alone (plus the staged customers' age band and
+    state: their normalization is the customers transform's, unit-tested on its own)."""
+    raw = outputs.buckets["raw"]
+    manifest = json.loads(s3.get_object(Bucket=raw, Key="_manifest/seed-42.json")["Body"].read())
+    sales = sales_lines(clean_raw_rows(s3, raw, manifest, "sales"))
+    snaps = snapshots(clean_raw_rows(s3, raw, manifest, "inventory"))
+    products = product_versions(snaps)
+    customers = read_layer_table(s3, outputs.buckets["staged"], "customers")
+    return {
+        "daily_store_sales": oracle.daily_store_sales(sales),
+        "product_performance_monthly": oracle.product_performance_monthly(
+            sales, snaps, products),
+        "customer_segments": oracle.customer_segments(sales, customers),
+        "inventory_health_daily": oracle.inventory_health_daily(snaps, sales, products),
+        "kpi_summary_monthly": oracle.kpi_summary_monthly(sales, snaps, products),
+    }
+
+
+def assert_analytics_match_raw(env) -> None:
+    outputs = load_outputs(env)
+    s3 = client(env, "s3")
+    for table, want in expected_analytics(s3, outputs).items():
+        got = read_layer_table(s3, outputs.buckets["analytics"], table)
+        oracle.assert_same_rows(table, got, want)
 
 
 @pytest.fixture(scope="module")
@@ -125,20 +183,10 @@ def test_every_row_is_accounted_for_and_dirt_is_rejected(deployed_local_env, pip
     )
 
 
-def test_daily_store_sales_match_an_independent_computation(deployed_local_env, pipeline):
-    outputs = load_outputs(deployed_local_env)
-    s3 = client(deployed_local_env, "s3")
-    raw = outputs.buckets["raw"]
-    manifest = json.loads(s3.get_object(Bucket=raw, Key="_manifest/seed-42.json")["Body"].read())
-    expected = expected_daily_store_sales(clean_raw_sales(s3, raw, manifest))
-    actual = {
-        (r["order_date"], r["store_id"], r["channel"]): r
-        for r in read_table(s3, outputs.buckets["analytics"], "daily_store_sales/")
-    }
-    assert set(actual) == set(expected)
-    for key, want in expected.items():
-        got = {name: actual[key][name] for name in want}
-        assert got == want, key
+def test_every_analytics_table_matches_an_independent_computation_from_raw(
+    deployed_local_env, pipeline
+):
+    assert_analytics_match_raw(deployed_local_env)
 
 
 def test_no_clear_text_pii_outside_raw(deployed_local_env, pipeline):
@@ -191,3 +239,70 @@ def test_one_new_file_rewrites_only_the_partitions_it_touches(
     changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
     assert changed, "the new sale reached no staged partition"
     assert all("/year=2025/month=11/" in key for key in changed), sorted(changed)
+
+
+def staged_sales_keys(s3, outputs) -> list[tuple[str, int]]:
+    rows = read_layer_table(s3, outputs.buckets["staged"], "sales")
+    return sorted((r["order_id"], r["line_number"]) for r in rows)
+
+
+def raw_sales_keys(s3, outputs) -> list[tuple[str, int]]:
+    raw = outputs.buckets["raw"]
+    manifest = json.loads(s3.get_object(Bucket=raw, Key="_manifest/seed-42.json")["Body"].read())
+    return sorted((r["order_id"], int(r["line_number"]))
+                  for r in clean_raw_rows(s3, raw, manifest, "sales"))  # fmt: skip
+
+
+def start_pipeline_and_kill_it_inside(env, job: str, tmp_path, after_seconds: float) -> None:
+    """`retailake run-pipeline` in its own process group, killed with SIGKILL (no cleanup
+    of any kind) `after_seconds` into `job`."""
+    log = (tmp_path / "killed-run.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "retailake", "run-pipeline"],
+                               stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True)  # fmt: skip
+    known = {run.run_id for run in history.list_runs(env)}
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and process.poll() is None:
+        run = history.last_run(env)
+        node = run.node("job", job) if run and run.run_id not in known else None
+        if node is not None and node.state == "RUNNING":
+            time.sleep(after_seconds)
+            break
+        time.sleep(0.5)
+    assert process.poll() is None, "the run ended before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def test_a_run_killed_inside_a_job_then_rerun_equals_a_clean_run(
+    deployed_local_env, pipeline, tmp_path
+):
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    december = tmp_path / "december-sales.csv"
+    december.write_text(
+        "order_id,line_number,order_ts,store_id,channel,customer_id,product_id,quantity,unit_price\n"
+        + "".join(f"DEC-{n},1,2025-12-{n:02d}T18:30:00+01:00,S002,online,C00007,P00002,2,4.50\n"
+                  for n in range(1, 21))
+    )  # fmt: skip
+    assert retailake("ingest", str(december), "--source", "sales").returncode == 0
+    sales_job = outputs["glue_jobs"]["transform_sales"]
+    start_pipeline_and_kill_it_inside(deployed_local_env, sales_job, tmp_path, after_seconds=8)
+    rerun = run_pipeline()
+    assert rerun["state"] == "SUCCEEDED"
+    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
+    assert_analytics_match_raw(deployed_local_env)
+
+
+def test_full_refresh_rebuilds_everything_from_raw(deployed_local_env, pipeline):
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    before = objects(s3, outputs.buckets["analytics"])
+    run = run_pipeline("--full-refresh")
+    assert run["state"] == "SUCCEEDED" and run["full_refresh"]
+    sales = job_rows(run)[outputs["glue_jobs"]["transform_sales"]]
+    assert sales["rows_written"] == len(raw_sales_keys(s3, outputs))  # every raw file read again
+    after = objects(s3, outputs.buckets["analytics"])
+    assert set(after) != set(before)  # every table rewritten, so new file names
+    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)
+    assert_analytics_match_raw(deployed_local_env)
