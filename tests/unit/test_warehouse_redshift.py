@@ -225,6 +225,18 @@ def test_a_sql_error_shows_the_statement_and_the_message_and_exits_1(redshift):
     ), shown
 
 
+def test_brackets_in_a_statement_are_shown_verbatim_not_read_as_markup(redshift):
+    database, _ = redshift
+    database.fail_with = "syntax error at or near \"[\""
+    result, shown = invoke("query", "--sql", "select '[/b]', [bold] x", "--env", "dev")
+    assert result.exit_code == 1, shown
+    assert result.output == (
+        'error: syntax error at or near "["\n'
+        "  in the statement:\n"
+        "    select '[/b]', [bold] x\n"
+    )
+
+
 def test_no_secret_reaches_the_output_or_the_logs_even_when_the_driver_quotes_it(
     redshift, caplog
 ):
