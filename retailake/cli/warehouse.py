@@ -113,12 +113,13 @@ def query(
     if not name and not sql:
         _list_queries(sql_files.named_queries(), output_format)
         return
-    statement = sql_files.named_query(name).sql if name else sql
+    named = sql_files.named_query(name) if name else None
+    statement = named.sql if named else sql
     warehouse = _open(env, db_user)
     started = time.monotonic()
     with err.status(f"Running {name or 'the statement'}"):
         result = warehouse.run(statement)
-    _print_result(result, output_format, title=name)
+    _print_result(result, output_format, title=named.question if named else None)
     rows = len(result.rows)
     err.print(f"{rows:,} row{'s' if rows != 1 else ''} in {time.monotonic() - started:.1f} s",
               highlight=False)

@@ -164,7 +164,8 @@ class LocalWarehouse:
                 SetupStep(
                     "external table",
                     f"{schema}.{table['Name']}",
-                    f"{descriptor['Location']} ({synced.files} files)",
+                    f"{descriptor['Location']} ({synced.files} file"
+                    f"{'' if synced.files == 1 else 's'})",
                 )
             )
         wanted = {t["Name"] for t in tables}
