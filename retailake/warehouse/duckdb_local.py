@@ -55,10 +55,20 @@ def to_duckdb(sql: str) -> str:
     tree = statements[0]
     for create in tree.find_all(exp.Create):
         create.set("no_schema_binding", False)
+    if isinstance(tree, exp.Select):
+        _name_aggregates_as_redshift_does(tree)
     try:
         return tree.sql("duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as error:
         raise SqlError(f"cannot translate to the local warehouse: {error}", sql) from None
+
+
+def _name_aggregates_as_redshift_does(select: exp.Select) -> None:
+    """An unaliased aggregate column is called `count`, `sum`... by Redshift but `count_star()`,
+    `sum(x)` by DuckDB: give it Redshift's name, so output and scripts agree on both."""
+    for projection in select.expressions:
+        if isinstance(projection, exp.AggFunc):
+            projection.replace(exp.alias_(projection.copy(), projection.key))
 
 
 def duckdb_type(glue_type: str) -> str:

@@ -101,6 +101,13 @@ def test_translation_drops_late_binding_and_keeps_redshift_semantics():
     assert got == [(None, "other"), (dt.date(2026, 1, 2), "one")]
 
 
+def test_unaliased_aggregates_take_redshift_names():
+    cursor = duckdb.connect().execute(to_duckdb(
+        "SELECT COUNT(*), SUM(x), MAX(x) AS top, x + 1 FROM (SELECT 1 AS x) t GROUP BY x"
+    ))
+    assert [d[0] for d in cursor.description] == ["count", "sum", "top", "(x + 1)"]
+
+
 @pytest.mark.parametrize("sql", ["SELEC 1", "SELECT 1; SELECT 2"])
 def test_bad_or_multiple_statements_are_refused_with_the_statement(sql):
     with pytest.raises(SqlError) as raised:
