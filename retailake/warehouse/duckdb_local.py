@@ -20,7 +20,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from retailake.aws.clients import aws_error, client
 from retailake.config import Environment
-from retailake.errors import ConfigError
+from retailake.errors import ConfigError, RetailakeError
 from retailake.outputs import Outputs
 from retailake.warehouse import mirror, sql_files
 from retailake.warehouse.base import QueryResult, SetupStep, SqlError
@@ -123,7 +123,7 @@ class LocalWarehouse:
 
     def setup(self) -> list[SetupStep]:
         self.folder.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(self.database)) as con:
+        with self._connect() as con:
             steps = self._refresh_external_schema(con)
             for statement in sql_files.view_statements():
                 _execute(con, statement)
@@ -136,11 +136,20 @@ class LocalWarehouse:
                 f"the warehouse of '{self.env.name}' is not set up: "
                 f"run `retailake warehouse setup --env {self.env.name}` first"
             )
-        with duckdb.connect(str(self.database)) as con:
+        with self._connect() as con:
             self._refresh_external_schema(con)
             cursor = _execute(con, sql)
             columns = [d[0] for d in cursor.description or []]
             return QueryResult(columns, cursor.fetchall() if columns else [])
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.database))
+        except duckdb.IOException as error:  # another process holds the file's lock
+            raise RetailakeError(
+                f"the local warehouse {self.database} is busy: {error}; run again when the "
+                "other retailake command is done"
+            ) from None
 
     def _catalog_tables(self) -> list[dict[str, Any]]:
         database = self.outputs["glue_databases"]["analytics"]
@@ -157,6 +166,11 @@ class LocalWarehouse:
         schema = sql_files.external_schema_name()
         database = self.outputs["glue_databases"]["analytics"]
         tables = self._catalog_tables()
+        if not tables:
+            raise ConfigError(
+                f"the analytics catalog database {database} has no tables yet: "
+                f"run `retailake run-pipeline --env {self.env.name}` first"
+            )
         s3 = client(self.env, "s3")
         steps = [SetupStep("external schema", schema, f"Glue database {database}")]
         con.execute("BEGIN")
