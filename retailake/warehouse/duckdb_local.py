@@ -16,7 +16,7 @@ import duckdb
 import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
 
 from retailake.aws.clients import aws_error, client
 from retailake.config import Environment
@@ -48,8 +48,8 @@ def to_duckdb(sql: str) -> str:
     views, which Redshift needs over external tables) has no DuckDB meaning and is dropped."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="redshift") if s is not None]
-    except SqlglotError as error:
-        raise SqlError(f"not valid Redshift SQL: {error}", sql) from None
+    except ParseError as error:
+        raise SqlError(f"not valid Redshift SQL: {_where(error)}", sql) from None
     if len(statements) != 1:
         raise SqlError(f"expected one statement, found {len(statements)}", sql)
     tree = statements[0]
@@ -61,6 +61,16 @@ def to_duckdb(sql: str) -> str:
         return tree.sql("duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as error:
         raise SqlError(f"cannot translate to the local warehouse: {error}", sql) from None
+
+
+def _where(error: ParseError) -> str:
+    """sqlglot's first complaint with its place, without the terminal escapes it underlines
+    the culprit with."""
+    if not error.errors:
+        return str(error)
+    first = error.errors[0]
+    return (f"{first['description']} at line {first['line']}, column {first['col']} "
+            f"(near '{first['highlight']}')")
 
 
 def _name_aggregates_as_redshift_does(select: exp.Select) -> None:
