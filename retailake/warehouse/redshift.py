@@ -8,7 +8,6 @@ error (an error that happens to quote it has it masked)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,7 +23,8 @@ CREDENTIALS_SECONDS = 900
 CONNECT_TIMEOUT_SECONDS = 30
 
 
-def _default_connect(**kwargs: Any) -> Any:
+def _connect(**kwargs: Any) -> Any:
+    """The driver's connect (its import is slow: only when a connection is made)."""
     import redshift_connector
 
     return redshift_connector.connect(**kwargs)
@@ -43,19 +43,10 @@ def _masked(text: str, secret: str) -> str:
 class RedshiftWarehouse:
     """`warehouse setup` and `query` against the deployment's Redshift cluster."""
 
-    def __init__(
-        self,
-        env: Environment,
-        outputs: Outputs,
-        db_user: str | None = None,
-        connect: Callable[..., Any] | None = None,
-        redshift_client: Any = None,
-    ) -> None:
+    def __init__(self, env: Environment, outputs: Outputs, db_user: str | None = None) -> None:
         self.env = env
         self.outputs = outputs
         self.db_user = db_user
-        self._connect = connect or _default_connect
-        self._redshift = redshift_client
 
     def setup(self) -> list[SetupStep]:
         schema = sql_files.external_schema_name()
@@ -75,7 +66,7 @@ class RedshiftWarehouse:
 
     def _credentials(self) -> dict[str, Any]:
         """Temporary user and password for the cluster's database."""
-        redshift = self._redshift or client(self.env, "redshift")
+        redshift = client(self.env, "redshift")
         cluster = self.outputs["redshift_cluster_identifier"]
         database = self.outputs["redshift_database"]
         try:
@@ -99,7 +90,7 @@ class RedshiftWarehouse:
         credentials = self._credentials()
         user, password = credentials["DbUser"], credentials["DbPassword"]
         try:
-            connection = self._connect(
+            connection = _connect(
                 host=host,
                 port=int(port),
                 database=self.outputs["redshift_database"],

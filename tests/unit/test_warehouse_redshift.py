@@ -112,7 +112,7 @@ class FakeCursor:
 def redshift(monkeypatch) -> tuple[FakeDatabase, FakeRedshiftApi]:
     save_outputs(load_environment("dev"), OUTPUTS)
     database, api = FakeDatabase(), FakeRedshiftApi()
-    monkeypatch.setattr("retailake.warehouse.redshift._default_connect", database.connect)
+    monkeypatch.setattr("retailake.warehouse.redshift._connect", database.connect)
     monkeypatch.setattr("retailake.warehouse.redshift.client", lambda env, service: api)
     return database, api
 
