@@ -27,6 +27,7 @@ from retailake.errors import ConfigError
 
 if TYPE_CHECKING:
     from retailake.warehouse.base import QueryResult, Warehouse
+    from retailake.warehouse.sql_files import NamedQuery
 
 app = typer.Typer(help="The warehouse: Redshift Spectrum on AWS, DuckDB on the local twin.",
                   no_args_is_help=True)
@@ -125,7 +126,7 @@ def query(
               highlight=False)
 
 
-def _list_queries(queries: dict[str, Any], output_format: QueryFormat) -> None:
+def _list_queries(queries: dict[str, NamedQuery], output_format: QueryFormat) -> None:
     listing = [{"name": q.name, "question": q.question} for q in queries.values()]
     if output_format is QueryFormat.json:
         print_json(listing)
