@@ -12,6 +12,7 @@ from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from retailake.errors import EXIT_FAILED, RetailakeError
 
@@ -72,7 +73,8 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except RetailakeError as error:
             if Settings.debug:
                 raise
-            err.print(f"[bold red]error:[/] {error}", highlight=False)
+            # Messages quote user input (SQL, paths) whose brackets are not rich markup.
+            err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
             raise typer.Exit(error.exit_code) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -80,7 +82,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             if Settings.debug:
                 raise
             err.print(
-                f"[bold red]unexpected error:[/] {type(error).__name__}: {error} "
+                f"[bold red]unexpected error:[/] {type(error).__name__}: {escape(str(error))} "
                 "(run with --debug for the traceback)",
                 highlight=False,
             )

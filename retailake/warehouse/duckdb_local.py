@@ -1,0 +1,223 @@
+"""The local twin's warehouse: DuckDB standing in for Redshift Spectrum.
+
+Like Spectrum, the external schema is read from the Glue catalog (the emulator's) whenever it
+is used: one view per analytics table, over a local mirror of its Parquet location (see
+`mirror`), typed as the catalog types it, partition columns included. The BI views and the
+queries are the very files of `sql/`, translated from Redshift to DuckDB by sqlglot. The
+database file lives under the environment's state folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+from botocore.exceptions import BotoCoreError, ClientError
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
+
+from retailake.aws.clients import aws_error, client
+from retailake.config import Environment
+from retailake.errors import ConfigError, RetailakeError
+from retailake.outputs import Outputs
+from retailake.warehouse import mirror, sql_files
+from retailake.warehouse.base import QueryResult, SetupStep, SqlError
+
+_PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+_SIMPLE_TYPES = {
+    "string": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "tinyint": "TINYINT",
+    "smallint": "SMALLINT",
+    "int": "INTEGER",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "binary": "BLOB",
+}
+_PARAMETERIZED = re.compile(r"^(decimal\(\d+,\s*\d+\)|varchar\(\d+\)|char\(\d+\))$")
+
+
+def to_duckdb(sql: str) -> str:
+    """One Redshift statement in DuckDB's dialect. `WITH NO SCHEMA BINDING` (late-binding
+    views, which Redshift needs over external tables) has no DuckDB meaning and is dropped."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="redshift") if s is not None]
+    except ParseError as error:
+        raise SqlError(f"not valid Redshift SQL: {_where(error)}", sql) from None
+    if len(statements) != 1:
+        raise SqlError(f"expected one statement, found {len(statements)}", sql)
+    tree = statements[0]
+    for create in tree.find_all(exp.Create):
+        create.set("no_schema_binding", False)
+    if isinstance(tree, exp.Select):
+        _name_aggregates_as_redshift_does(tree)
+    try:
+        return tree.sql("duckdb", unsupported_level=ErrorLevel.RAISE)
+    except SqlglotError as error:
+        raise SqlError(f"cannot translate to the local warehouse: {error}", sql) from None
+
+
+def _where(error: ParseError) -> str:
+    """sqlglot's first complaint with its place, without the terminal escapes it underlines
+    the culprit with."""
+    if not error.errors:
+        return str(error)
+    first = error.errors[0]
+    return (f"{first['description']} at line {first['line']}, column {first['col']} "
+            f"(near '{first['highlight']}')")
+
+
+def _name_aggregates_as_redshift_does(select: exp.Select) -> None:
+    """An unaliased aggregate column is called `count`, `sum`... by Redshift but `count_star()`,
+    `sum(x)` by DuckDB: give it Redshift's name, so output and scripts agree on both."""
+    for projection in select.expressions:
+        if isinstance(projection, exp.AggFunc):
+            projection.replace(exp.alias_(projection.copy(), projection.key))
+
+
+def duckdb_type(glue_type: str) -> str:
+    """The DuckDB type of a Glue (Hive) column type."""
+    name = glue_type.strip().lower()
+    if name in _SIMPLE_TYPES:
+        return _SIMPLE_TYPES[name]
+    if _PARAMETERIZED.match(name):
+        return name.upper()
+    raise ConfigError(f"the local warehouse cannot read Glue type '{glue_type}'")
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def external_view_sql(schema: str, table: dict[str, Any], folder: Path, has_files: bool) -> str:
+    """CREATE OR REPLACE VIEW <schema>.<table> over the Parquet under `folder`, one column per
+    catalog column (partition keys from the folder names, as text, like the catalog types
+    them). A table without files is an empty view of the same columns."""
+    partition_keys = table.get("PartitionKeys", [])
+    columns = [*table["StorageDescriptor"]["Columns"], *partition_keys]
+    select = ", ".join(
+        f"CAST({_quote(c['Name'])} AS {duckdb_type(c['Type'])}) AS {_quote(c['Name'])}"
+        if has_files
+        else f"CAST(NULL AS {duckdb_type(c['Type'])}) AS {_quote(c['Name'])}"
+        for c in columns
+    )
+    name = f"{_quote(schema)}.{_quote(table['Name'])}"
+    if not has_files:
+        return f"CREATE OR REPLACE VIEW {name} AS SELECT {select} WHERE false"
+    pattern = _literal(str(folder / "**" / "*.parquet"))
+    options = "union_by_name = true"
+    if partition_keys:
+        options += ", hive_partitioning = true, hive_types_autocast = false"
+    source = f"read_parquet({pattern}, {options})"
+    return f"CREATE OR REPLACE VIEW {name} AS SELECT {select} FROM {source}"
+
+
+class LocalWarehouse:
+    """DuckDB over the emulator's analytics layer, for `warehouse setup` and `query`."""
+
+    def __init__(self, env: Environment, outputs: Outputs) -> None:
+        self.env = env
+        self.outputs = outputs
+        self.folder = env.state_dir / "warehouse"
+        self.database = self.folder / "warehouse.duckdb"
+
+    def setup(self) -> list[SetupStep]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            steps = self._refresh_external_schema(con)
+            for statement in sql_files.view_statements():
+                _execute(con, statement)
+                steps.append(sql_files.describe(statement))
+        return steps
+
+    def run(self, sql: str) -> QueryResult:
+        if not self.database.is_file():
+            raise ConfigError(
+                f"the warehouse of '{self.env.name}' is not set up: "
+                f"run `retailake warehouse setup --env {self.env.name}` first"
+            )
+        with self._connect() as con:
+            self._refresh_external_schema(con)
+            cursor = _execute(con, sql)
+            columns = [d[0] for d in cursor.description or []]
+            return QueryResult(columns, cursor.fetchall() if columns else [])
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.database))
+        except duckdb.IOException as error:  # another process holds the file's lock
+            raise RetailakeError(
+                f"the local warehouse {self.database} is busy: {error}; run again when the "
+                "other retailake command is done"
+            ) from None
+
+    def _catalog_tables(self) -> list[dict[str, Any]]:
+        database = self.outputs["glue_databases"]["analytics"]
+        glue = client(self.env, "glue")
+        try:
+            pages = glue.get_paginator("get_tables").paginate(DatabaseName=database)
+            return [table for page in pages for table in page["TableList"]]
+        except (ClientError, BotoCoreError) as error:
+            raise aws_error(error, f"reading the Glue catalog database {database}") from error
+
+    def _refresh_external_schema(self, con: duckdb.DuckDBPyConnection) -> list[SetupStep]:
+        """The external schema as the catalog has it now: Spectrum reads the catalog and S3 at
+        query time, so this runs before every query too (downloading only changed files)."""
+        schema = sql_files.external_schema_name()
+        database = self.outputs["glue_databases"]["analytics"]
+        tables = self._catalog_tables()
+        if not tables:
+            raise ConfigError(
+                f"the analytics catalog database {database} has no tables yet: "
+                f"run `retailake run-pipeline --env {self.env.name}` first"
+            )
+        s3 = client(self.env, "s3")
+        steps = [SetupStep("external schema", schema, f"Glue database {database}")]
+        con.execute("BEGIN")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(schema)}")
+        for table in sorted(tables, key=lambda t: t["Name"]):
+            descriptor = table["StorageDescriptor"]
+            if descriptor.get("InputFormat") != _PARQUET_INPUT:
+                raise ConfigError(
+                    f"catalog table {database}.{table['Name']} is not Parquet: "
+                    "the local warehouse reads Parquet tables only"
+                )
+            synced = mirror.sync(s3, descriptor["Location"], self.folder / "s3")
+            con.execute(external_view_sql(schema, table, synced.folder, synced.files > 0))
+            steps.append(
+                SetupStep(
+                    "external table",
+                    f"{schema}.{table['Name']}",
+                    f"{descriptor['Location']} ({synced.files} file"
+                    f"{'' if synced.files == 1 else 's'})",
+                )
+            )
+        wanted = {t["Name"] for t in tables}
+        stale = con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = ? AND NOT internal",
+            [schema],
+        ).fetchall()
+        for (name,) in stale:
+            if name not in wanted:
+                con.execute(f"DROP VIEW {_quote(schema)}.{_quote(name)}")
+        con.execute("COMMIT")
+        return steps
+
+
+def _execute(con: duckdb.DuckDBPyConnection, statement: str) -> duckdb.DuckDBPyConnection:
+    translated = to_duckdb(statement)
+    try:
+        return con.execute(translated)
+    except duckdb.Error as error:
+        raise SqlError(str(error), statement) from None
+

@@ -1,0 +1,77 @@
+"""The local warehouse's refusals, with the emulator's Glue replaced by a stub: an empty
+analytics catalog, a database file locked by another process, a warehouse never set up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from retailake.cli import app
+from retailake.config import load_environment
+from retailake.outputs import save_outputs
+
+
+class EmptyGlue:
+    def get_paginator(self, name: str) -> EmptyGlue:
+        assert name == "get_tables"
+        return self
+
+    def paginate(self, DatabaseName: str):
+        yield {"TableList": []}
+
+
+@pytest.fixture
+def local(monkeypatch):
+    env = load_environment("local")
+    save_outputs(env, {"glue_databases": {"analytics": "retailake_local_analytics"}})
+    monkeypatch.setattr("retailake.warehouse.duckdb_local.client", lambda env, name: EmptyGlue())
+    return env
+
+
+def invoke(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result, f"exit {result.exit_code}\n{result.output}"
+
+
+def test_setup_before_the_pipeline_ran_says_what_to_run(local):
+    result, shown = invoke("warehouse", "setup")
+    assert result.exit_code == 2, shown
+    assert result.output == (
+        "error: the analytics catalog database retailake_local_analytics has no tables yet: "
+        "run `retailake run-pipeline --env local` first\n"
+    )
+
+
+def test_a_query_before_setup_says_to_set_up(local):
+    result, shown = invoke("query", "top_products")
+    assert result.exit_code == 2, shown
+    assert result.output == (
+        "error: the warehouse of 'local' is not set up: "
+        "run `retailake warehouse setup --env local` first\n"
+    )
+
+
+def test_a_database_locked_by_another_process_is_reported_as_busy(local, tmp_path):
+    database = local.state_dir / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    holder = tmp_path / "hold.py"
+    holder.write_text(
+        "import duckdb, sys\n"
+        f"con = duckdb.connect({str(database)!r})\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    with subprocess.Popen([sys.executable, str(holder)], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, text=True) as other:
+        try:
+            assert other.stdout.readline() == "locked\n"
+            result, shown = invoke("query", "--sql", "select 1")
+        finally:
+            other.stdin.close()
+    assert result.exit_code == 1, shown
+    assert result.output.startswith(f"error: the local warehouse {database} is busy: IO Error")
+    assert duckdb.connect(str(database)).execute("select 1").fetchall() == [(1,)]
