@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from retailake import __version__
-from retailake.cli import data, deploy, local, pipeline
+from retailake.cli import data, deploy, local, pipeline, status
 from retailake.cli.common import Settings
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ def root(
 deploy.register(app)
 data.register(app)
 pipeline.register(app)
+status.register(app)
 app.add_typer(local.app, name="local")
 
 
