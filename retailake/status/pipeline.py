@@ -105,4 +105,6 @@ def collect_pipeline(context: Context) -> PipelineStatus:
         last = aws_workflow_run(glue, workflow)
         job_runs = parallel_map(lambda job: aws_job_run(glue, job), jobs)
     job_runs = parallel_map(lambda run: with_rows(glue, cloudwatch, run), job_runs)
+    # in the order they last ran (the workflow's order, after a full run); never-run ones last
+    job_runs.sort(key=lambda run: (run.started_at is None, run.started_at or "", run.name))
     return PipelineStatus(workflow, last, job_runs)

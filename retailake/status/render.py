@@ -68,7 +68,7 @@ def _table(*columns: str, right: Iterable[str] = ()) -> Table:
 
 
 def _panel(title: str, body: RenderableType, failing: bool) -> Panel:
-    return Panel(body, title=f"[bold]{title}[/]", title_align="left", expand=False,
+    return Panel(body, title=f"[bold]{title}[/]", title_align="left",
                  border_style="red" if failing else "green")
 
 
@@ -189,11 +189,16 @@ def render(report: LakeStatus) -> Group:
         verdict = f"[bold green]Lake '{report.environment}': OK[/]"
     parts: list[RenderableType] = [Text.from_markup(
         f"{verdict} [dim]· read in {report.elapsed_seconds:.2f} s[/]")]
-    parts.append(deployment_panel(report.deployment))
+    # One column as wide as the widest panel: the panels line up, and none spans a whole
+    # 200-column pipe for want of a terminal width.
+    panels = Table.grid()
+    panels.add_column()
+    panels.add_row(deployment_panel(report.deployment))
     for name, panel in _PANELS.items():
         section = getattr(report, name)
         if section is not None:
-            parts.append(panel(section))
+            panels.add_row(panel(section))
+    parts.append(panels)
     parts += [Text.from_markup(f"[red]✗ {problem.section}:[/] {escape(problem.message)}")
               for problem in report.problems]
     return Group(*parts)

@@ -122,7 +122,7 @@ def test_aws_pipeline_reads_last_runs_and_each_runs_published_rows():
         context = dev_context({s: pair[0] for s, pair in stubs.items()})
         status = collect_pipeline(context)
     assert status.last_run.state == "FAILED" and status.last_run.duration_seconds == 300
-    never, sales = status.jobs
+    sales, never = status.jobs  # in the order they last ran; never-run ones last
     assert never.name == "rl-dev-analytics" and never.state is None and not never.failed
     assert (sales.state, sales.run_id, sales.duration_seconds) == ("FAILED", "jr_7", 42.0)
     assert (sales.rows_read, sales.rows_written, sales.rows_rejected,
@@ -190,20 +190,41 @@ def test_alarms_in_alarm_come_first_and_are_problems():
 # -- storage ---------------------------------------------------------------------------------
 
 
-def parquet_bytes(rows: int) -> bytes:
+def parquet_bytes(table: pa.Table, **options: Any) -> bytes:
     sink = io.BytesIO()
-    pq.write_table(pa.table({"id": list(range(rows)), "reason": ["r"] * rows}), sink)
+    pq.write_table(table, sink, **options)
     return sink.getvalue()
 
 
-def test_rows_come_from_the_footer_alone():
-    data = parquet_bytes(1234)
-    assert parquet_rows(data) == 1234
-    assert parquet_rows(data[-600:]) == 1234  # a tail holding the whole footer is enough
+WIDE = pa.table({f"c{i}": list(range(40_000)) for i in range(20)})  # 20 > 15 schema elements
+NESTED = pa.table({
+    "ts": pa.array([T0] * 5, pa.timestamp("us", tz="UTC")),  # logical type with a bool
+    "amount": pa.array([1] * 5, pa.decimal128(12, 2)),
+    "tags": pa.array([["a", "b"]] * 5, pa.list_(pa.string())),
+    "address": pa.array([{"city": "x", "zip": 1}] * 5),
+    "flag": pa.array([True, False, None, True, True]),
+}).replace_schema_metadata({"written_by": "spark"})
+
+
+@pytest.mark.parametrize(("table", "options"), [
+    (WIDE, {"row_group_size": 10_000}),
+    (NESTED, {}),
+    (pa.table({"reason": pa.array([], pa.string())}), {}),
+])
+def test_rows_come_from_the_footer_alone(table: pa.Table, options: dict[str, Any]):
+    data = parquet_bytes(table, **options)
+    assert parquet_rows(data) == table.num_rows
+    footer = int.from_bytes(data[-8:-4], "little") + 8
+    assert parquet_rows(data[-footer:]) == table.num_rows  # the footer alone is enough
     with pytest.raises(ValueError):
-        parquet_rows(data[-20:])
+        parquet_rows(data[-(footer - 1):])
+
+
+def test_what_is_not_a_parquet_footer_is_refused():
     with pytest.raises(ValueError):
         parquet_rows(b"not parquet at all")
+    with pytest.raises(ValueError):
+        parquet_rows(b"\x15\x02" + (2).to_bytes(4, "little") + b"PAR1")  # truncated
 
 
 # -- orchestration, drift, rendering, CLI ----------------------------------------------------
