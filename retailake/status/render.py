@@ -60,10 +60,12 @@ def _when(value: str | None) -> str:
 
 
 def _table(*columns: str, right: Iterable[str] = ()) -> Table:
+    """Columns that never wrap (a narrow terminal squeezes only an error message)."""
     table = Table(box=None, pad_edge=False, show_edge=False)
     aligned = set(right)
     for column in columns:
-        table.add_column(column, justify="right" if column in aligned else "left")
+        table.add_column(column, justify="right" if column in aligned else "left",
+                         no_wrap=column != "error")
     return table
 
 
@@ -108,12 +110,15 @@ def storage_panel(section: StorageStatus) -> Panel:
             table.add_row("", prefix, _count(usage.objects), _size(usage.bytes))
     parts: list[RenderableType] = [table]
     if section.rejected:
-        rejected = ", ".join(f"{r.source} {r.rows:,} ({r.files} files)" for r in section.rejected)
-        parts.append(Text.from_markup(f"rejected rows in staged/_rejects: {rejected}"))
+        rejected = _table("rejected rows (staged/_rejects)", "rows", "files",
+                          right=("rows", "files"))
+        for entry in section.rejected:
+            rejected.add_row(entry.source, _count(entry.rows), _count(entry.files))
+        parts += [Text(""), rejected]
     return _panel("Storage", Group(*parts), False)
 
 
-def catalog_panel(section: CatalogStatus) -> Panel:
+def catalog_panel(section: CatalogStatus, prefix: str = "") -> Panel:
     databases = _table("database", "table", "partitions", right=("partitions",))
     for database in section.databases:
         if not database.present:
@@ -125,7 +130,8 @@ def catalog_panel(section: CatalogStatus) -> Panel:
             databases.add_row(database.name, "[dim]no tables[/]", "")
     crawlers = _table("crawler", "last crawl", "started", "error")
     for crawl in section.crawlers:
-        crawlers.add_row(crawl.name, styled(crawl.state), _when(crawl.started_at),
+        crawlers.add_row(crawl.name.removeprefix(prefix), styled(crawl.state),
+                         _when(crawl.started_at),
                          f"[red]{escape(crawl.error)}[/]" if crawl.error else "")
     return _panel("Catalog", Group(databases, Text(""), crawlers), bool(section.problems()))
 
@@ -136,13 +142,14 @@ def _run_row(table: Table, label: str, run: RunStatus) -> None:
                   _count(run.duplicates_dropped))
 
 
-def pipeline_panel(section: PipelineStatus) -> Panel:
-    table = _table("run", "state", "started", "seconds", "read", "written", "rejected", "dupes",
-                   right=("seconds", "read", "written", "rejected", "dupes"))
-    _run_row(table, f"[bold]workflow[/] {section.workflow}",
+def pipeline_panel(section: PipelineStatus, prefix: str = "") -> Panel:
+    """Names without the deployment's prefix, as run-pipeline shows them."""
+    table = _table("run", "state", "started", "seconds", "in", "out", "rejected", "dupes",
+                   right=("seconds", "in", "out", "rejected", "dupes"))
+    _run_row(table, f"[bold]workflow[/] {section.workflow.removeprefix(prefix)}",
              section.last_run or RunStatus(section.workflow, None))
     for job in section.jobs:
-        _run_row(table, f"job {job.name}", job)
+        _run_row(table, f"job {job.name.removeprefix(prefix)}", job)
     parts: list[RenderableType] = [table]
     parts += [Text(f"{job.name}: {job.error}", style="red") for job in section.jobs
               if job.failed and job.error]
@@ -178,6 +185,7 @@ def alarms_panel(section: AlarmsStatus) -> Panel:
 
 _PANELS = {"storage": storage_panel, "catalog": catalog_panel, "pipeline": pipeline_panel,
            "warehouse": warehouse_panel, "alarms": alarms_panel}
+_SHORT_NAMES = {"catalog", "pipeline"}  # panels that drop the deployment's name prefix
 
 
 def render(report: LakeStatus) -> Group:
@@ -194,10 +202,11 @@ def render(report: LakeStatus) -> Group:
     panels = Table.grid()
     panels.add_column()
     panels.add_row(deployment_panel(report.deployment))
+    prefix = f"{report.deployment.name_prefix}-" if report.deployment.name_prefix else ""
     for name, panel in _PANELS.items():
         section = getattr(report, name)
         if section is not None:
-            panels.add_row(panel(section))
+            panels.add_row(panel(section, prefix) if name in _SHORT_NAMES else panel(section))
     parts.append(panels)
     parts += [Text.from_markup(f"[red]✗ {problem.section}:[/] {escape(problem.message)}")
               for problem in report.problems]

@@ -99,7 +99,10 @@ def queue_metrics(stubber: Stubber, sums: dict[str, float]) -> None:
             "EndTime": ANY, "Period": 60, "Statistics": ["Sum"]})
 
 
-def test_aws_pipeline_reads_last_runs_and_each_runs_published_rows():
+def test_aws_pipeline_reads_last_runs_and_each_runs_published_rows(monkeypatch):
+    # a Stubber answers in the order calls arrive: one thread, so that order is the queue's
+    monkeypatch.setattr("retailake.status.pipeline.parallel_map",
+                        lambda function, items: [function(item) for item in items])
     with stubbed("glue", "cloudwatch") as stubs:
         glue, cloudwatch = stubs["glue"][1], stubs["cloudwatch"][1]
         glue.add_response("get_workflow", {"Workflow": {"Name": "rl-dev-pipeline", "LastRun": {
@@ -306,3 +309,24 @@ def test_cli_on_a_never_deployed_lake_says_so_and_exits_1():
                              "endpoint_url", "generated_at", "elapsed_seconds", "deployment",
                              "storage", "catalog", "pipeline", "warehouse", "alarms",
                              "problems"}
+
+
+def test_on_the_twin_a_job_skipped_by_the_last_run_shows_its_earlier_run():
+    from retailake.local.glue.history import NodeError, NodeRun, PipelineRun, save_run
+    from retailake.status.pipeline import local_runs
+
+    env = load_environment("local")
+    save_run(env, PipelineRun("wr_1", "wf", "SUCCEEDED", "2026-11-27T10:00:00+00:00",
+                              "2026-11-27T10:01:00+00:00", nodes=[
+                                  NodeRun("job", "a", 1, "SUCCEEDED", "jr_a1"),
+                                  NodeRun("job", "b", 2, "SUCCEEDED", "jr_b1")]))
+    save_run(env, PipelineRun("wr_2", "wf", "FAILED", "2026-11-27T11:00:00+00:00",
+                              "2026-11-27T11:00:30+00:00", nodes=[
+                                  NodeRun("job", "a", 1, "FAILED", "jr_a2",
+                                          error=NodeError("ValueError", "bad")),
+                                  NodeRun("job", "b", 2, "SKIPPED")]))
+    last, jobs = local_runs(env, "wf", ["a", "b", "c"])
+    assert (last.run_id, last.state, last.duration_seconds) == ("wr_2", "FAILED", 30.0)
+    assert [(j.name, j.state, j.run_id) for j in jobs] == [
+        ("a", "FAILED", "jr_a2"), ("b", "SUCCEEDED", "jr_b1"), ("c", None, None)]
+    assert jobs[0].error == "ValueError: bad"
