@@ -9,6 +9,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -58,8 +59,7 @@ def collect_status(env: Environment, *, check: bool = False) -> LakeStatus:
             for name, future in futures.items():
                 _settle(report, name, future)
             if drift is not None:
-                _settle(report, "deployment", drift, lambda value: setattr(deployment, "drift",
-                                                                           value))
+                _settle(report, "deployment", drift, partial(setattr, deployment, "drift"))
     for name in ("deployment", *COLLECTORS):
         section = getattr(report, name)
         if section is not None:
