@@ -35,7 +35,10 @@ def status(
     check_drift: CheckDriftOption = False,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
-    """Deployment, storage, catalog, pipeline, warehouse and alarms, read in parallel."""
+    """Deployment, storage, catalog, pipeline, warehouse and alarms, read in parallel.
+
+    Exits 1 when anything fails: no deployment, a failed last run, an alarm in ALARM, drift
+    (under --check-drift), a section that could not be read."""
     from retailake.config import load_environment
     from retailake.status.collect import collect_status
 
