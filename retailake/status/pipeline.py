@@ -41,6 +41,7 @@ def aws_workflow_run(glue: Any, workflow: str) -> RunStatus | None:
 
 
 def aws_job_run(glue: Any, job: str) -> RunStatus:
+    """The job's newest run (GetJobRuns documents newest first)."""
     runs = glue.get_job_runs(JobName=job, MaxResults=1).get("JobRuns", [])
     if not runs:
         return RunStatus(job, None)
