@@ -56,7 +56,8 @@ def _seconds(value: float | None) -> str:
 
 
 def _when(value: str | None) -> str:
-    return (value or "")[:19].replace("T", " ")
+    """MM-DD HH:MM: enough to place a run on a status screen (the JSON has the full time)."""
+    return (value or "")[5:16].replace("T", " ")
 
 
 def _table(*columns: str, right: Iterable[str] = ()) -> Table:
@@ -144,8 +145,8 @@ def _run_row(table: Table, label: str, run: RunStatus) -> None:
 
 def pipeline_panel(section: PipelineStatus, prefix: str = "") -> Panel:
     """Names without the deployment's prefix, as run-pipeline shows them."""
-    table = _table("run", "state", "started", "seconds", "in", "out", "rejected", "dupes",
-                   right=("seconds", "in", "out", "rejected", "dupes"))
+    table = _table("run", "state", "started", "secs", "in", "out", "rejected", "dupes",
+                   right=("secs", "in", "out", "rejected", "dupes"))
     _run_row(table, f"[bold]workflow[/] {section.workflow.removeprefix(prefix)}",
              section.last_run or RunStatus(section.workflow, None))
     for job in section.jobs:
