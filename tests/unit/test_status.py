@@ -30,11 +30,22 @@ from retailake.status.context import Context
 from retailake.status.deployment import check_drift
 from retailake.status.model import (
     AlarmsStatus,
+    AlarmStatus,
+    CatalogStatus,
+    CrawlStatus,
+    DatabaseStatus,
     DeploymentStatus,
+    Drift,
     LakeStatus,
+    LayerStorage,
     PipelineStatus,
     Problem,
+    RejectedRows,
     RunStatus,
+    StorageStatus,
+    TableStatus,
+    Usage,
+    WarehouseStatus,
 )
 from retailake.status.pipeline import collect_pipeline, workflow_state
 from retailake.status.render import render
@@ -330,3 +341,41 @@ def test_on_the_twin_a_job_skipped_by_the_last_run_shows_its_earlier_run():
     assert [(j.name, j.state, j.run_id) for j in jobs] == [
         ("a", "FAILED", "jr_a2"), ("b", "SUCCEEDED", "jr_b1"), ("c", None, None)]
     assert jobs[0].error == "ValueError: bad"
+
+
+def test_the_json_schema_is_what_the_readme_documents():
+    """Version 1's fields, pinned: changing one must come with a new schema_version."""
+    deployment = DeploymentStatus("dev", "us-east-1", True, None, drift=Drift(False, []))
+    report = LakeStatus("dev", "us-east-1", None, "now", 0.1, deployment,
+                        StorageStatus([LayerStorage("raw", "b", Usage(), {"sales": Usage()})],
+                                      [RejectedRows("sales", 1, 2)]),
+                        CatalogStatus([DatabaseStatus("raw", "db", True, [TableStatus("t", 1)])],
+                                      [CrawlStatus("c", None)]),
+                        PipelineStatus("wf", RunStatus("wf", None), [RunStatus("j", None)]),
+                        WarehouseStatus("wh", True),
+                        AlarmsStatus([AlarmStatus("a", "OK")], {"OK": 1}))
+    document = json.loads(json.dumps(report.to_dict()))
+    run = {"name", "state", "run_id", "started_at", "ended_at", "duration_seconds", "error",
+           "rows_read", "rows_written", "rows_rejected", "duplicates_dropped"}
+    assert document["schema_version"] == 1
+    assert set(document["deployment"]) == {"environment", "region", "deployed", "endpoint_url",
+                                           "name_prefix", "account_id", "buckets", "outputs",
+                                           "drift", "message"}
+    assert set(document["deployment"]["drift"]) == {"drifted", "changes"}
+    layer = document["storage"]["layers"][0]
+    assert set(layer) == {"layer", "bucket", "total", "prefixes"}
+    assert layer["prefixes"]["sales"] == layer["total"] == {"objects": 0, "bytes": 0}
+    assert document["storage"]["rejected"] == [{"source": "sales", "files": 1, "rows": 2}]
+    assert set(document["catalog"]["databases"][0]) == {"layer", "name", "present", "tables"}
+    assert document["catalog"]["databases"][0]["tables"] == [{"name": "t", "partitions": 1}]
+    assert set(document["catalog"]["crawlers"][0]) == {"name", "state", "started_at",
+                                                       "ended_at", "error"}
+    assert set(document["pipeline"]) == {"workflow", "last_run", "jobs"}
+    assert set(document["pipeline"]["last_run"]) == set(document["pipeline"]["jobs"][0]) == run
+    assert set(document["warehouse"]) == {
+        "cluster_identifier", "present", "state", "availability", "node_type", "nodes",
+        "endpoint", "spectrum_role_attached", "spectrum_database", "spectrum_database_present",
+        "external_schema"}
+    assert set(document["alarms"]) == {"alarms", "counts"}
+    assert set(document["alarms"]["alarms"][0]) == {"name", "state", "reason", "metric",
+                                                    "updated_at"}
