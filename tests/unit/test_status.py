@@ -241,6 +241,26 @@ def test_what_is_not_a_parquet_footer_is_refused():
         parquet_rows(b"\x15\x02" + (2).to_bytes(4, "little") + b"PAR1")  # truncated
 
 
+def test_reject_counts_are_fetched_once_per_file_version(tmp_path):
+    from retailake.status.storage import rejected_rows
+
+    body = parquet_bytes(NESTED)
+    files = [{"Key": "_rejects/sales/ingest_date=2026-11-01/file=a.csv/part-0.parquet",
+              "Size": len(body), "ETag": '"v1"'},
+             {"Key": "_rejects/sales/_SUCCESS", "Size": 0, "ETag": '"e"'}]
+    cache = tmp_path / "reject-counts.json"
+    with stubbed("s3") as stubs:
+        client, stubber = stubs["s3"]
+        stubber.add_response("get_object", {"Body": io.BytesIO(body)},
+                             {"Bucket": "staged", "Key": files[0]["Key"], "Range": ANY})
+        first = rejected_rows(client, "staged", files, cache)
+        again = rejected_rows(client, "staged", files, cache)  # no answer queued: no GET
+        stubber.add_response("get_object", {"Body": io.BytesIO(body)},
+                             {"Bucket": "staged", "Key": files[0]["Key"], "Range": ANY})
+        rewritten = rejected_rows(client, "staged", [{**files[0], "ETag": '"v2"'}], cache)
+    assert first == again == rewritten == [RejectedRows("sales", 1, NESTED.num_rows)]
+
+
 # -- orchestration, drift, rendering, CLI ----------------------------------------------------
 
 
