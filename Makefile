@@ -40,6 +40,7 @@ lint: install $(TOOLS)/.installed ## ruff, terraform fmt, checkov
 bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_deploy.py
 	$(BIN)/python bench/bench_sample.py
+	$(BIN)/python bench/bench_status.py
 
 demo: install ## the local path: emulator, deploy, sample data, pipeline
 	$(BIN)/retailake deploy --auto-approve

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from retailake import __version__
-from retailake.cli import data, deploy, local, pipeline, warehouse
+from retailake.cli import data, deploy, local, pipeline, status, warehouse
 from retailake.cli.common import Settings
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ deploy.register(app)
 data.register(app)
 pipeline.register(app)
 warehouse.register(app)
+status.register(app)
 app.add_typer(local.app, name="local")
 
 

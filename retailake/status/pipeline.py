@@ -1,0 +1,111 @@
+"""Pipeline: the workflow's last run and each job's last run with its row counts.
+
+Runs come from Glue in AWS (GetWorkflow's LastRun, GetJobRuns) and, on the twin, from the
+runner's run records (moto keeps every workflow run RUNNING and runs no job). Row counts come
+from the same place either way: the CloudWatch metrics each job published for its run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from retailake.local.glue.metrics import DEFAULT_NAMESPACE, job_metrics
+from retailake.status.context import Context, iso, parallel_map, parse_time
+from retailake.status.model import PipelineStatus, RunStatus
+
+
+def _seconds(started: str | None, ended: str | None) -> float | None:
+    if not started or not ended:
+        return None
+    return round((parse_time(ended) - parse_time(started)).total_seconds(), 3)
+
+
+def workflow_state(run: dict[str, Any]) -> str:
+    """Glue calls a workflow run COMPLETED even when actions in it failed: say FAILED then."""
+    status = run.get("Status", "UNKNOWN")
+    statistics = run.get("Statistics", {})
+    broken = sum(statistics.get(k, 0) for k in ("FailedActions", "TimeoutActions",
+                                                   "ErroredActions"))
+    if status == "COMPLETED":
+        return "FAILED" if broken else "SUCCEEDED"
+    return status
+
+
+def aws_workflow_run(glue: Any, workflow: str) -> RunStatus | None:
+    last = glue.get_workflow(Name=workflow, IncludeGraph=False)["Workflow"].get("LastRun")
+    if not last:
+        return None
+    started, ended = iso(last.get("StartedOn")), iso(last.get("CompletedOn"))
+    return RunStatus(workflow, workflow_state(last), last.get("WorkflowRunId"), started, ended,
+                     _seconds(started, ended), last.get("ErrorMessage"))
+
+
+def aws_job_run(glue: Any, job: str) -> RunStatus:
+    """The job's newest run (GetJobRuns documents newest first)."""
+    runs = glue.get_job_runs(JobName=job, MaxResults=1).get("JobRuns", [])
+    if not runs:
+        return RunStatus(job, None)
+    run = runs[0]
+    started, ended = iso(run.get("StartedOn")), iso(run.get("CompletedOn"))
+    duration = run.get("ExecutionTime")
+    return RunStatus(job, run.get("JobRunState"), run.get("Id"), started, ended,
+                     float(duration) if duration is not None else _seconds(started, ended),
+                     run.get("ErrorMessage"))
+
+
+def local_runs(env: Any, workflow: str, jobs: list[str]) -> tuple[RunStatus | None,
+                                                                     list[RunStatus]]:
+    """The last workflow run, and each job's last run (which may be in an earlier workflow
+    run, when the last one skipped it), from the twin's run records."""
+    from retailake.local.glue.history import PENDING, SKIPPED, list_runs
+
+    runs = [run for run in list_runs(env) if run.workflow == workflow]
+    last = None
+    if runs:
+        newest = runs[-1]
+        last = RunStatus(workflow, newest.state, newest.run_id, newest.started_at,
+                         newest.ended_at, _seconds(newest.started_at, newest.ended_at))
+    found: dict[str, RunStatus] = {}
+    for run in reversed(runs):
+        for node in run.nodes:
+            if node.kind != "job" or node.name in found or node.state in (PENDING, SKIPPED):
+                continue
+            found[node.name] = RunStatus(
+                node.name, node.state, node.run_id, node.started_at, node.ended_at,
+                node.duration_seconds,
+                f"{node.error.type}: {node.error.message}" if node.error else None)
+    return last, [found.get(job, RunStatus(job, None)) for job in jobs]
+
+
+def _namespace(glue: Any, job: str) -> str:
+    arguments = glue.get_job(JobName=job)["Job"].get("DefaultArguments", {})
+    return arguments.get("--metrics_namespace", DEFAULT_NAMESPACE)
+
+
+def with_rows(glue: Any, cloudwatch: Any, run: RunStatus) -> RunStatus:
+    """The run with the row counts its job published to CloudWatch for that run id."""
+    if not run.run_id or not run.started_at:
+        return run
+    started = parse_time(run.started_at)
+    ended = parse_time(run.ended_at) if run.ended_at else dt.datetime.now(dt.UTC)
+    rows = job_metrics(cloudwatch, _namespace(glue, run.name), run.name, run.run_id, started,
+                       ended)
+    for key in ("rows_read", "rows_written", "rows_rejected", "duplicates_dropped"):
+        if key in rows:
+            setattr(run, key, int(rows[key]))
+    return run
+
+
+def collect_pipeline(context: Context) -> PipelineStatus:
+    glue, cloudwatch = context.client("glue"), context.client("cloudwatch")
+    workflow = context.outputs["glue_workflow"]
+    jobs = sorted(context.outputs["glue_jobs"].values())
+    if context.env.is_local:
+        last, job_runs = local_runs(context.env, workflow, jobs)
+    else:
+        last = aws_workflow_run(glue, workflow)
+        job_runs = parallel_map(lambda job: aws_job_run(glue, job), jobs)
+    job_runs = parallel_map(lambda run: with_rows(glue, cloudwatch, run), job_runs)
+    # in the order they last ran (the workflow's order, after a full run); never-run ones last
+    job_runs.sort(key=lambda run: (run.started_at is None, run.started_at or "", run.name))
+    return PipelineStatus(workflow, last, job_runs)
