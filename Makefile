@@ -41,6 +41,7 @@ bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_deploy.py
 	$(BIN)/python bench/bench_sample.py
 	$(BIN)/python bench/bench_status.py
+	$(BIN)/python bench/bench_pipeline.py --preset medium
 
 demo: install ## the local path: emulator, deploy, sample data, pipeline
 	$(BIN)/retailake deploy --auto-approve
