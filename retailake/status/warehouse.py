@@ -2,8 +2,8 @@
 cluster (its role attached, the analytics catalog database present).
 
 Whether the external schema itself exists is only visible by running SQL in the cluster,
-which this collector does not do (and the twin's Redshift runs no SQL): `external_schema`
-stays "unknown"."""
+which this collector does not do in AWS (`external_schema` stays "unknown" there); on the
+twin, the warehouse is DuckDB and its file says "present" or "absent"."""
 
 from __future__ import annotations
 
@@ -58,4 +58,9 @@ def collect_warehouse(context: Context) -> WarehouseStatus:
     status.spectrum_database = outputs["glue_databases"]["analytics"]
     status.spectrum_database_present = database_present(context.client("glue"),
                                                         status.spectrum_database)
+    if context.env.is_local:
+        from retailake.warehouse.duckdb_local import LocalWarehouse
+
+        present = LocalWarehouse(context.env, outputs).external_schema_present()
+        status.external_schema = {True: "present", False: "absent", None: "unknown"}[present]
     return status

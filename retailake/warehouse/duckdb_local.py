@@ -152,6 +152,21 @@ class LocalWarehouse:
             columns = [d[0] for d in cursor.description or []]
             return QueryResult(columns, cursor.fetchall() if columns else [])
 
+    def external_schema_present(self) -> bool | None:
+        """Whether `warehouse setup` built the external schema here (for `status`); None
+        while another retailake command holds the database file."""
+        if not self.database.is_file():
+            return False
+        try:
+            with duckdb.connect(str(self.database), read_only=True) as con:
+                found = con.execute(
+                    "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
+                    [sql_files.external_schema_name()],
+                ).fetchone()
+        except duckdb.IOException:
+            return None
+        return bool(found and found[0])
+
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
             return duckdb.connect(str(self.database))

@@ -104,7 +104,7 @@ def test_status_after_a_pipeline_run_matches_the_lake(pipeline_run, deployed_loc
     warehouse = report["warehouse"]
     assert (warehouse["present"], warehouse["state"]) == (True, "available")
     assert warehouse["spectrum_role_attached"] and warehouse["spectrum_database_present"]
-    assert warehouse["external_schema"] == "unknown"
+    assert warehouse["external_schema"] in ("present", "absent")  # test_warehouse pins it
     assert report["alarms"]["counts"] == {"OK": len(outputs["glue_jobs"]) + 3}
 
     shown = retailake("status")

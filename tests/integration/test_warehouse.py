@@ -122,6 +122,11 @@ def test_setup_again_changes_nothing(setup_record):
     assert cli_json("warehouse", "setup", "--format", "json") == setup_record
 
 
+def test_status_sees_the_external_schema(setup_record):
+    shown = retailake("status", "--format", "json")
+    assert json.loads(shown.stdout)["warehouse"]["external_schema"] == "present", str(shown)
+
+
 def test_top_products(analytics):
     per_product: dict[str, dict] = defaultdict(lambda: {"rows": []})
     for row in analytics["product_performance_monthly"]:

@@ -75,3 +75,18 @@ def test_a_database_locked_by_another_process_is_reported_as_busy(local, tmp_pat
     assert result.exit_code == 1, shown
     assert result.output.startswith(f"error: the local warehouse {database} is busy: IO Error")
     assert duckdb.connect(str(database)).execute("select 1").fetchall() == [(1,)]
+
+
+def test_status_learns_whether_setup_built_the_external_schema(local):
+    from retailake.outputs import load_outputs
+    from retailake.warehouse.duckdb_local import LocalWarehouse
+
+    warehouse = LocalWarehouse(local, load_outputs(local))
+    assert warehouse.external_schema_present() is False  # never set up: no file
+    warehouse.database.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse.database)) as con:
+        con.execute("CREATE SCHEMA retail_bi")
+    assert warehouse.external_schema_present() is False  # a file, but not that schema
+    with duckdb.connect(str(warehouse.database)) as con:
+        con.execute("CREATE SCHEMA spectrum_analytics")
+    assert warehouse.external_schema_present() is True
