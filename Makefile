@@ -43,10 +43,13 @@ bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_status.py
 	$(BIN)/python bench/bench_pipeline.py --preset medium
 
-demo: install ## the local path: emulator, deploy, sample data, pipeline
+demo: install ## the whole local path; safe to rerun (each step does only what is missing)
 	$(BIN)/retailake deploy --auto-approve
 	$(BIN)/retailake seed-sample --preset small
 	$(BIN)/retailake run-pipeline
+	$(BIN)/retailake warehouse setup
+	$(BIN)/retailake query monthly_kpis
+	$(BIN)/retailake status
 
 clean:
 	-$(BIN)/retailake local down

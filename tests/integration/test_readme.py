@@ -1,0 +1,73 @@
+"""The README's local commands, run as written, in order, on the session's twin (deployed,
+seeded, pipeline run): a walkthrough or example that stops working fails the suite.
+
+A command is an indented README line that starts with `retailake ` or `$ retailake ` (the
+`$` form is followed by its documented output). An example whose documented output starts
+with `error:` must fail (exit 1 or 2); every other command must succeed. Not run here:
+`--env dev|prod` (no AWS account) and `destroy`, which the session fixture runs at its end
+and test_deploy_lifecycle checks."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+README = Path(__file__).resolve().parents[2] / "README.md"
+_COMMAND = re.compile(r"^ {4}(?:\$ )?(retailake .*)$")
+_TRAILING_COMMENT = re.compile(r"\s+#\s.*$")
+
+
+@dataclass(frozen=True)
+class Example:
+    line: int
+    command: str
+    must_fail: bool
+
+
+def examples(text: str) -> list[Example]:
+    """Every README command in document order, its comment cut off."""
+    lines = text.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        match = _COMMAND.match(line)
+        if not match:
+            continue
+        following = lines[index + 1].strip() if index + 1 < len(lines) else ""
+        documented_error = line.startswith("    $ ") and following.startswith("error:")
+        found.append(Example(index + 1, _TRAILING_COMMENT.sub("", match.group(1)).strip(),
+                             documented_error))  # fmt: skip
+    return found
+
+
+def runnable(example: Example) -> bool:
+    words = shlex.split(example.command.split("&&")[0])
+    return "destroy" not in words and not {"dev", "prod"} & set(words)
+
+
+def test_the_readme_parser_sees_the_walkthrough():
+    commands = [e.command for e in examples(README.read_text())]
+    for expected in ("retailake deploy --auto-approve", "retailake seed-sample --preset small",
+                     "retailake run-pipeline"):  # fmt: skip
+        assert expected in commands
+
+
+def test_every_local_readme_command_works_as_documented(pipeline_run):
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for example in filter(runnable, examples(README.read_text())):
+        done = subprocess.run(["bash", "-c", example.command], env=env, capture_output=True,
+                              text=True, timeout=900, stdin=subprocess.DEVNULL)  # fmt: skip
+        shown = f"README line {example.line}: {example.command}\n{done.stdout}\n{done.stderr}"
+        if example.must_fail:
+            assert done.returncode in (1, 2), shown
+            assert "error:" in done.stderr, shown
+        else:
+            assert done.returncode == 0, shown
