@@ -32,6 +32,12 @@ def _fs(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
+def _qualified(spark: SparkSession, uri: str) -> str:
+    """`uri` spelled as the file system's listings spell it (`file:/x`, not `file:///x`)."""
+    fs, path = _fs(spark, uri)
+    return str(fs.makeQualified(path).toString()).rstrip("/")
+
+
 def exists(spark: SparkSession, uri: str) -> bool:
     fs, path = _fs(spark, uri)
     return bool(fs.exists(path))
@@ -154,7 +160,10 @@ def replace_partitions(
         return 0
     table_uri = table_uri.rstrip("/")
     folders = [f"{table_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
-    old = [name for folder in folders for name in files_under(spark, folder)]
+    # One listing of the whole table, not one per partition: on S3 each listing is a request,
+    # and a rejects table has a partition per raw file.
+    prefixes = tuple(_qualified(spark, folder) + "/" for folder in folders)
+    old = [name for name in files_under(spark, table_uri) if name.startswith(prefixes)]
     key = F.concat_ws("\u0001", *[F.col(c) for c in columns])
     rows = frame.where(key.isin(["\u0001".join(p) for p in wanted])).persist()
     try:
@@ -167,10 +176,12 @@ def replace_partitions(
     for name in old:
         fs, path = _fs(spark, name)
         fs.delete(path, False)
-    for folder in folders:
-        fs, path = _fs(spark, folder)
-        if fs.exists(path) and not files_under(spark, folder):
-            fs.delete(path, True)
+    remaining = files_under(spark, table_uri)
+    for folder, prefix in zip(folders, prefixes, strict=True):
+        if not any(name.startswith(prefix) for name in remaining):
+            fs, path = _fs(spark, folder)
+            if fs.exists(path):  # the partition lost all its rows: no empty folder left
+                fs.delete(path, True)
     return written
 
 
