@@ -35,7 +35,6 @@ from retailake.local.glue.history import (
     EventHandler,
     NodeError,
     NodeRun,
-    PipelineEvent,
     PipelineRun,
 )
 from retailake.local.glue.workflow import CRAWLER, JOB, build_plan, read_triggers
@@ -145,16 +144,7 @@ class _Follower:
         self.env, self.glue, self.run, self.on_event = env, glue, run, on_event
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
-        history.save_run(self.env, self.run)
-        if self.on_event is not None:
-            self.on_event(PipelineEvent(kind, self.run, node))
-
-    def record_for(self, attempt: _Attempt) -> NodeRun:
-        found = self.run.node(attempt.kind, attempt.name)
-        if found is None:  # a node the triggers did not predict (e.g. on a failure path)
-            found = NodeRun(attempt.kind, attempt.name, stage=None)
-            self.run.nodes.append(found)
-        return found
+        history.record_event(self.env, self.run, self.on_event, kind, node)
 
     def poll(self) -> dict[str, Any]:
         try:
@@ -167,7 +157,7 @@ class _Follower:
         for attempt in attempts_from_graph(workflow_run.get("Graph") or {}):
             if attempt.state == PENDING:
                 continue
-            record = self.record_for(attempt)
+            record = self.run.node_or_added(attempt.kind, attempt.name)
             changed = _apply(record, attempt)
             if changed:
                 self.emit(changed, record)

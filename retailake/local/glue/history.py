@@ -93,6 +93,15 @@ class PipelineRun:
     def node(self, kind: str, name: str) -> NodeRun | None:
         return next((n for n in self.nodes if n.kind == kind and n.name == name), None)
 
+    def node_or_added(self, kind: str, name: str) -> NodeRun:
+        """The node's record; one is added (stage unknown) for a node the plan did not
+        predict, e.g. one a trigger fired on a failure condition."""
+        found = self.node(kind, name)
+        if found is None:
+            found = NodeRun(kind, name, stage=None)
+            self.nodes.append(found)
+        return found
+
     @property
     def failed_nodes(self) -> list[NodeRun]:
         return [n for n in self.nodes if n.state == FAILED]
@@ -121,6 +130,14 @@ class PipelineEvent:
 
 
 EventHandler = Callable[[PipelineEvent], None]
+
+
+def record_event(env: Environment, run: PipelineRun, on_event: EventHandler | None,
+                 kind: str, node: NodeRun | None = None) -> None:
+    """Save the run record, then tell `on_event`: what a user saw is always on disk."""
+    save_run(env, run)
+    if on_event is not None:
+        on_event(PipelineEvent(kind, run, node))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

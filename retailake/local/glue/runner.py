@@ -40,7 +40,6 @@ from retailake.local.glue.history import (
     EventHandler,
     NodeError,
     NodeRun,
-    PipelineEvent,
     PipelineRun,
 )
 from retailake.local.glue.jobs import new_run_id, run_job
@@ -48,7 +47,6 @@ from retailake.local.glue.spark import SparkRuntime
 from retailake.local.glue.workflow import (
     CRAWLER,
     Action,
-    Node,
     TriggerEngine,
     WorkflowPlan,
     build_plan,
@@ -79,19 +77,10 @@ class _Run:
         self.cloudwatch = client(env, "cloudwatch")
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
-        history.save_run(self.env, self.run)
-        if self.on_event is not None:
-            self.on_event(PipelineEvent(kind, self.run, node))
-
-    def node_run(self, node: Node) -> NodeRun:
-        found = self.run.node(node.kind, node.name)
-        if found is None:  # fired only off the success path (e.g. on a failure condition)
-            found = NodeRun(node.kind, node.name, stage=None)
-            self.run.nodes.append(found)
-        return found
+        history.record_event(self.env, self.run, self.on_event, kind, node)
 
     def execute(self, action: Action) -> str:
-        record = self.node_run(action.node)
+        record = self.run.node_or_added(action.node.kind, action.node.name)
         record.state, record.started_at = RUNNING, history.now_iso()
         record.error, record.rows, record.warnings = None, {}, []
         if action.node.kind != CRAWLER:
