@@ -65,6 +65,12 @@ def read_layer_table(s3, bucket: str, table: str) -> list[dict]:
     return rows
 
 
+def seed_manifest(s3, outputs) -> dict:
+    """What `seed-sample` wrote and which rows it made dirty on purpose (seed 42)."""
+    body = s3.get_object(Bucket=outputs.buckets["raw"], Key="_manifest/seed-42.json")["Body"]
+    return json.loads(body.read())
+
+
 def clean_raw_rows(s3, bucket: str, manifest: dict, source: str) -> list[dict]:
     """Every raw row of `source` (CSV or JSON lines) the manifest does not list as injected
     dirt: the rows the pipeline must keep, ingested files included."""
@@ -132,7 +138,7 @@ def expected_analytics(s3, outputs) -> dict[str, list[dict]]:
     """All five tables from the raw files alone (plus the staged customers' age band and
     state: their normalization is the customers transform's, unit-tested on its own)."""
     raw = outputs.buckets["raw"]
-    manifest = json.loads(s3.get_object(Bucket=raw, Key="_manifest/seed-42.json")["Body"].read())
+    manifest = seed_manifest(s3, outputs)
     sales = sales_lines(clean_raw_rows(s3, raw, manifest, "sales"))
     snaps = snapshots(clean_raw_rows(s3, raw, manifest, "inventory"))
     products = product_versions(snaps)
@@ -164,8 +170,7 @@ def test_every_row_is_accounted_for_and_dirt_is_rejected(deployed_local_env, pip
     assert pipeline["state"] == "SUCCEEDED"
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
-    raw = outputs.buckets["raw"]
-    manifest = json.loads(s3.get_object(Bucket=raw, Key="_manifest/seed-42.json")["Body"].read())
+    manifest = seed_manifest(s3, outputs)
     rows = job_rows(pipeline)
     for source in ("sales", "inventory", "customers"):
         counts = rows[outputs["glue_jobs"][f"transform_{source}"]]
@@ -248,7 +253,7 @@ def staged_sales_keys(s3, outputs) -> list[tuple[str, int]]:
 
 def raw_sales_keys(s3, outputs) -> list[tuple[str, int]]:
     raw = outputs.buckets["raw"]
-    manifest = json.loads(s3.get_object(Bucket=raw, Key="_manifest/seed-42.json")["Body"].read())
+    manifest = seed_manifest(s3, outputs)
     return sorted((r["order_id"], int(r["line_number"]))
                   for r in clean_raw_rows(s3, raw, manifest, "sales"))  # fmt: skip
 
