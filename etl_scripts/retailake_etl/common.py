@@ -12,11 +12,13 @@ from pyspark.sql import functions as F
 class Cleaned:
     """`valid`: every row that passed the contract, before deduplication (its partitions are
     what a raw file touches); `rows`: one row per key; `rejects`: contract rejects plus the
-    dropped duplicate copies (DUPLICATE_KEY), in the reject layout."""
+    dropped duplicate copies (DUPLICATE_KEY), in the reject layout; `judged`: what all three
+    are read from (validate.Checked.judged), the frame a job caches."""
 
     valid: DataFrame
     rows: DataFrame
     rejects: DataFrame
+    judged: DataFrame
 
 
 def year_month(day: Column) -> list[Column]:

@@ -218,4 +218,5 @@ def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None
         valid=valid.select("customer_id", "year", "month", "_source_file"),
         rows=anonymize(kept, key, as_of),
         rejects=safe_rejects(rejects, key),
+        judged=checked.judged,
     )

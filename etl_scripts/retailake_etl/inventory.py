@@ -39,7 +39,8 @@ def transform_inventory(raw: DataFrame) -> Cleaned:
     duplicate_rejects = dropped.select(
         *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
     )
-    return Cleaned(valid=valid, rows=kept, rejects=checked.rejects.unionByName(duplicate_rejects))
+    rejects = checked.rejects.unionByName(duplicate_rejects)
+    return Cleaned(valid=valid, rows=kept, rejects=rejects, judged=checked.judged)
 
 
 def snapshots(rows: DataFrame) -> DataFrame:

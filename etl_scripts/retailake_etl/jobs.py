@@ -12,9 +12,13 @@ no partition outside the set, and no key read is already staged in a partition o
 rerun, or a run after a kill at any point, gives the same tables. A run with nothing new
 writes nothing. `full_refresh` forgets the ledger and rebuilds every partition.
 
-Rejects go to `<staged_root>/_rejects/<source>/ingest_date=YYYY-MM-DD/file=<object name>/`,
-one folder per raw object, rewritten whenever that object is read, so they too are a pure
-function of raw."""
+Rejects go to `<staged_root>/_rejects/<source>/ingest_month=YYYY-MM/` (`unknown` when the
+key names no ingest date), each row carrying its `source_file`, `row_number` and `ingest_date`.
+A month folder holds many raw objects' rejects, so a run rewrites the months of the objects it
+reads: their fresh rejects plus the rows already there from every other object (a copy left
+twice by a killed run counts once). They too are a pure function of raw. A folder per month,
+not per object: a day's object is a folder of a few rows, and on S3 each folder written
+costs dozens of requests (about 40 per folder through S3A, most of a job's time on the twin)."""
 
 from __future__ import annotations
 
@@ -24,8 +28,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from retailake_etl import customers, inventory, sales, storage
 from retailake_etl.arguments import (
@@ -39,7 +44,8 @@ from retailake_etl.metrics import RunCounts, publish
 from retailake_etl.read import RawFile, read_raw
 
 PARTITION = ("year", "month")
-REJECT_PARTITION = ("ingest_date", "file")
+REJECT_PARTITION = ("ingest_month",)
+UNKNOWN_MONTH = "unknown"
 MAX_ROUNDS = 20
 
 
@@ -217,8 +223,8 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     for _round in range(MAX_ROUNDS):
         keys |= pending
         files = [listing[k] for k in sorted(keys)]
-        raw = read_raw(spark, files, contract).persist()
-        cleaned = spec.transform(raw, settings)
+        cleaned = spec.transform(read_raw(spark, files, contract), settings)
+        cleaned.judged.persist()  # every later step reads it: raw is read and checked once
         per_file = _file_partitions(cleaned)
         months |= {m for found in per_file.values() for m in found}
         months |= _probe(spark, settings, spec, cleaned, months)
@@ -235,12 +241,12 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
         pending = more - keys
         if not pending:
             break
-        raw.unpersist()
+        cleaned.judged.unpersist()
     else:
         raise RuntimeError(f"partitions did not close after {MAX_ROUNDS} rounds")
 
     counts = _write(spark, settings, spec, files, cleaned, months, removed, ledger)
-    read = raw.count()
+    read = cleaned.judged.count()
     if read != counts.written + counts.rejected + counts.duplicates:
         print(
             f"WARNING: {read} rows read but {counts.written} written + {counts.rejected} "
@@ -256,7 +262,7 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     for key in removed:
         ledger.pop(key, None)
     save_ledger(spark, settings, ledger)
-    raw.unpersist()
+    cleaned.judged.unpersist()
     return RunCounts(
         rows_read=read,
         rows_written=counts.written,
@@ -303,21 +309,21 @@ def _write(
     written = sum(per_file.values())  # every kept row lies in a recomputed partition
     rows.unpersist()
 
-    rejects = cleaned.rejects.withColumn(
-        "file", F.regexp_extract("source_file", r"([^/]+)$", 1)
-    ).withColumn(
-        "ingest_date", F.coalesce(F.date_format("ingest_date", "yyyy-MM-dd"), F.lit("unknown"))
-    )
+    rejects = cleaned.rejects.withColumn("ingest_month", _ingest_month(F.col("ingest_date")))
     rejects = rejects.persist()
+    touched = {ledger[k].ingest_date for k in removed if k in ledger}
+    touched = {_month_of(day) for day in touched | {f.ingest_date for f in files}}
     reject_uri = _uri(settings, f"_rejects/{settings.source}")
-    reject_partitions = {(f.ingest_date or "unknown", f.key.rsplit("/", 1)[-1]) for f in files} | {
-        (ledger[k].ingest_date or "unknown", k.rsplit("/", 1)[-1]) for k in removed if k in ledger
-    }
     if settings.full_refresh:  # also drop the rejects of objects no longer in raw
-        reject_partitions |= storage.existing_partitions(spark, reject_uri, REJECT_PARTITION)
+        everything = storage.existing_partitions(spark, reject_uri, REJECT_PARTITION)
+        touched |= {month for (month,) in everything}
+        kept = None
+    else:
+        kept = _other_rejects(spark, reject_uri, rejects.schema, touched,
+                              {f.key for f in files} | removed)  # fmt: skip
     storage.replace_partitions(
-        spark, rejects, reject_uri, REJECT_PARTITION,
-        reject_partitions,
+        spark, rejects if kept is None else rejects.unionByName(kept), reject_uri,
+        REJECT_PARTITION, {(month,) for month in touched},
     )  # fmt: skip
     by_reason = {r["reason"]: r["count"] for r in rejects.groupBy("reason").count().collect()}
     for r in rejects.groupBy("source_file").count().collect():
@@ -333,6 +339,28 @@ def _write(
         duplicates=duplicates,
         rows_by_file=per_file,
     )
+
+
+def _ingest_month(day: Column) -> Column:
+    return F.coalesce(F.date_format(day, "yyyy-MM"), F.lit(UNKNOWN_MONTH))
+
+
+def _month_of(day: str | None) -> str:
+    return day[:7] if day else UNKNOWN_MONTH
+
+
+def _other_rejects(
+    spark: SparkSession, uri: str, schema: T.StructType, months: set[str], read: set[str]
+) -> DataFrame | None:
+    """The rejects already stored in `months` that came from objects not read this run
+    (nor removed): they stay. Deduplicated on their row, so a partition a killed run left
+    with two generations of files heals."""
+    if not storage.files_under(spark, uri):
+        return None
+    stored = spark.read.schema(schema).option("basePath", uri).parquet(uri)
+    return stored.where(
+        F.col("ingest_month").isin(sorted(months)) & ~F.col("source_file").isin(sorted(read))
+    ).dropDuplicates(["source_file", "row_number"])
 
 
 def settings_from_args(

@@ -64,4 +64,5 @@ def transform_sales(raw: DataFrame) -> Cleaned:
         valid=valid,
         rows=kept.select(*COLUMNS, "_source_file", "_row_number", "_ingest_date"),
         rejects=checked.rejects.unionByName(duplicate_rejects),
+        judged=checked.judged,
     )

@@ -168,9 +168,9 @@ def replace_partitions(
     rows = frame.where(key.isin(["\u0001".join(p) for p in wanted])).persist()
     try:
         written = rows.count()
-        rows.write.mode("append").partitionBy(*columns).option("compression", "snappy").parquet(
-            table_uri
-        )
+        # one task per partition: one file per partition folder, not one per input split
+        writer = rows.repartition(*columns).write.mode("append").partitionBy(*columns)
+        writer.option("compression", "snappy").parquet(table_uri)
     finally:
         rows.unpersist()
     for name in old:

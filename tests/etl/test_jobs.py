@@ -86,7 +86,7 @@ def test_incremental_runs(spark, lake):
     assert fourth.duplicates_dropped == 1
     assert changed_since(before, files_of(staged)) == {
         "sales/year=2025/month=01", "sales/year=2025/month=02",
-        "_rejects/sales/ingest_date=2025-01-05/file=a.csv",  # o2 there is now a duplicate
+        "_rejects/sales/ingest_month=2025-01",  # o2 in a.csv is now a duplicate
     }  # fmt: skip
     assert staged_sales(spark, staged) == [
         ("o1", 1, 2, "2025", "01"), ("o10", 1, 1, "2025", "03"), ("o2", 1, 7, "2025", "02"),
@@ -161,3 +161,31 @@ def test_inventory_and_customers_jobs(spark, tmp_path):
     assert collect(staged_customers, "customer_id", "city", "year", "month") == [
         ("c1", "Z", "2025", "04"),
     ]
+
+
+def test_rejects_of_objects_not_reread_survive_a_rewrite_of_their_month(spark, lake, tmp_path):
+    raw, staged, settings = lake
+    # e.csv shares a.csv's ingest month but holds only an April row, so a January change
+    # does not re-read it: its reject must survive the rewrite of ingest_month=2025-01.
+    write_raw(raw, "sales", "2025-01-20", "e.csv", sales_csv(
+        "o20,1,2025-04-02T10:00:00,s1,p1,1,1.00", "o21,1,2025-04-02T10:00:00,s1,p1,1,-2.00",
+    ))  # fmt: skip
+    run_transform(spark, settings)
+    write_raw(raw, "sales", "2025-01-25", "f.csv", sales_csv(
+        "o30,1,2025-01-25T10:00:00,s1,p1,1,1.00", "o31,x,2025-01-25T10:00:00,s1,p1,1,1.00",
+    ))  # fmt: skip
+    before = files_of(staged)
+    incremental = run_transform(spark, settings)
+    assert incremental.files_read == 2  # a.csv (January rows) and f.csv, not e.csv
+    assert "_rejects/sales/ingest_month=2025-01" in changed_since(before, files_of(staged))
+
+    clean = Settings("sales", settings.raw_root, f"file://{tmp_path / 'clean'}", full_refresh=True)
+    run_transform(spark, clean)
+    expected = [
+        ("sales/ingest_date=2025-01-05/a.csv", 3, "ZERO_QUANTITY", "2025-01"),
+        ("sales/ingest_date=2025-01-20/e.csv", 2, "NEGATIVE_PRICE", "2025-01"),
+        ("sales/ingest_date=2025-01-25/f.csv", 2, "BAD_TYPE", "2025-01"),
+    ]
+    for root in (staged, tmp_path / "clean"):
+        rejects = spark.read.parquet(f"file://{root}/_rejects/sales")
+        assert collect(rejects, "source_file", "row_number", "reason", "ingest_month") == expected

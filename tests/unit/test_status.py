@@ -245,7 +245,7 @@ def test_reject_counts_are_fetched_once_per_file_version(tmp_path):
     from retailake.status.storage import rejected_rows
 
     body = parquet_bytes(NESTED)
-    files = [{"Key": "_rejects/sales/ingest_date=2026-11-01/file=a.csv/part-0.parquet",
+    files = [{"Key": "_rejects/sales/ingest_month=2026-11/part-0.parquet",
               "Size": len(body), "ETag": '"v1"'},
              {"Key": "_rejects/sales/_SUCCESS", "Size": 0, "ETag": '"e"'}]
     cache = tmp_path / "reject-counts.json"
