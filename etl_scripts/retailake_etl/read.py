@@ -18,7 +18,8 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -29,6 +30,7 @@ from retailake_etl.contract import SourceContract
 
 _SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):/+"
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
+_LACKS = "file lacks required column(s)"
 META_COLUMNS = ("_source_file", "_row_number", "_ingest_date", "_malformed_line", "_file_problem")
 
 
@@ -143,7 +145,7 @@ def _numbered_lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
 
 def _missing(names: Sequence[str], contract: SourceContract) -> str | None:
     lacking = [c for c in contract.required if c not in names]
-    return f"file lacks required column(s): {', '.join(lacking)}" if lacking else None
+    return f"{_LACKS}: {', '.join(lacking)}" if lacking else None
 
 
 def _header_names(header: str) -> list[str]:
@@ -162,8 +164,10 @@ def _read_csv(spark: SparkSession, files: Sequence[RawFile], contract: SourceCon
     mode: a line with the wrong field count lands in the corrupt-record column."""
     lines = _numbered_lines(spark, files)
     groups: dict[str, list[str]] = defaultdict(list)
-    for raw_file in files:
-        groups[_first_line(spark, raw_file.uri).rstrip("\r")].append(path_key(raw_file.spark_path))
+    with ThreadPoolExecutor(max_workers=8) as pool:  # a request each: 8 at once, not in turn
+        headers = list(pool.map(lambda f: _first_line(spark, f.uri), files))
+    for raw_file, header in zip(files, headers, strict=True):
+        groups[header.rstrip("\r")].append(path_key(raw_file.spark_path))
     parts = []
     for header, paths in groups.items():
         names = _header_names(header)
@@ -205,21 +209,27 @@ def _read_jsonl(
     spark: SparkSession, files: Sequence[RawFile], contract: SourceContract
 ) -> DataFrame:
     """Each line as a map of lower-cased key to text (numbers keep their digits); a line that
-    is not a JSON object parses to null and is marked malformed."""
+    is not a JSON object parses to null and is marked malformed. Which required keys a file
+    lacks is a window over the file, on the partitioning the line numbers already made (no
+    second pass over the data)."""
     lines = _numbered_lines(spark, files).where(F.trim("value") != "")
     as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
     parsed = lines.withColumn("_m", F.transform_keys(as_map, lambda k, _v: F.lower(F.trim(k))))
-    present = parsed.groupBy("_path").agg(
-        F.array_distinct(F.flatten(F.collect_list(F.map_keys("_m")))).alias("names")
-    )
-    problems = {row["_path"]: _missing(row["names"] or [], contract) for row in present.collect()}
-    problem_of = _lookup(problems)
+    whole_file = Window.partitionBy("_path")
+    has_key = [
+        F.max(F.array_contains(F.map_keys("_m"), n)).over(whole_file) for n in contract.required
+    ]
+    lacking = [
+        F.when(~F.coalesce(has, F.lit(False)), F.lit(name))
+        for has, name in zip(has_key, contract.required, strict=True)
+    ]
+    lacked = F.concat_ws(", ", *lacking) if lacking else F.lit("")
     return parsed.select(
         *[F.col("_m").getItem(c.name).alias(c.name) for c in contract.columns],
         "_path",
         F.col("_line").cast("long").alias("_row_number"),
         F.when(F.col("_m").isNull(), F.col("value")).alias("_malformed_line"),
-        problem_of(F.col("_path")).alias("_file_problem"),
+        F.when(lacked != "", F.concat(F.lit(f"{_LACKS}: "), lacked)).alias("_file_problem"),
     )
 
 
@@ -256,18 +266,6 @@ def _read_parquet(
             )
         )
     return _union(parts, spark, contract)
-
-
-def _lookup(mapping: dict[str, str | None]) -> Callable[[Column], Column]:
-    """A column function mapping a path to its value in `mapping` (null when absent)."""
-    pairs = [item for key, value in mapping.items() if value for item in (F.lit(key), F.lit(value))]
-
-    def apply(column: Column) -> Column:
-        if not pairs:
-            return F.lit(None).cast("string")
-        return F.create_map(*pairs)[column]
-
-    return apply
 
 
 def _union(parts: list[DataFrame], spark: SparkSession, contract: SourceContract) -> DataFrame:

@@ -105,3 +105,23 @@ def _d(text: str):
     import datetime as dt
 
     return dt.date.fromisoformat(text)
+
+
+def test_a_json_lines_file_lacking_required_keys_rejects_every_row(spark, tmp_path):
+    line = '{{"order_id": "{0}", "line_number": 1, "order_ts": "2025-01-08", "product_id": "p1", '
+    lacking = line + '"quantity": 1}}\n'
+    complete = line + '"quantity": 1, "store_id": "s1", "unit_price": {1}}}\n'
+    # f.jsonl has store_id and unit_price on one line of three: the file has both columns
+    write_raw(tmp_path, "sales", "2025-01-08", "e.jsonl", lacking.format("e1") + "{}\n")
+    lines = lacking.format("f1") + complete.format("f2", "null") + lacking.format("f3")
+    write_raw(tmp_path, "sales", "2025-01-08", "f.jsonl", lines)
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    result = transform_sales(read_raw(spark, files, CONTRACTS["sales"]))
+    lacks = "file lacks required column(s): store_id, unit_price"
+    assert collect(result.rejects, "source_file", "row_number", "reason", "reason_detail") == [
+        ("sales/ingest_date=2025-01-08/e.jsonl", 1, "MISSING_REQUIRED", lacks),
+        ("sales/ingest_date=2025-01-08/e.jsonl", 2, "MISSING_REQUIRED", lacks),
+        ("sales/ingest_date=2025-01-08/f.jsonl", 1, "MISSING_REQUIRED", "store_id is empty"),
+        ("sales/ingest_date=2025-01-08/f.jsonl", 2, "MISSING_REQUIRED", "unit_price is empty"),
+        ("sales/ingest_date=2025-01-08/f.jsonl", 3, "MISSING_REQUIRED", "store_id is empty"),
+    ]
