@@ -132,15 +132,15 @@ def _write_monthly(
 ) -> tuple[int, int]:
     """Replace the partitions of `months` (None: every partition, old and new) with `frame`'s
     rows (a month without rows loses its partition). Returns (rows, partitions) written."""
-    frame = _as_partition_text(frame)
-    if months is None:  # the months it holds are only known once computed: compute it once
-        frame = frame.persist()
-        produced = {tuple(r) for r in frame.select(*PARTITION).distinct().collect()}
-        partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
-    else:
-        partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
+    frame = _as_partition_text(frame).persist()  # counted, then written: computed once
     try:
-        rows = storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
+        if months is None:
+            produced = {tuple(r) for r in frame.select(*PARTITION).distinct().collect()}
+            partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
+        else:
+            partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
+        rows = storage.in_partitions(frame, PARTITION, partitions).count()
+        storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
     finally:
         frame.unpersist()
     return rows, len(partitions)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.window import WindowSpec
 
 from retailake_etl.contract import SourceContract
 
@@ -131,16 +132,29 @@ def _first_line(spark: SparkSession, uri: str) -> str:
     return line or ""
 
 
-def _numbered_lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
-    """Every physical line with its 1-based line number within its file."""
-    lines = spark.read.text([f.uri for f in files]).select(
+def _in_file_order() -> WindowSpec:
+    return Window.partitionBy("_path").orderBy("_block", "_scan")
+
+
+def _whole_file() -> WindowSpec:
+    """The same partitioning and order, so Spark computes both windows in one sort."""
+    return _in_file_order().rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+
+
+def _lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
+    """Every physical line with its file (`_path`) and what orders it there (`_in_file_order`)."""
+    return spark.read.text([f.uri for f in files]).select(
         "value",
         _path_key(F.col("_metadata.file_path")).alias("_path"),
         F.col("_metadata.file_block_start").alias("_block"),
         F.monotonically_increasing_id().alias("_scan"),
     )
-    order = Window.partitionBy("_path").orderBy("_block", "_scan")
-    return lines.withColumn("_line", F.row_number().over(order)).drop("_block", "_scan")
+
+
+def _numbered_lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
+    """Every physical line with its 1-based line number within its file."""
+    lines = _lines(spark, files)
+    return lines.withColumn("_line", F.row_number().over(_in_file_order())).drop("_block", "_scan")
 
 
 def _missing(names: Sequence[str], contract: SourceContract) -> str | None:
@@ -210,21 +224,28 @@ def _read_jsonl(
 ) -> DataFrame:
     """Each line as a map of lower-cased key to text (numbers keep their digits); a line that
     is not a JSON object parses to null and is marked malformed. Which required keys a file
-    lacks is a window over the file, on the partitioning the line numbers already made (no
-    second pass over the data)."""
-    lines = _numbered_lines(spark, files).where(F.trim("value") != "")
+    lacks comes from the same window over the file that numbers its lines (parsing before
+    it, so no second pass over the data and no second sort)."""
     as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
-    parsed = lines.withColumn("_m", F.transform_keys(as_map, lambda k, _v: F.lower(F.trim(k))))
-    whole_file = Window.partitionBy("_path")
-    has_key = [
-        F.max(F.array_contains(F.map_keys("_m"), n)).over(whole_file) for n in contract.required
-    ]
+    lines = (
+        _lines(spark, files)
+        .withColumn("_m", F.transform_keys(as_map, lambda k, _v: F.lower(F.trim(k))))
+        .select(
+            "*",
+            F.row_number().over(_in_file_order()).alias("_line"),
+            *[
+                F.max(F.array_contains(F.map_keys("_m"), name))
+                .over(_whole_file())
+                .alias(f"_has_{name}")
+                for name in contract.required
+            ],
+        )
+    )
     lacking = [
-        F.when(~F.coalesce(has, F.lit(False)), F.lit(name))
-        for has, name in zip(has_key, contract.required, strict=True)
+        F.when(~F.coalesce(F.col(f"_has_{n}"), F.lit(False)), F.lit(n)) for n in contract.required
     ]
     lacked = F.concat_ws(", ", *lacking) if lacking else F.lit("")
-    return parsed.select(
+    return lines.where(F.trim("value") != "").select(
         *[F.col("_m").getItem(c.name).alias(c.name) for c in contract.columns],
         "_path",
         F.col("_line").cast("long").alias("_row_number"),

@@ -145,34 +145,36 @@ def existing_partitions(spark: SparkSession, table_uri: str, columns: Sequence[s
     return {values for values, _ in level}
 
 
+def in_partitions(
+    frame: DataFrame, columns: Sequence[str], partitions: Iterable[tuple]
+) -> DataFrame:
+    """The rows of `frame` that lie in one of `partitions` (values of `columns`)."""
+    key = F.concat_ws("\u0001", *[F.col(c) for c in columns])
+    return frame.where(key.isin(sorted("\u0001".join(p) for p in set(partitions))))
+
+
 def replace_partitions(
     spark: SparkSession,
     frame: DataFrame,
     table_uri: str,
     columns: Sequence[str],
     partitions: Iterable[tuple],
-) -> int:
+) -> None:
     """Make each listed partition hold exactly `frame`'s rows for it (none: the partition
     goes away): write the new Parquet files, then delete the files that were there before.
-    Returns the rows written."""
+    `frame` is evaluated once, by the write: cache it first if it is costly and used again."""
     wanted = sorted(set(partitions))
     if not wanted:
-        return 0
+        return
     table_uri = table_uri.rstrip("/")
     folders = [f"{table_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
-    # One listing of the whole table, not one per partition: on S3 each listing is a request,
-    # and a rejects table has a partition per raw file.
+    # One listing of the whole table, not one per partition: on S3 each listing is a request.
     prefixes = tuple(_qualified(spark, folder) + "/" for folder in folders)
     old = [name for name in files_under(spark, table_uri) if name.startswith(prefixes)]
-    key = F.concat_ws("\u0001", *[F.col(c) for c in columns])
-    rows = frame.where(key.isin(["\u0001".join(p) for p in wanted])).persist()
-    try:
-        written = rows.count()
-        # one task per partition: one file per partition folder, not one per input split
-        writer = rows.repartition(*columns).write.mode("append").partitionBy(*columns)
-        writer.option("compression", "snappy").parquet(table_uri)
-    finally:
-        rows.unpersist()
+    rows = in_partitions(frame, columns, wanted)
+    # one task per partition: one file per partition folder, not one per input split
+    writer = rows.repartition(*columns).write.mode("append").partitionBy(*columns)
+    writer.option("compression", "snappy").parquet(table_uri)
     for name in old:
         fs, path = _fs(spark, name)
         fs.delete(path, False)
@@ -182,7 +184,6 @@ def replace_partitions(
             fs, path = _fs(spark, folder)
             if fs.exists(path):  # the partition lost all its rows: no empty folder left
                 fs.delete(path, True)
-    return written
 
 
 def read_table(spark: SparkSession, table_uri: str) -> DataFrame | None:

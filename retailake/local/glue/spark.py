@@ -114,6 +114,9 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
+        # list a job's raw objects on the driver: a distributed listing job (Spark's choice
+        # past 32 paths, made for clusters) took seconds longer on two local cores
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
         "spark.driver.memory": "2g",
         # on the driver's class path, not spark.jars: in local mode the executor would copy
         # every spark.jars file (the SDK bundle is 180 MB) before its first task, ~7 s
