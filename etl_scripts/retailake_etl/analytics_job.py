@@ -132,27 +132,20 @@ def _write_monthly(
 ) -> tuple[int, int]:
     """Replace the partitions of `months` (None: every partition, old and new) with `frame`'s
     rows (a month without rows loses its partition). Returns (rows, partitions) written."""
-    frame = _as_partition_text(frame).persist()  # counted, then written: computed once
-    try:
-        if months is None:
-            produced = {tuple(r) for r in frame.select(*PARTITION).distinct().collect()}
-            partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
-        else:
-            partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
-        rows = storage.in_partitions(frame, PARTITION, partitions).count()
-        storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
-    finally:
-        frame.unpersist()
+    frame = _as_partition_text(frame)
+    if months is None:
+        produced = {tuple(r) for r in frame.select(*PARTITION).distinct().collect()}
+        partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
+    else:
+        partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
+    rows = storage.in_partitions(frame, PARTITION, partitions).count()
+    storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
     return rows, len(partitions)
 
 
 def _write_whole(frame: DataFrame, table_uri: str) -> tuple[int, int]:
-    frame = frame.persist()
-    try:
-        written = frame.count()
-        frame.write.mode("overwrite").option("compression", "snappy").parquet(table_uri)
-    finally:
-        frame.unpersist()
+    written = frame.count()
+    frame.write.mode("overwrite").option("compression", "snappy").parquet(table_uri)
     return written, 1
 
 
@@ -182,13 +175,21 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     )
     months = None if touched_months is None else analytics.months_to_recompute(touched_months)
     written = rewritten = 0
-    for name, frame in tables.items():
-        table_uri = _uri(settings.analytics_root, name)
-        if name in analytics.MONTHLY_TABLES:
-            rows, partitions = _write_monthly(spark, frame, table_uri, months)
-        else:
-            rows, partitions = _write_whole(frame, table_uri)
-        written, rewritten = written + rows, rewritten + partitions
+    # Each table is counted, then written, and kpi_summary_monthly is built on two others:
+    # cached (they are small), each is computed once.
+    for frame in tables.values():
+        frame.persist()
+    try:
+        for name, frame in tables.items():
+            table_uri = _uri(settings.analytics_root, name)
+            if name in analytics.MONTHLY_TABLES:
+                rows, partitions = _write_monthly(spark, frame, table_uri, months)
+            else:
+                rows, partitions = _write_whole(frame, table_uri)
+            written, rewritten = written + rows, rewritten + partitions
+    finally:
+        for frame in tables.values():
+            frame.unpersist()
     document = {"version": 1, "written_at": dt.datetime.now(dt.UTC).isoformat(), "staged": now}
     storage.write_text(spark, state_uri, json.dumps(document, indent=1, sort_keys=True))
     return RunCounts(

@@ -90,3 +90,16 @@ def test_flush_returns_only_when_everything_is_on_disk():
     assert state["on_disk"] == 3 and snapshots.pending == 0
     snapshots.flush()
     assert state["snapshots"] == 1  # nothing new: no second snapshot
+
+
+def test_a_costly_snapshot_spaces_out_the_next_ones():
+    lock, state = ReadWriteLock(), {"changes": 0, "on_disk": 0, "snapshots": 0}
+    snapshots = Snapshots(lock, _recording_save(state), delay=0.01)  # each save takes 50 ms
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:  # a steady stream of writes, as a pipeline makes
+        _write(lock, snapshots, state)
+        time.sleep(0.005)
+    # Every 10 ms plus 50 ms of saving would be ~25 snapshots; waiting 10x the save is ~3.
+    assert 1 <= state["snapshots"] <= 5
+    snapshots.flush()
+    assert state["on_disk"] == state["changes"]
