@@ -7,6 +7,7 @@ import signal
 import socket
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import boto3
 import pytest
@@ -95,6 +96,32 @@ def test_state_survives_stop_start_and_start_is_idempotent(env):
     assert not emulator.status(env).running
     emulator.ensure_running(env)
     _check(env, seeded)
+
+
+def test_a_multipart_upload_completes_with_the_result_s3_sends(env):
+    """The AWS SDK for Java (S3A, so every Glue job's large file) reads the completion by the
+    root element S3 sends; an answer with another root fails the write."""
+    emulator.start(env)
+    s3 = _client(env, "s3")
+    s3.create_bucket(Bucket="parts")
+    answers: list[bytes] = []
+    def keep(http_response, **_):
+        answers.append(http_response.content)
+
+    s3.meta.events.register("after-call.s3.CompleteMultipartUpload", keep)
+    upload = s3.create_multipart_upload(Bucket="parts", Key="big.bin")["UploadId"]
+    bodies = [os.urandom(5 * 1024 * 1024), b"tail"]
+    parts = [
+        {"PartNumber": n, "ETag": s3.upload_part(Bucket="parts", Key="big.bin", UploadId=upload,
+                                                 PartNumber=n, Body=body)["ETag"]}
+        for n, body in enumerate(bodies, start=1)
+    ]  # fmt: skip
+    s3.complete_multipart_upload(Bucket="parts", Key="big.bin", UploadId=upload,
+                                 MultipartUpload={"Parts": parts})  # fmt: skip
+    root = ElementTree.fromstring(answers[0])
+    assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}CompleteMultipartUploadResult"
+    assert root.findtext("{http://s3.amazonaws.com/doc/2006-03-01/}Key") == "big.bin"
+    assert s3.get_object(Bucket="parts", Key="big.bin")["Body"].read() == b"".join(bodies)
 
 
 def test_port_taken_by_another_program(env):

@@ -17,7 +17,12 @@ late; the twin keeps the logging configuration Terraform reads back and delivers
 Deleting the last version of a key whose history holds a delete marker (what Spark's S3A
 commits leave behind in a versioned bucket) crashed DeleteObjects with HTTP 500: moto
 disposes of every version and delete markers have no `dispose`. Emptying the staged and
-analytics buckets on destroy failed that way."""
+analytics buckets on destroy failed that way.
+
+CompleteMultipartUpload answered with a `CompleteMultipartUploadResponse` root element where
+S3 sends `CompleteMultipartUploadResult`. boto3 does not mind; the AWS SDK for Java v1 under
+S3A finds no result and fails with a NullPointerException, so every file a Glue job wrote
+past S3A's 64 MB part size (a large month of staged customers) failed on the twin."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from typing import Any
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.s3.models import FakeBucket, FakeDeleteMarker, S3Backend
+from moto.s3.responses import S3Response
 
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
@@ -77,7 +83,25 @@ def dispose_marker(_self: FakeDeleteMarker, garbage: bool = False) -> None:
     """A delete marker holds no body: nothing to release."""
 
 
+_MOTO_ROOT, _S3_ROOT = "CompleteMultipartUploadResponse", "CompleteMultipartUploadResult"
+
+
+def completion_as_s3_names_it(post: Any) -> Any:
+    """Wrap S3Response._key_response_post: S3's root element on a completed upload."""
+
+    def key_response_post(self: S3Response, *args: Any, **kwargs: Any) -> Any:
+        status, headers, body = post(self, *args, **kwargs)
+        if self.data.get("Action") == "CompleteMultipartUpload" and isinstance(body, str | bytes):
+            old, new = (_MOTO_ROOT, _S3_ROOT) if isinstance(body, str) else (
+                _MOTO_ROOT.encode(), _S3_ROOT.encode())  # fmt: skip
+            body = body.replace(old, new)
+        return status, headers, body
+
+    return key_response_post
+
+
 def apply() -> None:
+    S3Response._key_response_post = completion_as_s3_names_it(S3Response._key_response_post)
     FakeDeleteMarker.dispose = dispose_marker
     policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
     FakeBucket.get_permission = get_permission
