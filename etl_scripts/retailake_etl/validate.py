@@ -184,10 +184,9 @@ def check(raw: DataFrame, contract: SourceContract) -> Checked:
         "_row_number",
         "_ingest_date",
     )
-    reason = F.element_at(F.array(*[F.lit(str(code)) for _, code, _ in rules]), F.col(_RULE) + 1)
-    detail = F.lit(None).cast("string")
-    for index in reversed(range(len(rules))):
-        detail = F.when(F.col(_RULE) == index, rules[index][2]).otherwise(detail)
+    rule = F.col(_RULE) + 1  # element_at counts from 1
+    reason = F.element_at(F.array(*[F.lit(str(code)) for _, code, _ in rules]), rule)
+    detail = F.element_at(F.array(*[words for _, _, words in rules]), rule)
     rejects = (
         judged.where(F.col(_RULE).isNotNull())
         .select("*", reason.alias("reason"), detail.alias("reason_detail"))
