@@ -156,6 +156,41 @@ def test_a_key_with_a_delete_marker_can_be_deleted_once_versioning_is_suspended(
     assert not backend.get_bucket("versioned").keys.getlist("part.parquet", [])
 
 
+def test_a_prefixed_listing_looks_up_only_the_keys_under_its_prefix(monkeypatch):
+    from moto.s3.utils import _VersionedKeyStore
+
+    backend = s3_backends[ACCOUNT]["aws"]
+    backend.create_bucket("listed", "us-east-1")
+    for key in ("raw/a/1.csv", "raw/a/2.csv", "raw/b/1.csv", "staged/x.parquet"):
+        backend.put_object("listed", key, b"x")
+    looked_up: list[str] = []
+    original = _VersionedKeyStore.__getitem__
+
+    def recording(self, key):
+        looked_up.append(key)
+        return original(self, key)
+
+    monkeypatch.setattr(_VersionedKeyStore, "__getitem__", recording)
+    bucket = backend.get_bucket("listed")
+    keys, folders, _, _ = backend.list_objects(bucket, "raw/", "/", None, None)
+    assert (keys, folders) == ([], ["raw/a/", "raw/b/"])
+    keys, _truncated, _token = backend.list_objects_v2(bucket, "raw/a/", None, None, None, 1000)
+    assert [k.name for k in keys] == ["raw/a/1.csv", "raw/a/2.csv"]
+    assert set(looked_up) <= {"raw/a/1.csv", "raw/a/2.csv", "raw/b/1.csv"}
+    keys, _, _, _ = backend.list_objects(bucket, "", None, None, None)  # no prefix: all keys
+    assert len(keys) == 4
+
+
+def test_the_service_of_a_request_is_found_without_scanning_motos_folder(monkeypatch):
+    import os.path
+
+    from moto import backends
+
+    expected = {"s3", "glue", "iam", "redshift"}
+    monkeypatch.setattr(os.path, "isdir", lambda _path: pytest.fail("moto's folder scanned"))
+    assert expected <= set(backends.list_of_moto_modules())
+
+
 def test_update_job_replaces_the_whole_definition(monkeypatch):
     import boto3
     from moto import mock_aws

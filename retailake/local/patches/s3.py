@@ -22,16 +22,22 @@ analytics buckets on destroy failed that way.
 CompleteMultipartUpload answered with a `CompleteMultipartUploadResponse` root element where
 S3 sends `CompleteMultipartUploadResult`. boto3 does not mind; the AWS SDK for Java v1 under
 S3A finds no result and fails with a NullPointerException, so every file a Glue job wrote
-past S3A's 64 MB part size (a large month of staged customers) failed on the twin."""
+past S3A's 64 MB part size (a large month of staged customers) failed on the twin.
+
+Listing a prefix looked up every key of the bucket (moto fetches each key's latest version,
+then tests the prefix). S3A lists a prefix for nearly every path it touches, so a job's cost
+grew with everything else in its bucket: a twin holding 5,000 staged objects spent most of
+a pipeline run inside those lookups. Keys are now matched by name first."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from moto.iam import policy_conditions
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
-from moto.s3.models import FakeBucket, FakeDeleteMarker, S3Backend
+from moto.s3.models import FakeBucket, FakeDeleteMarker, FakeTableStorageBucket, S3Backend
 from moto.s3.responses import S3Response
 
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
@@ -100,7 +106,43 @@ def completion_as_s3_names_it(post: Any) -> Any:
     return key_response_post
 
 
+class _KeysUnder:
+    """The `keys` of a bucket seen through a prefix: names are matched before any lookup."""
+
+    def __init__(self, keys: Any, prefix: str) -> None:
+        self._keys, self._prefix = keys, prefix
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        names = [name for name in list(dict.keys(self._keys)) if name.startswith(self._prefix)]
+        for name in names:
+            yield name, self._keys[name]
+
+
+class _BucketUnder:
+    """A bucket whose listing sees only the keys under a prefix (all else is the bucket's)."""
+
+    def __init__(self, bucket: FakeBucket, prefix: str) -> None:
+        self._bucket, self.keys = bucket, _KeysUnder(bucket.keys, prefix)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bucket, name)
+
+
+def listing_by_name(list_objects: Any) -> Any:
+    """Wrap S3Backend.list_objects: a prefixed listing looks up only the keys it returns."""
+
+    def list_under(
+        self: S3Backend, bucket: Any, prefix: str | None, *args: Any, **kwargs: Any
+    ) -> Any:
+        if prefix and not isinstance(bucket, FakeTableStorageBucket):
+            bucket = _BucketUnder(bucket, prefix)
+        return list_objects(self, bucket, prefix, *args, **kwargs)
+
+    return list_under
+
+
 def apply() -> None:
+    S3Backend.list_objects = listing_by_name(S3Backend.list_objects)
     S3Response._key_response_post = completion_as_s3_names_it(S3Response._key_response_post)
     FakeDeleteMarker.dispose = dispose_marker
     policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
