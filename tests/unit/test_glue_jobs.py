@@ -105,5 +105,6 @@ def test_spark_conf_points_s3_and_s3a_at_the_emulator():
     assert conf["spark.hadoop.fs.s3a.s3.client.factory.impl"] == CLIENT_FACTORY
     assert conf["spark.driver.extraClassPath"].split(":") == [*map(str, jars), "/c/classes"]
     assert "spark.jars" not in conf
+    assert "-XX:-DontCompileHugeMethods" in conf["spark.driver.extraJavaOptions"].split()
     assert (conf["spark.sql.shuffle.partitions"], conf["spark.sql.session.timeZone"]) == ("4",
                                                                                          "UTC")
