@@ -26,8 +26,9 @@ past S3A's 64 MB part size (a large month of staged customers) failed on the twi
 
 Listing a prefix looked up every key of the bucket (moto fetches each key's latest version,
 then tests the prefix). S3A lists a prefix for nearly every path it touches, so a job's cost
-grew with everything else in its bucket: a twin holding 5,000 staged objects spent most of
-a pipeline run inside those lookups. Keys are now matched by name first."""
+grew with everything else in its bucket, delete markers included: in a twin that had run the
+pipeline a few dozen times (34,000 markers in staged, left by S3A's temporary files), those
+lookups were 40% of the emulator's busy time. Keys are now matched by name first."""
 
 from __future__ import annotations
 
