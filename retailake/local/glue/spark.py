@@ -122,9 +122,6 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         # is one such method, and interpreted it ran 3x slower (10 s against 3.6 s per million
         # inventory rows). The throughput collector suits a batch JVM on two cores.
         "spark.driver.extraJavaOptions": "-XX:-DontCompileHugeMethods -XX:+UseParallelGC",
-        # A job caches each frame it reads more than once, for one job only: building the
-        # compressed form (dictionary statistics per string value) cost more than it saved.
-        "spark.sql.inMemoryColumnarStorage.compressed": "false",
         # on the driver's class path, not spark.jars: in local mode the executor would copy
         # every spark.jars file (the SDK bundle is 180 MB) before its first task, ~7 s
         "spark.driver.extraClassPath": os.pathsep.join(
