@@ -76,7 +76,7 @@ def _parse(column: ContractColumn, text: Column) -> Column:
     """Text -> the widest value of the column's type (null when it does not parse): bigint
     for integers, decimal(38,10) for decimals, so the range rules compare exact values."""
     if column.type is ColumnType.INT:
-        return F.when(text.rlike(_INT), F.regexp_replace(text, r"\.0*$", "")).cast("bigint")
+        return F.when(text.rlike(_INT), text).cast("bigint")  # the cast drops a `.0`
     if column.type is ColumnType.DECIMAL:
         return F.when(text.rlike(_DECIMAL), text).cast(_WIDE)
     if column.type is ColumnType.TIMESTAMP:
@@ -167,6 +167,9 @@ def check(raw: DataFrame, contract: SourceContract) -> Checked:
     worked out for the rejected rows, from their raw text: `judged` keeps that text for them
     only (a valid row's typed values say all the later steps need), so the frame a job
     caches holds about a third of what it would."""
+    zone = raw.sparkSession.conf.get("spark.sql.session.timeZone")
+    if zone != "UTC":  # a timestamp without a zone would be read in this one
+        raise ValueError(f"the contract check needs a UTC session time zone, not {zone}")
     columns = contract.columns
     names = {c.name for c in columns}
     rules = _rules(contract)
@@ -222,17 +225,13 @@ def reject_columns(
 
 
 def _parse_timestamp(text: Column) -> Column:
-    """ISO-8601 to a UTC instant whatever the session time zone: a missing zone becomes `Z`,
-    `+hhmm` becomes `+hh:mm`, `HH:MM` gets `:00` (Spark's cast needs the seconds)."""
-    shaped = F.when(text.rlike(_TIMESTAMP), F.regexp_replace(text, " ", "T"))
-    shaped = F.regexp_replace(shaped, r"^([0-9-]{10})$", "$1T00:00:00")
-    shaped = F.regexp_replace(shaped, r"(T[0-9]{2}:[0-9]{2})($|Z|[+-])", "$1:00$2")
-    shaped = F.regexp_replace(shaped, r"([+-][0-9]{2})([0-9]{2})$", "$1:$2")
-    shaped = F.regexp_replace(shaped, r"([+-][0-9]{2})$", "$1:00")
-    zoned = F.when(shaped.rlike(r"(Z|[+-][0-9]{2}:[0-9]{2})$"), shaped).otherwise(
-        F.concat(shaped, F.lit("Z"))
-    )
-    return zoned.cast("timestamp")
+    """ISO-8601 to an instant; no zone means UTC (`check` requires a UTC session). Spark's cast
+    reads every shape the pattern admits but one, `HH:MM` followed by a zone, which gets its
+    `:00` seconds only when the plain cast leaves it null (`coalesce` evaluates its second
+    argument only then): regex work on every value took 4 s per million sales rows."""
+    shaped = F.when(text.rlike(_TIMESTAMP), text)
+    with_seconds = F.regexp_replace(shaped, r"([T ][0-9]{2}:[0-9]{2})(Z|[+-])", "$1:00$2")
+    return F.coalesce(shaped.cast("timestamp"), with_seconds.cast("timestamp"))
 
 
 def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> tuple[DataFrame, DataFrame]:

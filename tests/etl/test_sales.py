@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal as D
 
+import pytest
 from retailake_etl.sales import transform_sales
 
 from tests.etl.raw import collect, raw_rows
@@ -98,16 +99,30 @@ def test_timestamps_are_utc(spark):
         line("sp", order_ts="2025-03-01 00:00"),
         line("zz", order_ts="2025-03-02T12:00:00.250Z"),
         line("dt", order_ts="2025-03-03"),
+        line("mz", order_ts="2025-03-04T10:15+02"),  # minutes, then a zone: 08:15 UTC
+        line("mu", order_ts="2025-03-05 23:45Z"),
     ]
     result = transform_sales(raw_rows(spark, "sales", rows))
     assert collect(result.rows, "order_id", "order_ts", "order_date", "year", "month") == [
         ("dt", dt.datetime(2025, 3, 3, 0, 0), dt.date(2025, 3, 3), "2025", "03"),
+        ("mu", dt.datetime(2025, 3, 5, 23, 45), dt.date(2025, 3, 5), "2025", "03"),
+        ("mz", dt.datetime(2025, 3, 4, 8, 15), dt.date(2025, 3, 4), "2025", "03"),
         ("ny", dt.datetime(2025, 2, 1, 1, 30), dt.date(2025, 2, 1), "2025", "02"),
         ("sp", dt.datetime(2025, 3, 1, 0, 0), dt.date(2025, 3, 1), "2025", "03"),
         ("tk", dt.datetime(2025, 1, 31, 23, 0), dt.date(2025, 1, 31), "2025", "01"),
         ("z", dt.datetime(2025, 1, 31, 23, 30), dt.date(2025, 1, 31), "2025", "01"),
         ("zz", dt.datetime(2025, 3, 2, 12, 0, 0, 250000), dt.date(2025, 3, 2), "2025", "03"),
     ]
+
+
+def test_the_check_refuses_a_session_outside_utc(spark):
+    raw = raw_rows(spark, "sales", [line("z")])
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        with pytest.raises(ValueError, match="America/New_York"):
+            transform_sales(raw)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
 
 
 def test_dedupe_later_delivery_wins_and_first_copy_within_a_file(spark):
