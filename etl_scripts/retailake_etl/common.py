@@ -12,13 +12,16 @@ from pyspark.sql import functions as F
 class Cleaned:
     """`valid`: every row that passed the contract, before deduplication (its partitions are
     what a raw file touches); `rows`: one row per key; `rejects`: contract rejects plus the
-    dropped duplicate copies (DUPLICATE_KEY), in the reject layout; `judged`: what all three
-    are read from (validate.Checked.judged), the frame a job caches."""
+    dropped duplicate copies (DUPLICATE_KEY), in the reject layout. Two frames are read more
+    than once, so a job caches them: `judged`, what all three are read from
+    (validate.Checked.judged), and `ranked`, the valid rows ranked within their key
+    (validate.Deduplicated.ranked), what `rows` and the duplicate copies are read from."""
 
     valid: DataFrame
     rows: DataFrame
     rejects: DataFrame
     judged: DataFrame
+    ranked: DataFrame
 
 
 def year_month(day: Column) -> list[Column]:

@@ -209,14 +209,15 @@ def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None
     of the delivery kept) and PII-free rejects."""
     checked = check(raw, CONTRACT)
     valid = checked.valid.select("*", *year_month(F.col("_ingest_date")))
-    kept, dropped = deduplicate(valid, CONTRACT.key)
-    duplicate_rejects = dropped.select(
+    deduplicated = deduplicate(valid, CONTRACT.key)
+    duplicate_rejects = deduplicated.dropped.select(
         *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
     )
     rejects = checked.rejects.unionByName(duplicate_rejects)
     return Cleaned(
         valid=valid.select("customer_id", "year", "month", "_source_file"),
-        rows=anonymize(kept, key, as_of),
+        rows=anonymize(deduplicated.kept, key, as_of),
         rejects=safe_rejects(rejects, key),
         judged=checked.judged,
+        ranked=deduplicated.ranked,
     )

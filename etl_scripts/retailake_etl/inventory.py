@@ -35,12 +35,18 @@ def transform_inventory(raw: DataFrame) -> Cleaned:
     and lineage, for `snapshots` and `observations`) and rejects."""
     checked = check(raw, CONTRACT)
     valid = checked.valid.select("*", *year_month(F.col("snapshot_date")))
-    kept, dropped = deduplicate(valid, CONTRACT.key)
-    duplicate_rejects = dropped.select(
+    deduplicated = deduplicate(valid, CONTRACT.key)
+    duplicate_rejects = deduplicated.dropped.select(
         *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
     )
     rejects = checked.rejects.unionByName(duplicate_rejects)
-    return Cleaned(valid=valid, rows=kept, rejects=rejects, judged=checked.judged)
+    return Cleaned(
+        valid=valid,
+        rows=deduplicated.kept,
+        rejects=rejects,
+        judged=checked.judged,
+        ranked=deduplicated.ranked,
+    )
 
 
 def snapshots(rows: DataFrame) -> DataFrame:

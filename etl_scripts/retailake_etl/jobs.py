@@ -298,7 +298,8 @@ def _write(
 ) -> _Written:
     """Tables first, then rejects, then the products rebuild; the caller writes the ledger."""
     partitions = {_as_partition(m) for m in months}
-    rows = cleaned.rows.persist()
+    ranked = cleaned.ranked.persist()  # the rows and the duplicate copies: one sort by key
+    rows = cleaned.rows
     for table in spec.tables:
         storage.replace_partitions(
             spark, table.select(rows), _uri(settings, table.name), PARTITION, partitions
@@ -307,7 +308,6 @@ def _write(
         r["_source_file"]: r["count"] for r in rows.groupBy("_source_file").count().collect()
     }
     written = sum(per_file.values())  # every kept row lies in a recomputed partition
-    rows.unpersist()
 
     rejects = cleaned.rejects.withColumn("ingest_month", _ingest_month(F.col("ingest_date")))
     rejects = rejects.persist()
@@ -329,6 +329,7 @@ def _write(
     for r in rejects.groupBy("source_file").count().collect():
         per_file[r["source_file"]] = per_file.get(r["source_file"], 0) + r["count"]
     rejects.unpersist()
+    ranked.unpersist()
     if spec.finish:
         spec.finish(spark, settings)
     duplicates = by_reason.pop(str(Reason.DUPLICATE_KEY), 0)

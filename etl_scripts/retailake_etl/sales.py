@@ -56,13 +56,14 @@ def transform_sales(raw: DataFrame) -> Cleaned:
     """Raw sales text (read.read_raw) -> checked, derived, deduplicated lines and rejects."""
     checked = check(raw, CONTRACT)
     valid = derive(checked.valid)
-    kept, dropped = deduplicate(valid, CONTRACT.key)
-    duplicate_rejects = dropped.select(
+    deduplicated = deduplicate(valid, CONTRACT.key)
+    duplicate_rejects = deduplicated.dropped.select(
         *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
     )
     return Cleaned(
         valid=valid,
-        rows=kept.select(*COLUMNS, "_source_file", "_row_number", "_ingest_date"),
+        rows=deduplicated.kept.select(*COLUMNS, "_source_file", "_row_number", "_ingest_date"),
         rejects=checked.rejects.unionByName(duplicate_rejects),
         judged=checked.judged,
+        ranked=deduplicated.ranked,
     )

@@ -234,10 +234,21 @@ def _parse_timestamp(text: Column) -> Column:
     return F.coalesce(shaped.cast("timestamp"), with_seconds.cast("timestamp"))
 
 
-def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> tuple[DataFrame, DataFrame]:
+@dataclass(frozen=True)
+class Deduplicated:
+    """`ranked`: every valid row with its rank within its key; `kept` (rank 1) and `dropped`
+    (the copies, each `reason_detail` naming the row kept) are both read from it, so a job
+    that writes both caches `ranked` and sorts the rows by key once, not twice."""
+
+    ranked: DataFrame
+    kept: DataFrame
+    dropped: DataFrame
+
+
+def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> Deduplicated:
     """One row per key: the latest delivery wins (later `_ingest_date`, then later object key);
     within one file the first occurrence wins (a repeated line is the duplicate, as the
-    sample manifest records it). Returns (kept rows, dropped copies with a `_kept_by` note)."""
+    sample manifest records it)."""
     order = Window.partitionBy(*key).orderBy(
         F.col("_ingest_date").desc_nulls_last(),
         F.col("_source_file").desc_nulls_last(),
@@ -261,4 +272,4 @@ def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> tuple[DataFrame, Data
             F.lit(", which is kept"),
         ).alias("reason_detail"),
     )
-    return kept, dropped
+    return Deduplicated(ranked, kept, dropped)

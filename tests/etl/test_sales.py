@@ -151,3 +151,31 @@ def test_dedupe_later_delivery_wins_and_first_copy_within_a_file(spark):
         ("k", "2", "sales/ingest_date=2025-01-10/a.csv", 2, "DUPLICATE_KEY"),
         ("m", "5", "sales/ingest_date=2025-01-10/a.csv", 1, "DUPLICATE_KEY"),
     ]
+
+
+def _operators(plan) -> list[str]:
+    """Names of a Spark physical plan's operators (a cached frame's scan is a leaf)."""
+    children = plan.children()
+    return [plan.nodeName()] + [
+        name for i in range(children.size()) for name in _operators(children.apply(i))
+    ]
+
+
+def test_with_its_two_frames_cached_nothing_is_sorted_again(spark):
+    """A job caches `judged` and `ranked`: the rows it writes and the rejects (duplicate
+    copies included) are then read from them, with no window, so no second sort by key."""
+    rows = [line("ok"), line("ok"), line("bad", quantity="x"), line("other")]
+    result = transform_sales(raw_rows(spark, "sales", rows))
+    result.judged.persist()
+    result.ranked.persist()
+    try:
+        for frame in (result.rows, result.rejects):
+            operators = _operators(frame._jdf.queryExecution().sparkPlan())
+            assert "InMemoryTableScan" in operators
+            assert "Window" not in operators
+        assert collect(result.rejects, "row_number", "reason") == [
+            (2, "DUPLICATE_KEY"), (3, "BAD_TYPE"),
+        ]  # fmt: skip
+    finally:
+        result.judged.unpersist()
+        result.ranked.unpersist()
