@@ -223,7 +223,10 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     for _round in range(MAX_ROUNDS):
         keys |= pending
         files = [listing[k] for k in sorted(keys)]
-        cleaned = spec.transform(read_raw(spark, files, contract), settings)
+        # Most of the source (a first or full run): list its folder once, not each file.
+        most = 2 * len(files) > len(listing)
+        folder = storage.source_folder(settings.raw_root, settings.source) if most else None
+        cleaned = spec.transform(read_raw(spark, files, contract, folder), settings)
         cleaned.judged.persist()  # every later step reads it: raw is read and checked once
         per_file = _file_partitions(cleaned)
         months |= {m for found in per_file.values() for m in found}

@@ -20,7 +20,8 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -47,13 +48,15 @@ def _path_key(path: Column) -> Column:
 @dataclass(frozen=True)
 class RawFile:
     """One raw object: `uri` to read it, `spark_path` as Spark's `_metadata.file_path` spells it
-    (URL-encoded), `key` relative to the raw root, the ingest date its folder names."""
+    (URL-encoded), `key` relative to the raw root, the ingest date its folder names, and the
+    listing's Hadoop FileStatus when there is one (opening the object with it saves S3 a HEAD)."""
 
     uri: str
     spark_path: str
     key: str
     ingest_date: str | None
     fingerprint: str = ""
+    status: Any = field(default=None, compare=False, repr=False)
 
     @property
     def format(self) -> str | None:
@@ -62,18 +65,28 @@ class RawFile:
         return FORMATS.get(name[dot:]) if dot >= 0 else None
 
 
-def read_raw(spark: SparkSession, files: Sequence[RawFile], contract: SourceContract) -> DataFrame:
+def read_raw(
+    spark: SparkSession,
+    files: Sequence[RawFile],
+    contract: SourceContract,
+    folder: str | None = None,
+) -> DataFrame:
     """All rows of `files` with the contract's columns (lower-case names, strings; a column a
-    file lacks is null) plus the META_COLUMNS; unknown columns are ignored."""
+    file lacks is null) plus the META_COLUMNS; unknown columns are ignored.
+
+    `folder`, when given, holds every one of `files` (and maybe others): the text formats are
+    then read by listing it, one request per subfolder, instead of naming each file, which
+    costs an existence check and a listing per file (about 4 s per 365 objects on the twin).
+    Spark reads only `files` from it: it prunes the others by `_metadata.file_path`."""
     by_format: dict[str, list[RawFile]] = defaultdict(list)
     for raw_file in files:
         if raw_file.format:
             by_format[raw_file.format].append(raw_file)
     parts = []
     if by_format["csv"]:
-        parts.append(_read_csv(spark, by_format["csv"], contract))
+        parts.append(_read_csv(spark, by_format["csv"], contract, folder))
     if by_format["jsonl"]:
-        parts.append(_read_jsonl(spark, by_format["jsonl"], contract))
+        parts.append(_read_jsonl(spark, by_format["jsonl"], contract, folder))
     if by_format["parquet"]:
         parts.append(_read_parquet(spark, by_format["parquet"], contract))
     if not parts:
@@ -119,11 +132,14 @@ def _with_file_columns(
     )
 
 
-def _first_line(spark: SparkSession, uri: str) -> str:
+def _first_line(spark: SparkSession, raw_file: RawFile) -> str:
     """A file's first line, read on the driver through Hadoop (one small read per file)."""
     jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    stream = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).open(path)
+    path = jvm.org.apache.hadoop.fs.Path(raw_file.uri)
+    opening = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).openFile(path)
+    if raw_file.status is not None:
+        opening = opening.withFileStatus(raw_file.status)
+    stream = opening.build().get()
     try:
         reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
         line = reader.readLine()
@@ -141,9 +157,15 @@ def _whole_file() -> WindowSpec:
     return _in_file_order().rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
 
 
-def _lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
+def _lines(spark: SparkSession, files: Sequence[RawFile], folder: str | None) -> DataFrame:
     """Every physical line with its file (`_path`) and what orders it there (`_in_file_order`)."""
-    return spark.read.text([f.uri for f in files]).select(
+    if folder is None:
+        text = spark.read.text([f.uri for f in files])
+    else:
+        wanted = sorted({path_key(f.spark_path) for f in files})
+        text = spark.read.option("recursiveFileLookup", "true").text(folder)
+        text = text.where(_path_key(F.col("_metadata.file_path")).isin(wanted))
+    return text.select(
         "value",
         _path_key(F.col("_metadata.file_path")).alias("_path"),
         F.col("_metadata.file_block_start").alias("_block"),
@@ -151,9 +173,9 @@ def _lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
     )
 
 
-def _numbered_lines(spark: SparkSession, files: Sequence[RawFile]) -> DataFrame:
+def _numbered_lines(spark: SparkSession, files: Sequence[RawFile], folder: str | None) -> DataFrame:
     """Every physical line with its 1-based line number within its file."""
-    lines = _lines(spark, files)
+    lines = _lines(spark, files, folder)
     return lines.withColumn("_line", F.row_number().over(_in_file_order())).drop("_block", "_scan")
 
 
@@ -173,13 +195,15 @@ def _header_names(header: str) -> list[str]:
     return names
 
 
-def _read_csv(spark: SparkSession, files: Sequence[RawFile], contract: SourceContract) -> DataFrame:
+def _read_csv(
+    spark: SparkSession, files: Sequence[RawFile], contract: SourceContract, folder: str | None
+) -> DataFrame:
     """Header per file (files may order columns differently), then `from_csv` in PERMISSIVE
     mode: a line with the wrong field count lands in the corrupt-record column."""
-    lines = _numbered_lines(spark, files)
+    lines = _numbered_lines(spark, files, folder)
     groups: dict[str, list[str]] = defaultdict(list)
     with ThreadPoolExecutor(max_workers=8) as pool:  # a request each: 8 at once, not in turn
-        headers = list(pool.map(lambda f: _first_line(spark, f.uri), files))
+        headers = list(pool.map(lambda f: _first_line(spark, f), files))
     for raw_file, header in zip(files, headers, strict=True):
         groups[header.rstrip("\r")].append(path_key(raw_file.spark_path))
     parts = []
@@ -220,7 +244,7 @@ def _read_csv(spark: SparkSession, files: Sequence[RawFile], contract: SourceCon
 
 
 def _read_jsonl(
-    spark: SparkSession, files: Sequence[RawFile], contract: SourceContract
+    spark: SparkSession, files: Sequence[RawFile], contract: SourceContract, folder: str | None
 ) -> DataFrame:
     """Each line as a map of lower-cased key to text (numbers keep their digits); a line that
     is not a JSON object parses to null and is marked malformed. Which required keys a file
@@ -228,7 +252,7 @@ def _read_jsonl(
     it, so no second pass over the data and no second sort)."""
     as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
     lines = (
-        _lines(spark, files)
+        _lines(spark, files, folder)
         .withColumn("_m", F.transform_keys(as_map, lambda k, _v: F.lower(F.trim(k))))
         .select(
             "*",

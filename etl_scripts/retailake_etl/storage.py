@@ -55,12 +55,16 @@ def _fingerprint(status: Any) -> str:
     return f"size:{status.getLen()}:mtime:{status.getModificationTime()}"
 
 
+def source_folder(raw_root: str, source: str) -> str:
+    return f"{raw_root.rstrip('/')}/{source}"
+
+
 def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
     """Every data object below `<raw_root>/<source>/` in a contract format (hidden `_`/`.`
     files and unknown extensions skipped), sorted by key."""
     fs, root = _fs(spark, raw_root.rstrip("/"))
     prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
-    folder = _jvm(spark).org.apache.hadoop.fs.Path(f"{raw_root.rstrip('/')}/{source}")
+    folder = _jvm(spark).org.apache.hadoop.fs.Path(source_folder(raw_root, source))
     if not fs.exists(folder):
         return []
     found = []
@@ -77,6 +81,7 @@ def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
             key=key,
             ingest_date=(match.group(1) if (match := _INGEST_DATE.search(key)) else None),
             fingerprint=_fingerprint(status),
+            status=status,
         )
         if name.startswith(("_", ".")) or raw_file.format is None or status.getLen() == 0:
             continue

@@ -125,3 +125,19 @@ def test_a_json_lines_file_lacking_required_keys_rejects_every_row(spark, tmp_pa
         ("sales/ingest_date=2025-01-08/f.jsonl", 2, "MISSING_REQUIRED", "unit_price is empty"),
         ("sales/ingest_date=2025-01-08/f.jsonl", 3, "MISSING_REQUIRED", "store_id is empty"),
     ]
+
+
+def test_a_folder_read_gives_the_same_rows_and_only_the_files_asked_for(spark, tmp_path):
+    write_raw(tmp_path, "sales", "2025-01-05", "a.csv", CSV)
+    write_raw(tmp_path, "sales", "2025-01-06", "b.jsonl", JSONL)
+    write_raw(tmp_path, "sales", "2025-01-07", "d.csv", NO_PRICE)
+    root = f"file://{tmp_path}"
+    wanted = [f for f in storage.list_raw(spark, root, "sales") if not f.key.endswith("d.csv")]
+    by_name = read_raw(spark, wanted, CONTRACTS["sales"])
+    folder = storage.source_folder(root, "sales")
+    by_folder = read_raw(spark, wanted, CONTRACTS["sales"], folder)
+    assert collect(by_folder) == collect(by_name)
+    assert {r["_source_file"] for r in by_folder.select("_source_file").collect()} == {
+        "sales/ingest_date=2025-01-05/a.csv",
+        "sales/ingest_date=2025-01-06/b.jsonl",
+    }
