@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal as D
+from typing import Any
 
 import pytest
 from retailake_etl.sales import transform_sales
@@ -153,8 +154,9 @@ def test_dedupe_later_delivery_wins_and_first_copy_within_a_file(spark):
     ]
 
 
-def _operators(plan) -> list[str]:
-    """Names of a Spark physical plan's operators (a cached frame's scan is a leaf)."""
+def _operators(plan: Any) -> list[str]:
+    """Names of a Spark physical plan's operators (a py4j SparkPlan; a cached frame's scan is
+    a leaf)."""
     children = plan.children()
     return [plan.nodeName()] + [
         name for i in range(children.size()) for name in _operators(children.apply(i))
