@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
 from retailake_etl.contract import CONTRACTS
-from retailake_etl.validate import check, deduplicate, reject_columns
+from retailake_etl.validate import check, deduplicate
 
 CONTRACT = CONTRACTS["customers"]
 PII = ("first_name", "last_name", "email", "phone", "street")
@@ -209,11 +209,8 @@ def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None
     of the delivery kept) and PII-free rejects."""
     checked = check(raw, CONTRACT)
     valid = checked.valid.select("*", *year_month(F.col("_ingest_date")))
-    deduplicated = deduplicate(valid, CONTRACT.key)
-    duplicate_rejects = deduplicated.dropped.select(
-        *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
-    )
-    rejects = checked.rejects.unionByName(duplicate_rejects)
+    deduplicated = deduplicate(valid, CONTRACT)
+    rejects = checked.rejects.unionByName(deduplicated.dropped)
     return Cleaned(
         valid=valid.select("customer_id", "year", "month", "_source_file"),
         rows=anonymize(deduplicated.kept, key, as_of),

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
 from retailake_etl.contract import CONTRACTS
-from retailake_etl.validate import check, deduplicate, reject_columns
+from retailake_etl.validate import check, deduplicate
 
 CONTRACT = CONTRACTS["inventory"]
 SNAPSHOT_COLUMNS = (
@@ -35,11 +35,8 @@ def transform_inventory(raw: DataFrame) -> Cleaned:
     and lineage, for `snapshots` and `observations`) and rejects."""
     checked = check(raw, CONTRACT)
     valid = checked.valid.select("*", *year_month(F.col("snapshot_date")))
-    deduplicated = deduplicate(valid, CONTRACT.key)
-    duplicate_rejects = deduplicated.dropped.select(
-        *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
-    )
-    rejects = checked.rejects.unionByName(duplicate_rejects)
+    deduplicated = deduplicate(valid, CONTRACT)
+    rejects = checked.rejects.unionByName(deduplicated.dropped)
     return Cleaned(
         valid=valid,
         rows=deduplicated.kept,

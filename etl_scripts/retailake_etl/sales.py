@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
 from retailake_etl.contract import CONTRACTS
-from retailake_etl.validate import check, deduplicate, reject_columns
+from retailake_etl.validate import check, deduplicate
 
 CONTRACT = CONTRACTS["sales"]
 AMOUNT = "decimal(18,2)"
@@ -56,14 +56,11 @@ def transform_sales(raw: DataFrame) -> Cleaned:
     """Raw sales text (read.read_raw) -> checked, derived, deduplicated lines and rejects."""
     checked = check(raw, CONTRACT)
     valid = derive(checked.valid)
-    deduplicated = deduplicate(valid, CONTRACT.key)
-    duplicate_rejects = deduplicated.dropped.select(
-        *reject_columns(CONTRACT, [F.col(c.name) for c in CONTRACT.columns], raw_line=False)
-    )
+    deduplicated = deduplicate(valid, CONTRACT)
     return Cleaned(
         valid=valid,
         rows=deduplicated.kept.select(*COLUMNS, "_source_file", "_row_number", "_ingest_date"),
-        rejects=checked.rejects.unionByName(duplicate_rejects),
+        rejects=checked.rejects.unionByName(deduplicated.dropped),
         judged=checked.judged,
         ranked=deduplicated.ranked,
     )

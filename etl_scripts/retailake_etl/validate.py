@@ -237,18 +237,20 @@ def _parse_timestamp(text: Column) -> Column:
 @dataclass(frozen=True)
 class Deduplicated:
     """`ranked`: every valid row with its rank within its key; `kept` (rank 1) and `dropped`
-    (the copies, each `reason_detail` naming the row kept) are both read from it, so a job
-    that writes both caches `ranked` and sorts the rows by key once, not twice."""
+    (the copies as DUPLICATE_KEY rejects in the reject layout, each `reason_detail` naming the
+    row kept) are both read from it, so a job that writes both caches `ranked` and sorts the
+    rows by key once, not twice."""
 
     ranked: DataFrame
     kept: DataFrame
     dropped: DataFrame
 
 
-def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> Deduplicated:
-    """One row per key: the latest delivery wins (later `_ingest_date`, then later object key);
-    within one file the first occurrence wins (a repeated line is the duplicate, as the
-    sample manifest records it)."""
+def deduplicate(valid: DataFrame, contract: SourceContract) -> Deduplicated:
+    """One row per contract key: the latest delivery wins (later `_ingest_date`, then later
+    object key); within one file the first occurrence wins (a repeated line is the duplicate,
+    as the sample manifest records it)."""
+    key = contract.key
     order = Window.partitionBy(*key).orderBy(
         F.col("_ingest_date").desc_nulls_last(),
         F.col("_source_file").desc_nulls_last(),
@@ -262,7 +264,7 @@ def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> Deduplicated:
     )
     kept = ranked.where(F.col("_rank") == 1).drop("_rank", "_kept_file", "_kept_row")
     dropped = ranked.where(F.col("_rank") > 1).select(
-        *[c for c in valid.columns],
+        *valid.columns,
         F.lit(str(Reason.DUPLICATE_KEY)).alias("reason"),
         F.concat(
             F.lit(f"key ({', '.join(key)}) also in "),
@@ -272,4 +274,6 @@ def deduplicate(valid: DataFrame, key: tuple[str, ...]) -> Deduplicated:
             F.lit(", which is kept"),
         ).alias("reason_detail"),
     )
+    values = [F.col(c.name) for c in contract.columns]
+    dropped = dropped.select(*reject_columns(contract, values, raw_line=False))
     return Deduplicated(ranked, kept, dropped)
