@@ -14,14 +14,14 @@ class Cleaned:
     what a raw file touches); `rows`: one row per key; `rejects`: contract rejects plus the
     dropped duplicate copies (DUPLICATE_KEY), in the reject layout. Two frames are read more
     than once, so a job caches them: `judged`, what all three are read from
-    (validate.Checked.judged), and `ranked`, the valid rows ranked within their key
-    (validate.Deduplicated.ranked), what `rows` and the duplicate copies are read from."""
+    (validate.Checked.judged), and `repeated`, the hashes of the keys found more than once
+    (validate.Deduplicated.repeated), which `rows` and the duplicate copies both need."""
 
     valid: DataFrame
     rows: DataFrame
     rejects: DataFrame
     judged: DataFrame
-    ranked: DataFrame
+    repeated: DataFrame
 
 
 def year_month(day: Column) -> list[Column]:

@@ -216,5 +216,5 @@ def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None
         rows=anonymize(deduplicated.kept, key, as_of),
         rejects=safe_rejects(rejects, key),
         judged=checked.judged,
-        ranked=deduplicated.ranked,
+        repeated=deduplicated.repeated,
     )

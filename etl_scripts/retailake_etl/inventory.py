@@ -42,7 +42,7 @@ def transform_inventory(raw: DataFrame) -> Cleaned:
         rows=deduplicated.kept,
         rejects=rejects,
         judged=checked.judged,
-        ranked=deduplicated.ranked,
+        repeated=deduplicated.repeated,
     )
 
 

@@ -301,7 +301,10 @@ def _write(
 ) -> _Written:
     """Tables first, then rejects, then the products rebuild; the caller writes the ledger."""
     partitions = {_as_partition(m) for m in months}
-    ranked = cleaned.ranked.persist()  # the rows and the duplicate copies: one sort by key
+    # The rows and the duplicate copies both need the repeated keys: counted once, and before
+    # either is planned, so that Spark sees how few they are and broadcasts them.
+    repeated = cleaned.repeated.persist()
+    repeated.count()
     rows = cleaned.rows
     for table in spec.tables:
         storage.replace_partitions(
@@ -332,7 +335,7 @@ def _write(
     for r in rejects.groupBy("source_file").count().collect():
         per_file[r["source_file"]] = per_file.get(r["source_file"], 0) + r["count"]
     rejects.unpersist()
-    ranked.unpersist()
+    repeated.unpersist()
     if spec.finish:
         spec.finish(spark, settings)
     duplicates = by_reason.pop(str(Reason.DUPLICATE_KEY), 0)

@@ -62,5 +62,5 @@ def transform_sales(raw: DataFrame) -> Cleaned:
         rows=deduplicated.kept.select(*COLUMNS, "_source_file", "_row_number", "_ingest_date"),
         rejects=checked.rejects.unionByName(deduplicated.dropped),
         judged=checked.judged,
-        ranked=deduplicated.ranked,
+        repeated=deduplicated.repeated,
     )
