@@ -29,7 +29,10 @@ JSONL = (
     '{"order_id": "d", "line_number": 1, "order_ts": "2025-01-06T10:00:00Z", "store_id": "s2", '
     '"product_id": "p9", "quantity": "n/a", "unit_price": 1}\n'
 )
-NO_PRICE = "order_id,line_number,order_ts,store_id,product_id,quantity\ne,1,2025-01-07,s1,p1,1\n"
+# Windows line ends: a line ends at CR LF, and the CR is not kept in its last field.
+NO_PRICE = (
+    "order_id,line_number,order_ts,store_id,product_id,quantity\r\ne,1,2025-01-07,s1,p1,1\r\n"
+)
 
 
 def _parquet() -> bytes:
