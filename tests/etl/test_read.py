@@ -26,6 +26,7 @@ JSONL = (
     '"product_id": "p1", "quantity": 4, "unit_price": 12.50, "extra": {"k": 1}}\n'
     '{"order_id": "c", "line_number": 2, "order_ts": "2025-01-0\n'
     "[1, 2]\n"
+    "  \n"  # a blank line: no row, yet it counts in the numbering
     '{"order_id": "d", "line_number": 1, "order_ts": "2025-01-06T10:00:00Z", "store_id": "s2", '
     '"product_id": "p9", "quantity": "n/a", "unit_price": 1}\n'
 )
@@ -80,7 +81,7 @@ def test_formats_row_numbers_and_file_level_rejects(spark, tmp_path):
              "2025-01-06T09:00:00Z"),
             ("sales/ingest_date=2025-01-06/b.jsonl", 2, _d("2025-01-06"), None, None, None, None),
             ("sales/ingest_date=2025-01-06/b.jsonl", 3, _d("2025-01-06"), None, None, None, None),
-            ("sales/ingest_date=2025-01-06/b.jsonl", 4, _d("2025-01-06"), "d", "n/a", "1",
+            ("sales/ingest_date=2025-01-06/b.jsonl", 5, _d("2025-01-06"), "d", "n/a", "1",
              "2025-01-06T10:00:00Z"),
             ("sales/ingest_date=2025-01-06/c.parquet", 1, _d("2025-01-06"), "p", "1", "3.25",
              "2025-01-06 10:00:00"),
@@ -96,7 +97,7 @@ def test_formats_row_numbers_and_file_level_rejects(spark, tmp_path):
         ("sales/ingest_date=2025-01-05/a.csv", 2, "MALFORMED_LINE", "line does not parse"),
         ("sales/ingest_date=2025-01-06/b.jsonl", 2, "MALFORMED_LINE", "line does not parse"),
         ("sales/ingest_date=2025-01-06/b.jsonl", 3, "MALFORMED_LINE", "line does not parse"),
-        ("sales/ingest_date=2025-01-06/b.jsonl", 4, "BAD_TYPE",
+        ("sales/ingest_date=2025-01-06/b.jsonl", 5, "BAD_TYPE",
          "quantity is not an integer: 'n/a'"),
         ("sales/ingest_date=2025-01-07/d.csv", 1, "MISSING_REQUIRED",
          "file lacks required column(s): unit_price"),
