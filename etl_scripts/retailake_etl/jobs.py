@@ -302,7 +302,8 @@ def _write(
     """Tables first, then rejects, then the products rebuild; the caller writes the ledger."""
     partitions = {_as_partition(m) for m in months}
     # The rows and the duplicate copies both need the repeated keys: counted once, and before
-    # either is planned, so that Spark sees how few they are and broadcasts them.
+    # either is planned, so that Spark sees how few they are and broadcasts them (were a whole
+    # delivery repeated, it would see how many and join them by sort instead).
     repeated = cleaned.repeated.persist()
     repeated.count()
     rows = cleaned.rows
