@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from moto.cloudtrail.models import cloudtrail_backends
+from moto.ec2.exceptions import InvalidSecurityGroupRuleIdNotFoundError
+from moto.ec2.models import ec2_backends
 from moto.iam import models as iam_models
 from moto.lakeformation.exceptions import InvalidInput
 from moto.lakeformation.models import (
@@ -219,3 +221,17 @@ def test_update_job_replaces_the_whole_definition(monkeypatch):
     assert job["Command"]["ScriptLocation"] == "s3://b/b.py"
     assert job["DefaultArguments"] == {"--source": "customers"}
     assert "WorkerType" not in job and "NumberOfWorkers" not in job
+
+
+def test_revoking_a_rule_id_the_group_does_not_hold_is_rule_id_not_found():
+    """As AWS answers, and what the provider skips (aws_default_security_group revokes every
+    default rule by ID); moto alone says InvalidPermission.NotFound. A held ID is revoked."""
+    backend = ec2_backends[ACCOUNT]["us-east-1"]
+    group = backend.create_security_group("patched-revoke", "test", vpc_id=backend.default_vpc.id)
+    (default_egress,) = group.egress_rules
+    revoke = {"group_name_or_id": group.id, "ip_protocol": None, "from_port": None,
+              "to_port": None, "ip_ranges": []}  # fmt: skip
+    with pytest.raises(InvalidSecurityGroupRuleIdNotFoundError):
+        backend.revoke_security_group_egress(**revoke, security_rule_ids=["sgr-0123456789abcdef0"])
+    backend.revoke_security_group_egress(**revoke, security_rule_ids=[default_egress.id])
+    assert group.egress_rules == []
