@@ -105,16 +105,22 @@ def daily_store_sales(sales: DataFrame, months: set[Month] | None = None) -> Dat
     """Per (order_date, store_id, channel), for the BI daily views; year/month partition it."""
     lines = sales.where(_in_months(F.col("order_date"), months))
     q = F.col("quantity")
+    keys = ["order_date", "store_id", "channel"]
+    # Orders are counted apart from the sums: beside a distinct count, Spark aggregates per
+    # (group, order) first and carries the three decimal sums through that 5M-row step (10M
+    # lines: 10 s, against 6 s for the two aggregates and their join).
+    orders = lines.groupBy(*keys).agg(F.countDistinct("order_id").alias("orders"))
     return _with_year_month(
-        lines.groupBy("order_date", "store_id", "channel").agg(
-            F.countDistinct("order_id").alias("orders"),
+        lines.groupBy(*keys)
+        .agg(
             F.count(F.lit(1)).alias("lines"),
             F.sum(_positive(q)).cast("long").alias("units"),
             F.sum(_returned(q)).cast("long").alias("returned_units"),
             F.sum("gross_amount").cast(MONEY).alias("gross_amount"),
             F.sum("discount_amount").cast(MONEY).alias("discount_amount"),
             F.sum("net_amount").cast(MONEY).alias("net_amount"),
-        ),
+        )
+        .join(orders, keys),
         "order_date",
     ).select(
         "order_date",
