@@ -33,7 +33,7 @@ $(TOOLS)/.installed:
 	touch $@
 
 lint: install $(TOOLS)/.installed ## ruff, terraform fmt, checkov
-	$(BIN)/ruff check retailake tests bench
+	$(BIN)/ruff check retailake etl_scripts tests bench
 	terraform fmt -check -recursive terraform
 	$(TOOLS)/bin/checkov --directory terraform --framework terraform --quiet --compact --skip-download
 
