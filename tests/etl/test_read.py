@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from retailake_etl import storage
 from retailake_etl.contract import CONTRACTS
-from retailake_etl.read import read_raw
+from retailake_etl.read import read_raw, spellings
 from retailake_etl.sales import transform_sales
 
 from tests.etl.raw import collect, write_raw
@@ -145,3 +145,11 @@ def test_a_folder_read_gives_the_same_rows_and_only_the_files_asked_for(spark, t
         "sales/ingest_date=2025-01-05/a.csv",
         "sales/ingest_date=2025-01-06/b.jsonl",
     }
+
+
+def test_a_path_is_matched_in_every_spelling_spark_and_hadoop_give_it():
+    local = ["file:///tmp/raw/a.csv", "file:/tmp/raw/a.csv"]
+    assert spellings("file:/tmp/raw/a.csv") == local
+    assert spellings("file:///tmp/raw/a.csv") == local
+    assert "s3://bucket/sales/a.csv" in spellings("s3://bucket/sales/a.csv")
+    assert spellings("relative/a.csv") == ["relative/a.csv"]
