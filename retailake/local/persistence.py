@@ -6,7 +6,8 @@ pickle of the live backend objects keeps every ID, ARN and timestamp.
 
 Layout under the state dir:
   snapshot.pickle   every backend that holds state, written atomically (tmp + os.replace)
-  blobs/<sha256>    S3 object bodies, content-addressed: written once, never re-pickled
+  blobs/<sha256>    S3 object bodies, content-addressed: written once, never re-pickled,
+                    read back when first used, not at restore
 """
 
 from __future__ import annotations
@@ -208,14 +209,41 @@ def _body(key: FakeKey) -> bytes:
         return b""
 
 
+class _BlobBuffer:
+    """A restored key's body buffer that reads its blob at first use, not at restore: a twin
+    holding 10M sales lines (every version kept) took longer to restore than `local up` waits."""
+
+    def __init__(self, path: Path, max_size: int) -> None:
+        self._path, self._max_size = path, max_size
+        self._buffer: Any = None
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._buffer is None:
+                buffer = tempfile.SpooledTemporaryFile(max_size=self._max_size)  # noqa: SIM115
+                buffer.write(self._path.read_bytes())
+                self._buffer = buffer
+            return self._buffer
+
+    def close(self) -> None:
+        """A deleted key is disposed of: no reason to read its body first."""
+        with self._lock:
+            if self._buffer is not None:
+                self._buffer.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loaded(), name)
+
+
 def _key_setstate(self: FakeKey, state: dict[str, Any]) -> None:
     value = state.pop("value", None)
-    if value is None:
-        digest = state[_BLOB_ATTR]
-        assert _blob_dir is not None, "blob store not configured"
-        value = (_blob_dir / digest).read_bytes()
     self.__dict__.update(state)
     self.lock = threading.Lock()
+    if value is None:
+        assert _blob_dir is not None, "blob store not configured"
+        self._value_buffer = _BlobBuffer(_blob_dir / state[_BLOB_ATTR], self._max_buffer_size)
+        return
     self._value_buffer = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - lives with the key
         max_size=self._max_buffer_size)
     _original_value.fset(self, value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
@@ -38,6 +39,35 @@ def test_snapshot_restores_ids_and_bytes(tmp_path: Path):
     restored = kms_backends[ACCOUNT]["us-east-1"].keys[key.id]
     assert restored.id == key.id and restored.private_key is not None
     assert s3_backends[ACCOUNT]["aws"].get_object("snap-bucket", "raw/x.bin").value == data
+
+
+def test_restore_reads_a_body_only_when_it_is_used(tmp_path: Path):
+    store = persistence.SnapshotStore(tmp_path)
+    s3 = s3_backends[ACCOUNT]["aws"]
+    s3.create_bucket("lazy-bucket", "us-east-1")
+    data = os.urandom(70_000)
+    s3.put_object("lazy-bucket", "kept.bin", data)
+    s3.put_object("lazy-bucket", "deleted.bin", b"never read again")
+    store.save()
+    digests = [hashlib.sha256(body).hexdigest() for body in (data, b"never read again")]
+    assert all((tmp_path / "blobs" / digest).exists() for digest in digests)
+
+    _forget(ACCOUNT)
+    restored_store = persistence.SnapshotStore(tmp_path)
+    restored_store.restore()
+    s3 = s3_backends[ACCOUNT]["aws"]
+    kept = s3.get_object("lazy-bucket", "kept.bin")
+    deleted = s3.get_object("lazy-bucket", "deleted.bin")
+    unread = [k._value_buffer for k in (kept, deleted)]
+    assert all(isinstance(b, persistence._BlobBuffer) and b._buffer is None for b in unread)
+    assert kept.size == len(data)  # from the snapshot, not the body
+
+    s3.delete_object("lazy-bucket", "deleted.bin")
+    assert unread[1]._buffer is None  # disposed of without reading it
+    assert kept.etag == f'"{hashlib.md5(data).hexdigest()}"'
+    assert kept.value == data and unread[0]._buffer is not None
+    restored_store.save()  # a restored body is referenced, never rewritten
+    assert [(tmp_path / "blobs" / digest).exists() for digest in digests] == [True, False]
 
 
 def test_overwritten_bodies_are_collected(tmp_path: Path):
