@@ -39,6 +39,11 @@ def test_deploy_created_the_whole_lake(deployed_local_env):
         location = glue.get_job(JobName=job)["Job"]["Command"]["ScriptLocation"]
         bucket, key = location.removeprefix("s3://").split("/", 1)
         assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, location  # uploaded
+    for bucket in outputs.buckets.values():  # delete markers do not pile up behind versions
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        housekeeping = next(rule for rule in rules if rule["ID"] == "housekeeping")
+        assert housekeeping["Expiration"] == {"ExpiredObjectDeleteMarker": True}, bucket
+        assert housekeeping["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0, bucket
     redshift = client(deployed_local_env, "redshift")
     cluster = redshift.describe_clusters(ClusterIdentifier=outputs["redshift_cluster_identifier"])[
         "Clusters"

@@ -209,6 +209,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       noncurrent_days = var.noncurrent_version_expiration_days
     }
 
+    # A pipeline run replaces partitions by deleting objects: in a versioned bucket each
+    # delete leaves a marker, and once its noncurrent versions expire the marker is all that
+    # is left. Removing those keeps listings of the layers from slowing down over time.
+    expiration {
+      expired_object_delete_marker = true
+    }
+
     abort_incomplete_multipart_upload {
       days_after_initiation = var.abort_incomplete_multipart_days
     }
