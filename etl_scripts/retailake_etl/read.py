@@ -30,7 +30,7 @@ from pyspark.sql.window import WindowSpec
 
 from retailake_etl.contract import SourceContract
 
-_SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):/+"
+_SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):(/+)"
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 _LACKS = "file lacks required column(s)"
 META_COLUMNS = ("_source_file", "_row_number", "_ingest_date", "_malformed_line", "_file_problem")
@@ -42,10 +42,10 @@ def spellings(path: str) -> list[str]:
     matched against all of a file's spellings: rewriting the path on every row instead (a
     regular expression) took 3 s of a 10M-line read."""
     match = re.match(_SCHEME, path)
-    if match is None:
+    if match is None or match.group(2) == "//":  # no scheme, or an authority: s3://bucket/x
         return [path]
     scheme, rest = match.group(1), path[match.end() :]
-    return sorted({path, f"{scheme}:/{rest}", f"{scheme}:///{rest}"})
+    return [f"{scheme}:///{rest}", f"{scheme}:/{rest}"]
 
 
 @dataclass(frozen=True)
