@@ -147,6 +147,47 @@ def test_a_folder_read_gives_the_same_rows_and_only_the_files_asked_for(spark, t
     }
 
 
+def _numbered_text(count: int, header: str | None, line) -> tuple[str, list[tuple[int, str]]]:
+    """A file of `count` physical lines (every fifth blank) and its (row number, order_id)
+    pairs, counted here line by line: the header is no row, a blank line no row but a line."""
+    lines, expected = [header] if header else [], []
+    for index in range(count):
+        if index % 5 == 3:
+            lines.append("   ")
+            continue
+        lines.append(line(f"o{index}"))
+        expected.append((len(lines) - (1 if header else 0), f"o{index}"))
+    return "\n".join(lines) + "\n", expected
+
+
+def test_files_read_in_many_blocks_are_numbered_across_them(spark, tmp_path):
+    """Tiny splits: each file is read as many blocks in several tasks, and a task reads blocks
+    of more than one file, so a line's number must add up the lines of the blocks before."""
+    header = "order_id,line_number,order_ts,store_id,product_id,quantity,unit_price"
+    row = "{},1,2025-01-05T10:00:00,s1,p1,1,1.00"
+    json_row = '{{"order_id": "{}", "line_number": 1, "order_ts": "2025-01-05"}}'
+    expected = []
+    for name, head, form in (("a.csv", header, row), ("b.csv", header, row),
+                             ("c.jsonl", None, json_row)):  # fmt: skip
+        text, numbered = _numbered_text(120, head, form.format)
+        write_raw(tmp_path, "sales", "2025-01-05", name, text)
+        expected += [(f"sales/ingest_date=2025-01-05/{name}", n, o) for n, o in numbered]
+    settings = {"spark.sql.files.maxPartitionBytes": "700", "spark.sql.files.openCostInBytes": "1"}
+    before = {key: spark.conf.get(key) for key in settings}
+    for key, value in settings.items():
+        spark.conf.set(key, value)
+    try:
+        files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+        raw = read_raw(spark, files, CONTRACTS["sales"])
+        blocks = raw.rdd.getNumPartitions()
+        rows = collect(raw, "_source_file", "_row_number", "order_id")
+    finally:
+        for key, value in before.items():
+            spark.conf.set(key, value)
+    assert blocks > 6  # the files really were read in many parts
+    assert rows == sorted(expected, key=lambda r: tuple((v is None, str(v)) for v in r))
+
+
 def test_a_path_is_matched_in_every_spelling_spark_and_hadoop_give_it():
     local = ["file:///tmp/raw/a.csv", "file:/tmp/raw/a.csv"]
     assert spellings("file:/tmp/raw/a.csv") == local
