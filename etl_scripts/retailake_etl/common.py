@@ -25,5 +25,10 @@ class Cleaned:
 
 
 def year_month(day: Column) -> list[Column]:
-    """`year=YYYY/month=MM` as zero-padded text, the layout the crawlers and Spectrum read."""
-    return [F.date_format(day, "yyyy").alias("year"), F.date_format(day, "MM").alias("month")]
+    """`year=YYYY/month=MM` as zero-padded text, the layout the crawlers and Spectrum read.
+    Built from the date's numbers: `date_format` took twice as long, and every pass a job
+    makes over its checked rows works them out."""
+    return [
+        F.lpad(F.year(day).cast("string"), 4, "0").alias("year"),
+        F.lpad(F.month(day).cast("string"), 2, "0").alias("month"),
+    ]
