@@ -19,11 +19,10 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import WindowSpec
@@ -135,22 +134,6 @@ def _with_file_columns(
     )
 
 
-def _first_line(spark: SparkSession, raw_file: RawFile) -> str:
-    """A file's first line, read on the driver through Hadoop (one small read per file)."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(raw_file.uri)
-    opening = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).openFile(path)
-    if raw_file.status is not None:
-        opening = opening.withFileStatus(raw_file.status)
-    stream = opening.build().get()
-    try:
-        reader = jvm.java.io.BufferedReader(jvm.java.io.InputStreamReader(stream, "UTF-8"))
-        line = reader.readLine()
-    finally:
-        stream.close()
-    return line or ""
-
-
 def _in_file_order() -> WindowSpec:
     return Window.partitionBy("_path").orderBy("_block", "_scan")
 
@@ -177,35 +160,51 @@ def _lines(spark: SparkSession, files: Sequence[RawFile], folder: str | None) ->
     )
 
 
-def _numbered_lines(spark: SparkSession, files: Sequence[RawFile], folder: str | None) -> DataFrame:
-    """Every physical line with its 1-based number within its file (`_line`), found without
-    moving a line: Spark reads a file block by block, a block's lines one after another in one
-    task, where `_scan` counts them. A first, light pass over the same scan counts each
-    block's lines and finds its first `_scan`; a line's number is its `_scan` less its block's
-    base (a broadcast join on a row per block). Numbering with a window over each file instead
-    shuffled and sorted every line: a sixth of a 10M-line sales job."""
+@dataclass(frozen=True)
+class _Numbered:
+    """A text scan's lines, each with its 1-based number within its file (`_line`), and each
+    file's first line (a CSV header) by its `_path`."""
+
+    lines: DataFrame
+    first_lines: dict[str, str]
+
+
+def _numbered_lines(spark: SparkSession, files: Sequence[RawFile], folder: str | None) -> _Numbered:
+    """Lines are numbered without moving one: Spark reads a file block by block, a block's
+    lines one after another in one task, where `_scan` counts them. A first, light pass over
+    the same scan counts each block's lines and finds its first `_scan` and line; a line's
+    number is then its `_scan` less its block's base (a broadcast join on a row per block).
+    Numbering with a window over each file instead shuffled and sorted every line: a sixth of
+    a 10M-line sales job. The first pass also gives each file's header, which was a request
+    per file of its own."""
     lines = _lines(spark, files, folder)
     counted = (
         lines.groupBy("_path", "_block")
-        .agg(F.count(F.lit(1)).alias("lines"), F.min("_scan").alias("first"))
+        .agg(
+            F.count(F.lit(1)).alias("lines"),
+            F.min("_scan").alias("first"),
+            F.min_by("value", "_scan").alias("first_line"),
+        )
         .collect()
     )
     blocks: dict[str, list[Any]] = defaultdict(list)
     for row in counted:
         blocks[row["_path"]].append(row)
-    bases = []
+    bases, first_lines = [], {}
     for path, found in blocks.items():
         before = 0  # lines in the file's earlier blocks
         for row in sorted(found, key=lambda r: r["_block"]):
             bases.append((path, row["_block"], row["first"] - before - 1))
             before += row["lines"]
+        first_lines[path] = min(found, key=lambda r: r["_block"])["first_line"] or ""
     table = spark.createDataFrame(bases, "_path string, _block long, _base long")
     # Both passes plan the same scan, so every block has its row; were one missing, the job
     # fails here rather than number lines wrongly.
     unmatched = F.raise_error(F.lit("a raw line's block was not counted"))
-    return lines.join(F.broadcast(table), ["_path", "_block"], "left").select(
+    numbered = lines.join(F.broadcast(table), ["_path", "_block"], "left").select(
         "value", "_path", (F.col("_scan") - F.coalesce(F.col("_base"), unmatched)).alias("_line")
     )
+    return _Numbered(numbered, first_lines)
 
 
 def _missing(names: Sequence[str], contract: SourceContract) -> str | None:
@@ -227,43 +226,46 @@ def _header_names(header: str) -> list[str]:
 def _read_csv(
     spark: SparkSession, files: Sequence[RawFile], contract: SourceContract, folder: str | None
 ) -> DataFrame:
-    """Header per file (files may order columns differently), then `from_csv` in PERMISSIVE
-    mode: a line with the wrong field count lands in the corrupt-record column. Files that
-    share a header are read and numbered together, so each file is read in one scan."""
-    groups: dict[str, list[RawFile]] = defaultdict(list)
-    with ThreadPoolExecutor(max_workers=8) as pool:  # a request each: 8 at once, not in turn
-        headers = list(pool.map(lambda f: _first_line(spark, f), files))
-    for raw_file, header in zip(files, headers, strict=True):
-        groups[header.rstrip("\r")].append(raw_file)
-    parts = []
-    for header, group in groups.items():
+    """Each file by its own header (files may order columns differently), with `from_csv` in
+    PERMISSIVE mode: a line with the wrong field count lands in the corrupt-record column.
+    All files are read in one scan; with more than one header, a line is parsed by its
+    file's."""
+    numbered = _numbered_lines(spark, files, folder)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for raw_file in files:
+        paths = spellings(raw_file.spark_path)
+        header = next((numbered.first_lines[p] for p in paths if p in numbered.first_lines), "")
+        groups[header.rstrip("\r")].extend(paths)
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}
+    parsers, values, corrupt, problems = [], defaultdict(list), [], []
+    for index, (header, paths) in enumerate(groups.items()):
         names = _header_names(header)
         schema = T.StructType(
             [T.StructField(n, T.StringType()) for n in names]
             + [T.StructField("_corrupt", T.StringType())]
         )
-        options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}
-        parsed = (
-            _numbered_lines(spark, group, folder)
-            .where((F.col("_line") > 1) & (F.trim("value") != ""))
-            .withColumn("_r", F.from_csv("value", schema.simpleString(), options))
-        )
-        problem = _missing(names, contract)
-        parts.append(
-            parsed.select(
-                *[
-                    (
-                        F.col(f"_r.`{c.name}`") if c.name in names else F.lit(None).cast("string")
-                    ).alias(c.name)
-                    for c in contract.columns
-                ],
-                "_path",
-                (F.col("_line") - 1).alias("_row_number"),
-                F.when(F.col("_r._corrupt").isNotNull(), F.col("value")).alias("_malformed_line"),
-                F.lit(problem).cast("string").alias("_file_problem"),
-            )
-        )
-    return _union(parts, spark, contract)
+        parsed = F.from_csv("value", schema.simpleString(), options)
+        mine = F.col("_path").isin(paths) if len(groups) > 1 else F.lit(True)
+        parsers.append(F.when(mine, parsed).alias(f"_r{index}"))
+        for name in names:
+            values[name].append(F.col(f"_r{index}.`{name}`"))
+        corrupt.append(F.col(f"_r{index}._corrupt"))
+        problems.append(F.when(mine, F.lit(_missing(names, contract)).cast("string")))
+    lines = numbered.lines.where((F.col("_line") > 1) & (F.trim("value") != ""))
+    return lines.select("*", *parsers).select(
+        *[_first_of(values[c.name]).alias(c.name) for c in contract.columns],
+        "_path",
+        (F.col("_line") - 1).alias("_row_number"),
+        F.when(_first_of(corrupt).isNotNull(), F.col("value")).alias("_malformed_line"),
+        _first_of(problems).alias("_file_problem"),
+    )
+
+
+def _first_of(columns: Sequence[Column]) -> Column:
+    """The first non-null of `columns` as text (null when there are none)."""
+    if not columns:
+        return F.lit(None).cast("string")
+    return columns[0] if len(columns) == 1 else F.coalesce(*columns)
 
 
 def _read_jsonl(
