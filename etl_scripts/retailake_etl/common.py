@@ -14,14 +14,16 @@ class Cleaned:
     what a raw file touches); `rows`: one row per key; `rejects`: contract rejects plus the
     dropped duplicate copies (DUPLICATE_KEY), in the reject layout. Two frames are read more
     than once, so a job caches them: `judged`, what all three are read from
-    (validate.Checked.judged), and `repeated`, the hashes of the keys found more than once
-    (validate.Deduplicated.repeated), which `rows` and the duplicate copies both need."""
+    (validate.Checked.judged), then `repeated`, the hashes of the keys found more than once,
+    and `ranked`, the rows with such a hash (validate.Deduplicated), which `rows` and the
+    duplicate copies both need."""
 
     valid: DataFrame
     rows: DataFrame
     rejects: DataFrame
     judged: DataFrame
     repeated: DataFrame
+    ranked: DataFrame
 
 
 def year_month(day: Column) -> list[Column]:

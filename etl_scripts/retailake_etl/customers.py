@@ -217,4 +217,5 @@ def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None
         rejects=safe_rejects(rejects, key),
         judged=checked.judged,
         repeated=deduplicated.repeated,
+        ranked=deduplicated.ranked,
     )

@@ -43,6 +43,7 @@ def transform_inventory(raw: DataFrame) -> Cleaned:
         rejects=rejects,
         judged=checked.judged,
         repeated=deduplicated.repeated,
+        ranked=deduplicated.ranked,
     )
 
 

@@ -301,11 +301,14 @@ def _write(
 ) -> _Written:
     """Tables first, then rejects, then the products rebuild; the caller writes the ledger."""
     partitions = {_as_partition(m) for m in months}
-    # The rows and the duplicate copies both need the repeated keys: counted once, and before
-    # either is planned, so that Spark sees how few they are and broadcasts them (were a whole
-    # delivery repeated, it would see how many and join them by sort instead).
-    repeated = cleaned.repeated.persist()
-    repeated.count()
+    # The rows and the duplicate copies both need the rows whose key repeats: found and ranked
+    # once, before either is planned. Their hashes are counted first, so that Spark sees how
+    # few they are and broadcasts them (were a whole delivery repeated, it would see how many
+    # and join them by sort instead). `ranked` is cached only after that: its plan is made
+    # when it is cached.
+    cached = [cleaned.repeated, cleaned.ranked]
+    for frame in cached:
+        frame.persist().count()
     rows = cleaned.rows
     for table in spec.tables:
         storage.replace_partitions(
@@ -336,7 +339,8 @@ def _write(
     for r in rejects.groupBy("source_file").count().collect():
         per_file[r["source_file"]] = per_file.get(r["source_file"], 0) + r["count"]
     rejects.unpersist()
-    repeated.unpersist()
+    for frame in cached:
+        frame.unpersist()
     if spec.finish:
         spec.finish(spark, settings)
     duplicates = by_reason.pop(str(Reason.DUPLICATE_KEY), 0)

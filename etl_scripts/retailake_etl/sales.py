@@ -63,4 +63,5 @@ def transform_sales(raw: DataFrame) -> Cleaned:
         rejects=checked.rejects.unionByName(deduplicated.dropped),
         judged=checked.judged,
         repeated=deduplicated.repeated,
+        ranked=deduplicated.ranked,
     )

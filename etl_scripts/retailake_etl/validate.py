@@ -237,12 +237,16 @@ def _parse_timestamp(text: Column) -> Column:
 
 @dataclass(frozen=True)
 class Deduplicated:
-    """`repeated`: the hashes of the keys found on more than one row; `kept`, one row per
-    key, and `dropped`, the other copies as DUPLICATE_KEY rejects in the reject layout (each
-    `reason_detail` naming the row kept), are both read from it. A job caches `repeated`
-    (small): the one pass over every row that deduplication costs is then made once."""
+    """`repeated`: the hashes of the keys found on more than one row; `ranked`: the rows with
+    such a hash, each ranked among the rows of its key; `kept`, one row per key, and
+    `dropped`, the other copies as DUPLICATE_KEY rejects in the reject layout (each
+    `reason_detail` naming the row kept), are both read from `ranked`. A job caches the two
+    (few rows), in that order: Spark then sees how few hashes repeat and broadcasts them, and
+    the passes over every row that find them are made once, not once for the rows, their
+    counts and the rejects."""
 
     repeated: DataFrame
+    ranked: DataFrame
     kept: DataFrame
     dropped: DataFrame
 
@@ -260,21 +264,20 @@ def deduplicate(valid: DataFrame, contract: SourceContract) -> Deduplicated:
     key = contract.key
     hashed = valid.withColumn(_KEY_HASH, F.xxhash64(*key))
     repeated = hashed.groupBy(_KEY_HASH).count().where(F.col("count") > 1).select(_KEY_HASH)
-    suspects = hashed.join(repeated, _KEY_HASH, "left_semi").drop(_KEY_HASH)
     order = Window.partitionBy(*key).orderBy(
         F.col("_ingest_date").desc_nulls_last(),
         F.col("_source_file").desc_nulls_last(),
         F.col("_row_number").asc(),
     )
-    ranked = suspects.select(
+    ranked = hashed.join(repeated, _KEY_HASH, "left_semi").select(
         "*",
         F.row_number().over(order).alias("_rank"),
         F.first("_source_file").over(order).alias("_kept_file"),
         F.first("_row_number").over(order).alias("_kept_row"),
     )
-    unique = hashed.join(repeated, _KEY_HASH, "left_anti").drop(_KEY_HASH)
+    unique = hashed.join(ranked.select(_KEY_HASH), _KEY_HASH, "left_anti").drop(_KEY_HASH)
     kept = unique.unionByName(
-        ranked.where(F.col("_rank") == 1).drop("_rank", "_kept_file", "_kept_row")
+        ranked.where(F.col("_rank") == 1).drop(_KEY_HASH, "_rank", "_kept_file", "_kept_row")
     )
     dropped = ranked.where(F.col("_rank") > 1).select(
         *valid.columns,
@@ -289,4 +292,4 @@ def deduplicate(valid: DataFrame, contract: SourceContract) -> Deduplicated:
     )
     values = [F.col(c.name) for c in contract.columns]
     dropped = dropped.select(*reject_columns(contract, values, raw_line=False))
-    return Deduplicated(repeated, kept, dropped)
+    return Deduplicated(repeated, ranked, kept, dropped)

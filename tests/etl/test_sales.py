@@ -175,17 +175,19 @@ def _rows_shuffled(frame: Any) -> int:
     return total
 
 
-def test_with_its_two_frames_cached_only_rows_whose_key_repeats_are_shuffled(spark):
-    """A job caches `judged` and `repeated` (the key hashes seen twice) before writing: the
-    rows and the rejects (duplicate copies included) are then read from them, and only the
-    two rows of the repeated key go through a shuffle to be ranked, not every row."""
+def test_with_its_two_frames_cached_only_rows_whose_key_repeats_are_ranked(spark):
+    """A job caches `judged`, `repeated` and `ranked` before writing, as here. `ranked` holds
+    only the two rows of the repeated key, not every row; the rows and the rejects (duplicate
+    copies included) are then read from the caches without another shuffle."""
     rows = [line("ok"), line("ok"), line("bad", quantity="x"), line("other"), line("more")]
     result = transform_sales(raw_rows(spark, "sales", rows))
-    result.judged.persist()
-    result.repeated.persist().count()
+    cached = [result.judged, result.repeated, result.ranked]
+    for frame in cached:
+        frame.persist().count()
     try:
-        assert _rows_shuffled(result.rows) == 2
-        assert _rows_shuffled(result.rejects) == 2
+        assert collect(result.ranked, "order_id", "_row_number") == [("ok", 1), ("ok", 2)]
+        assert _rows_shuffled(result.rows) == 0
+        assert _rows_shuffled(result.rejects) == 0
         assert collect(result.rows, "order_id", "_row_number") == [
             ("more", 5), ("ok", 1), ("other", 4),
         ]  # fmt: skip
@@ -193,5 +195,5 @@ def test_with_its_two_frames_cached_only_rows_whose_key_repeats_are_shuffled(spa
             (2, "DUPLICATE_KEY"), (3, "BAD_TYPE"),
         ]  # fmt: skip
     finally:
-        result.judged.unpersist()
-        result.repeated.unpersist()
+        for frame in cached:
+            frame.unpersist()
