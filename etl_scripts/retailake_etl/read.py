@@ -19,7 +19,7 @@ import csv
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -50,15 +50,13 @@ def spellings(path: str) -> list[str]:
 @dataclass(frozen=True)
 class RawFile:
     """One raw object: `uri` to read it, `spark_path` as Spark's `_metadata.file_path` spells it
-    (URL-encoded), `key` relative to the raw root, the ingest date its folder names, and the
-    listing's Hadoop FileStatus when there is one (opening the object with it saves S3 a HEAD)."""
+    (URL-encoded), `key` relative to the raw root, and the ingest date its folder names."""
 
     uri: str
     spark_path: str
     key: str
     ingest_date: str | None
     fingerprint: str = ""
-    status: Any = field(default=None, compare=False, repr=False)
 
     @property
     def format(self) -> str | None:

@@ -81,7 +81,6 @@ def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
             key=key,
             ingest_date=(match.group(1) if (match := _INGEST_DATE.search(key)) else None),
             fingerprint=_fingerprint(status),
-            status=status,
         )
         if name.startswith(("_", ".")) or raw_file.format is None or status.getLen() == 0:
             continue
