@@ -190,11 +190,12 @@ def _numbered_lines(spark: SparkSession, files: Sequence[RawFile], folder: str |
         blocks[row["_path"]].append(row)
     bases, first_lines = [], {}
     for path, found in blocks.items():
+        in_order = sorted(found, key=lambda r: r["_block"])
         before = 0  # lines in the file's earlier blocks
-        for row in sorted(found, key=lambda r: r["_block"]):
+        for row in in_order:
             bases.append((path, row["_block"], row["first"] - before - 1))
             before += row["lines"]
-        first_lines[path] = min(found, key=lambda r: r["_block"])["first_line"] or ""
+        first_lines[path] = in_order[0]["first_line"] or ""
     table = spark.createDataFrame(bases, "_path string, _block long, _base long")
     # Both passes plan the same scan, so every block has its row; were one missing, the job
     # fails here rather than number lines wrongly.
