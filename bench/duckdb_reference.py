@@ -298,6 +298,7 @@ def run(raw: Path, out: Path) -> dict[str, float]:
         (out / folder).mkdir(parents=True, exist_ok=True)
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")  # the bench prints its own lines
     seconds = {}
     for step, sql in STEPS.items():
         started = time.perf_counter()
