@@ -129,7 +129,9 @@ def _helpers_zip() -> bytes:
 def lake(env) -> dict[str, str]:
     s3, glue = _client(env, "s3"), _client(env, "glue")
     s3.create_bucket(Bucket=BUCKET)
-    # as the lake's buckets: S3A's renames must cope with SSE-KMS over the emulator's HTTP
+    # as the lake's buckets: versioned, and SSE-KMS by default, which S3A's requests must cope
+    # with over the emulator's HTTP
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     key = _client(env, "kms").create_key()["KeyMetadata"]["Arn"]
     s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
@@ -225,6 +227,12 @@ def test_workflow_crawls_runs_the_job_and_records_metrics(env, runtime, lake):
             for row in pq.read_table(io.BytesIO(body)).to_pylist():
                 rows.append((row["order_id"], region, row["amount"]))
     assert sorted(rows) == [("1", "north", 10), ("2", "south", 20), ("3", "north", 30)]
+    # Parquet lands on its final key: no object of the job's ever passed through _temporary
+    # (with a rename commit each would have left a version and a delete marker there)
+    versions = s3.list_object_versions(Bucket=BUCKET, Prefix="out/")
+    keys = [v["Key"] for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])]
+    assert any(k.endswith(".parquet") for k in keys)
+    assert [k for k in keys if "/_temporary/" in k or k.endswith("/_SUCCESS")] == []
 
     job = run.node("job", "ok-job")
     assert job.rows == {"rows_read": 4.0, "rows_written": 3.0, "rows_rejected": 1.0}

@@ -12,7 +12,7 @@ import pytest
 from retailake.config import load_environment
 from retailake.local.glue import history
 from retailake.local.glue.jobs import SHIM_DIR, describe_failure, job_arguments, job_argv
-from retailake.local.glue.spark import CLIENT_FACTORY, spark_conf
+from retailake.local.glue.spark import CLIENT_FACTORY, DIRECT_COMMITTER, spark_conf
 
 
 @pytest.fixture
@@ -103,6 +103,7 @@ def test_spark_conf_points_s3_and_s3a_at_the_emulator():
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:4599"
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
     assert conf["spark.hadoop.fs.s3a.s3.client.factory.impl"] == CLIENT_FACTORY
+    assert conf["spark.sql.parquet.output.committer.class"] == DIRECT_COMMITTER
     assert conf["spark.driver.extraClassPath"].split(":") == [*map(str, jars), "/c/classes"]
     assert "spark.jars" not in conf
     assert "-XX:-DontCompileHugeMethods" in conf["spark.driver.extraJavaOptions"].split()

@@ -31,6 +31,7 @@ _JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
 _INSTALL_HINT = "pip install --no-deps 'sagemaker-pyspark==1.4.5'"
 S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem"
 CLIENT_FACTORY = "retailake.local.LocalS3ClientFactory"
+DIRECT_COMMITTER = "retailake.local.DirectOutputCommitter"
 _JAVA_SOURCE = Path(__file__).resolve().parent / "java" / "retailake" / "local"
 
 
@@ -55,14 +56,17 @@ def find_s3a_jars() -> list[Path]:
     return [j for j in jars if j is not None]
 
 
-def compile_client_factory(jars: list[Path], cache_dir: Path) -> Path | None:
-    """Compile LocalS3ClientFactory once per source and jars (javac, ~2 s); None without javac.
+def compile_twin_classes(jars: list[Path], cache_dir: Path) -> Path | None:
+    """Compile the twin's Java classes (`java/retailake/local/*.java`) once per source and
+    jars (javac, ~2 s); None without javac.
 
-    Without it, S3A renames inside KMS-encrypted buckets fail over the emulator's HTTP."""
-    source = _JAVA_SOURCE / "LocalS3ClientFactory.java"
-    digest = hashlib.sha256(source.read_bytes() + "|".join(j.name for j in jars).encode())
-    classes = cache_dir / f"s3a-client-{digest.hexdigest()[:12]}"
-    if (classes / "retailake" / "local" / "LocalS3ClientFactory.class").is_file():
+    LocalS3ClientFactory: without it, S3A renames inside KMS-encrypted buckets fail over the
+    emulator's HTTP. DirectOutputCommitter: Parquet written in place, not renamed."""
+    sources = sorted(_JAVA_SOURCE.glob("*.java"))
+    digest = hashlib.sha256(b"".join(s.read_bytes() for s in sources))
+    digest.update("|".join(j.name for j in jars).encode())
+    classes = cache_dir / f"twin-classes-{digest.hexdigest()[:12]}"
+    if all((classes / "retailake" / "local" / f"{s.stem}.class").is_file() for s in sources):
         return classes
     javac = shutil.which("javac") or _java_home_tool("javac")
     if javac is None:
@@ -73,12 +77,13 @@ def compile_client_factory(jars: list[Path], cache_dir: Path) -> Path | None:
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=_mkdir(cache_dir)))
     done = subprocess.run(
         [javac, "-nowarn", "-source", "11", "-target", "11", "-d", str(building),
-         "-cp", os.pathsep.join(str(p) for p in classpath), str(source)],
+         "-cp", os.pathsep.join(str(p) for p in classpath), *map(str, sources)],
         capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:
         shutil.rmtree(building, ignore_errors=True)
-        raise ConfigError(f"compiling {source.name} failed: {done.stderr.strip()[-800:]}")
+        names = ", ".join(s.name for s in sources)
+        raise ConfigError(f"compiling {names} failed: {done.stderr.strip()[-800:]}")
     try:
         building.rename(classes)
     except OSError:  # another process finished first
@@ -104,7 +109,7 @@ def _pyspark_jars() -> Path:
 
 
 def spark_conf(endpoint_url: str, region: str, jars: list[Path],
-               client_factory: Path | None = None) -> dict[str, str]:
+               twin_classes: Path | None = None) -> dict[str, str]:
     """The session's settings: small and quick on two cores, UTC, s3:// and s3a:// via S3A."""
     conf = {
         "spark.master": "local[2]",
@@ -139,7 +144,7 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         # on the driver's class path, not spark.jars: in local mode the executor would copy
         # every spark.jars file (the SDK bundle is 180 MB) before its first task, ~7 s
         "spark.driver.extraClassPath": os.pathsep.join(
-            str(p) for p in [*jars, *([client_factory] if client_factory else [])]),
+            str(p) for p in [*jars, *([twin_classes] if twin_classes else [])]),
     }
     hadoop = {
         "fs.s3.impl": S3A,
@@ -156,8 +161,11 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         # fewer requests per file written: no parent-marker deletes after every PUT
         "fs.s3a.directory.marker.retention": "keep",
     }
-    if client_factory is not None:
+    if twin_classes is not None:
         hadoop["fs.s3a.s3.client.factory.impl"] = CLIENT_FACTORY
+        # Parquet lands on its final key, not renamed there (see DirectOutputCommitter.java):
+        # a rename copied every byte through the emulator, 12-16 s of a 10M customers job.
+        conf["spark.sql.parquet.output.committer.class"] = DIRECT_COMMITTER
     conf.update({f"spark.hadoop.{k}": v for k, v in hadoop.items()})
     return conf
 
@@ -196,8 +204,8 @@ class SparkRuntime:
 
         began = time.monotonic()
         jars = find_s3a_jars()
-        factory = compile_client_factory(jars, self.cache_dir)
-        conf_values = spark_conf(self.endpoint_url, self.region, jars, factory)
+        classes = compile_twin_classes(jars, self.cache_dir)
+        conf_values = spark_conf(self.endpoint_url, self.region, jars, classes)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         active = SparkContext._active_spark_context
         if active is not None:  # someone else's context (a test fixture): configure it in place
