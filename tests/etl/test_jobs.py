@@ -84,6 +84,11 @@ def test_incremental_runs(spark, lake):
     fourth = run_transform(spark, settings)
     assert (fourth.rows_read, fourth.rows_written, fourth.rows_rejected) == (4, 2, 1)
     assert fourth.duplicates_dropped == 1
+    # Every row of an object counts once in the ledger: a.csv's o2, now a duplicate, too.
+    ledger = json.loads((staged / "_state/sales/processed.json").read_text())
+    assert {k.rsplit("/", 1)[-1]: v["rows"] for k, v in ledger["files"].items()} == {
+        "a.csv": 3, "b.csv": 1, "c.csv": 1, "d.csv": 1,
+    }  # fmt: skip
     assert changed_since(before, files_of(staged)) == {
         "sales/year=2025/month=01", "sales/year=2025/month=02",
         "_rejects/sales/ingest_month=2025-01",  # o2 in a.csv is now a duplicate
