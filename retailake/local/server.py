@@ -219,6 +219,16 @@ def is_mutating(environ: dict[str, Any]) -> bool:
     return not (action and action.startswith(_READ_PREFIXES))
 
 
+def retried_attempt(environ: dict[str, Any]) -> str | None:
+    """The client's `amz-sdk-request` header when the request is a retry (the AWS SDKs number
+    their attempts there), else None. A write retried after its first attempt had landed, its
+    answer lost, fails as a duplicate (a fresh deploy once failed on CreateCrawler's
+    AlreadyExists): the emulator logs such retries so the cause can be found."""
+    header = environ.get("HTTP_AMZ_SDK_REQUEST", "")
+    attempt = header.split(";", 1)[0].strip()
+    return header if attempt.startswith("attempt=") and attempt != "attempt=1" else None
+
+
 class EmulatorApp:
     """WSGI wrapper: identity and flush endpoints, request locking, snapshots of every write."""
 
@@ -259,6 +269,10 @@ class EmulatorApp:
                 return self._run(environ, start_response)
             finally:
                 self.lock.release_read()
+        retried = retried_attempt(environ)
+        if retried:
+            log.warning("write retried by its client (%s): %s %s", retried,
+                        request_action(environ) or environ.get("REQUEST_METHOD"), path)
         self.lock.acquire_write()
         try:
             body = self._run(environ, start_response)

@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from retailake.local.server import ReadWriteLock, Snapshots, is_mutating
+from retailake.local.server import ReadWriteLock, Snapshots, is_mutating, retried_attempt
 
 
 def _environ(method: str, path: str = "/", body: bytes = b"", **headers: str) -> dict:
@@ -35,6 +35,15 @@ def test_writes_are_snapshotted():
     assert is_mutating(_environ("POST", "/GrantPermissions"))
     assert is_mutating(_environ("POST", body=b"Action=CreateCluster",
                                 content_type="application/x-www-form-urlencoded"))
+
+
+def test_a_retried_request_is_told_from_a_first_attempt():
+    create = "AWSGlue.CreateCrawler"
+    retry = _environ("POST", x_amz_target=create, amz_sdk_request="attempt=2; max=25")
+    assert retried_attempt(retry) == "attempt=2; max=25"
+    assert retried_attempt(_environ("POST", x_amz_target=create,
+                                    amz_sdk_request="attempt=1; max=25")) is None
+    assert retried_attempt(_environ("POST", x_amz_target=create)) is None
 
 
 def test_read_write_lock_allows_many_readers():
