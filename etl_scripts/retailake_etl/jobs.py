@@ -337,7 +337,8 @@ def _write(
         spark, rejects if kept is None else rejects.unionByName(kept), reject_uri,
         REJECT_PARTITION, {(month,) for month in touched},
     )  # fmt: skip
-    per_file = {key: sum(by_month.values()) for key, by_month in valid_rows.items()}
+    valid = {key: sum(by_month.values()) for key, by_month in valid_rows.items()}
+    per_file = dict(valid)
     by_reason: dict[str, int] = {}
     duplicate = str(Reason.DUPLICATE_KEY)
     for r in rejects.groupBy("source_file", "reason").count().collect():
@@ -352,7 +353,7 @@ def _write(
     duplicates = by_reason.pop(duplicate, 0)
     rejected = sum(by_reason.values())
     return _Written(
-        written=sum(sum(by_month.values()) for by_month in valid_rows.values()) - duplicates,
+        written=sum(valid.values()) - duplicates,
         rejected=rejected,
         duplicates=duplicates,
         rows_by_file=per_file,
