@@ -119,5 +119,6 @@ def main() -> None:
           f"(target < {RERUN_TARGET:.0%}: {'met' if rerun_share < RERUN_TARGET else 'MISSED'})"
           f", {rerun_steal}; {job_seconds(rerun)}")
 
+
 if __name__ == "__main__":
     main()
