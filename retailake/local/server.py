@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from retailake.local.replies import WriteReplies, retried_attempt
+
 # moto reads its settings at import time: set them before anything imports it.
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 
@@ -219,16 +221,6 @@ def is_mutating(environ: dict[str, Any]) -> bool:
     return not (action and action.startswith(_READ_PREFIXES))
 
 
-def retried_attempt(environ: dict[str, Any]) -> str | None:
-    """The client's `amz-sdk-request` header when the request is a retry (the AWS SDKs number
-    their attempts there), else None. A write retried after its first attempt had landed, its
-    answer lost, fails as a duplicate (a fresh deploy once failed on CreateCrawler's
-    AlreadyExists): the emulator logs such retries so the cause can be found."""
-    header = environ.get("HTTP_AMZ_SDK_REQUEST", "")
-    attempt = header.split(";", 1)[0].strip()
-    return header if attempt.startswith("attempt=") and attempt != "attempt=1" else None
-
-
 class EmulatorApp:
     """WSGI wrapper: identity and flush endpoints, request locking, snapshots of every write."""
 
@@ -238,6 +230,7 @@ class EmulatorApp:
         self.state_dir = state_dir
         self.lock = ReadWriteLock()
         self.snapshots = Snapshots(self.lock, self.snapshot, SNAPSHOT_DELAY)
+        self.replies = WriteReplies()
         self.started = time.time()
         self.code = code_fingerprint()
 
@@ -269,10 +262,15 @@ class EmulatorApp:
                 return self._run(environ, start_response)
             finally:
                 self.lock.release_read()
+        body, replayed = self.replies(self._write, environ, start_response)
         retried = retried_attempt(environ)
         if retried:
-            log.warning("write retried by its client (%s): %s %s", retried,
+            log.warning("write retried by its client (%s), %s: %s %s", retried,
+                        "answered as its first attempt was" if replayed else "run again",
                         request_action(environ) or environ.get("REQUEST_METHOD"), path)
+        return body
+
+    def _write(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         self.lock.acquire_write()
         try:
             body = self._run(environ, start_response)

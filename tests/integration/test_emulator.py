@@ -98,6 +98,30 @@ def test_state_survives_stop_start_and_start_is_idempotent(env):
     _check(env, seeded)
 
 
+def test_a_write_whose_answer_was_lost_is_not_run_twice(env):
+    """botocore is made to drop CreateCrawler's first answer and retry, as an SDK does when
+    a connection fails after the emulator made the change: the retry, same invocation id,
+    gets the first answer instead of AlreadyExistsException."""
+    emulator.start(env)
+    glue = _client(env, "glue")
+    glue.create_database(DatabaseInput={"Name": "retry_db"})
+    dropped: list[int] = []
+
+    def drop_first_answer(attempts: int, response, **_) -> float | None:
+        if attempts > 1:
+            return None
+        dropped.append(response[1]["ResponseMetadata"]["HTTPStatusCode"])
+        return 0  # retry at once
+
+    glue.meta.events.register("needs-retry.glue.CreateCrawler", drop_first_answer)
+    glue.create_crawler(Name="analytics", Role="arn:aws:iam::123456789012:role/crawler",
+                        DatabaseName="retry_db", Targets={"S3Targets": [{"Path": "s3://b/p"}]})
+    assert dropped == [200]
+    assert [c["Name"] for c in glue.get_crawlers()["Crawlers"]] == ["analytics"]
+    log = (env.state_dir / "emulator" / "emulator.log").read_text()
+    assert "answered as its first attempt was: CreateCrawler" in log
+
+
 def test_a_multipart_upload_completes_with_the_result_s3_sends(env):
     """The AWS SDK for Java (S3A, so every Glue job's large file) reads the completion by the
     root element S3 sends; an answer with another root fails the write."""

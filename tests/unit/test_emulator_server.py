@@ -7,7 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from retailake.local.server import ReadWriteLock, Snapshots, is_mutating, retried_attempt
+from retailake.local.replies import retried_attempt
+from retailake.local.server import EmulatorApp, ReadWriteLock, Snapshots, is_mutating
 
 
 def _environ(method: str, path: str = "/", body: bytes = b"", **headers: str) -> dict:
@@ -41,9 +42,84 @@ def test_a_retried_request_is_told_from_a_first_attempt():
     create = "AWSGlue.CreateCrawler"
     retry = _environ("POST", x_amz_target=create, amz_sdk_request="attempt=2; max=25")
     assert retried_attempt(retry) == "attempt=2; max=25"
+    with_ttl = _environ("POST", x_amz_target=create,
+                        amz_sdk_request="ttl=20261202T010346Z; attempt=2; max=3")
+    assert retried_attempt(with_ttl) == "ttl=20261202T010346Z; attempt=2; max=3"
     assert retried_attempt(_environ("POST", x_amz_target=create,
                                     amz_sdk_request="attempt=1; max=25")) is None
     assert retried_attempt(_environ("POST", x_amz_target=create)) is None
+
+
+class _Crawlers:
+    """A stand-in for moto: CreateCrawler succeeds once per name, then AlreadyExists; with
+    `failures` set, it first answers that many server errors."""
+
+    def __init__(self, failures: int = 0, gate: threading.Event | None = None) -> None:
+        self.names: list[str] = []
+        self.failures = failures
+        self.gate = gate
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        if self.gate:
+            self.gate.wait(5)
+        if self.failures:
+            self.failures -= 1
+            start_response("503 Service Unavailable", [])
+            return [b"busy"]
+        name = environ["wsgi.input"].read().decode()
+        if name in self.names:
+            start_response("400 Bad Request", [("Content-Type", "application/json")])
+            return [b"AlreadyExistsException"]
+        self.names.append(name)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [f"created {name}".encode()]
+
+
+def _create(app: EmulatorApp, name: str, invocation: str, attempt: int) -> tuple[str, bytes]:
+    answered: list[str] = []
+    environ = _environ("POST", body=name.encode(), x_amz_target="AWSGlue.CreateCrawler",
+                       amz_sdk_invocation_id=invocation, amz_sdk_request=f"attempt={attempt}")
+    body = b"".join(app(environ, lambda status, headers, *_: answered.append(status)))
+    return answered[0], body
+
+
+def test_a_retried_write_gets_its_first_answer_and_runs_once(tmp_path):
+    moto = _Crawlers()
+    app = EmulatorApp(moto, None, tmp_path)
+    first = _create(app, "analytics", "call-1", attempt=1)
+    assert first == ("200 OK", b"created analytics")
+    assert _create(app, "analytics", "call-1", attempt=2) == first  # its answer was lost
+    assert moto.names == ["analytics"]
+    # another call for the same name runs, and fails as a duplicate
+    assert _create(app, "analytics", "call-2", attempt=1) == ("400 Bad Request",
+                                                              b"AlreadyExistsException")
+
+
+def test_a_retry_after_a_server_error_runs_again(tmp_path):
+    moto = _Crawlers(failures=1)
+    app = EmulatorApp(moto, None, tmp_path)
+    assert _create(app, "raw", "call-1", attempt=1)[0] == "503 Service Unavailable"
+    assert _create(app, "raw", "call-1", attempt=2) == ("200 OK", b"created raw")
+    assert _create(app, "raw", "call-1", attempt=3) == ("200 OK", b"created raw")
+    assert moto.names == ["raw"]
+
+
+def test_a_retry_arriving_while_its_first_attempt_runs_waits_for_that_answer(tmp_path):
+    gate = threading.Event()
+    moto = _Crawlers(gate=gate)
+    app = EmulatorApp(moto, None, tmp_path)
+    answers: list[tuple[str, bytes]] = []
+    first = threading.Thread(target=lambda: answers.append(_create(app, "s", "call-1", 1)))
+    retry = threading.Thread(target=lambda: answers.append(_create(app, "s", "call-1", 2)))
+    first.start()
+    time.sleep(0.1)
+    retry.start()
+    time.sleep(0.1)
+    gate.set()
+    first.join(5)
+    retry.join(5)
+    assert answers == [("200 OK", b"created s")] * 2
+    assert moto.names == ["s"]
 
 
 def test_read_write_lock_allows_many_readers():
