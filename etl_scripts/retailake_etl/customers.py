@@ -211,11 +211,10 @@ def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None
     valid = checked.valid.select("*", *year_month(F.col("_ingest_date")))
     deduplicated = deduplicate(valid, CONTRACT)
     rejects = checked.rejects.unionByName(deduplicated.dropped)
-    return Cleaned(
+    return Cleaned.of(
+        checked,
+        deduplicated,
         valid=valid.select("customer_id", "year", "month", "_source_file"),
         rows=anonymize(deduplicated.kept, key, as_of),
         rejects=safe_rejects(rejects, key),
-        judged=checked.judged,
-        repeated=deduplicated.repeated,
-        ranked=deduplicated.ranked,
     )

@@ -37,13 +37,12 @@ def transform_inventory(raw: DataFrame) -> Cleaned:
     valid = checked.valid.select("*", *year_month(F.col("snapshot_date")))
     deduplicated = deduplicate(valid, CONTRACT)
     rejects = checked.rejects.unionByName(deduplicated.dropped)
-    return Cleaned(
+    return Cleaned.of(
+        checked,
+        deduplicated,
         valid=valid,
         rows=deduplicated.kept,
         rejects=rejects,
-        judged=checked.judged,
-        repeated=deduplicated.repeated,
-        ranked=deduplicated.ranked,
     )
 
 

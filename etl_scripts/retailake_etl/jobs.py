@@ -312,7 +312,7 @@ def _write(
     # few they are and broadcasts them (were a whole delivery repeated, it would see how many
     # and join them by sort instead). `ranked` is cached only after that: its plan is made
     # when it is cached.
-    cached = [cleaned.repeated, cleaned.ranked]
+    cached = cleaned.dedupe_caches
     for frame in cached:
         frame.persist().count()
     rows = cleaned.rows

@@ -57,11 +57,10 @@ def transform_sales(raw: DataFrame) -> Cleaned:
     checked = check(raw, CONTRACT)
     valid = derive(checked.valid)
     deduplicated = deduplicate(valid, CONTRACT)
-    return Cleaned(
+    return Cleaned.of(
+        checked,
+        deduplicated,
         valid=valid,
         rows=deduplicated.kept.select(*COLUMNS, "_source_file", "_row_number", "_ingest_date"),
         rejects=checked.rejects.unionByName(deduplicated.dropped),
-        judged=checked.judged,
-        repeated=deduplicated.repeated,
-        ranked=deduplicated.ranked,
     )

@@ -181,7 +181,7 @@ def test_with_its_two_frames_cached_only_rows_whose_key_repeats_are_ranked(spark
     copies included) are then read from the caches without another shuffle."""
     rows = [line("ok"), line("ok"), line("bad", quantity="x"), line("other"), line("more")]
     result = transform_sales(raw_rows(spark, "sales", rows))
-    cached = [result.judged, result.repeated, result.ranked]
+    cached = [result.judged, *result.dedupe_caches]
     for frame in cached:
         frame.persist().count()
     try:
