@@ -118,7 +118,7 @@ def test_a_write_whose_answer_was_lost_is_not_run_twice(env):
                         DatabaseName="retry_db", Targets={"S3Targets": [{"Path": "s3://b/p"}]})
     assert dropped == [200]
     assert [c["Name"] for c in glue.get_crawlers()["Crawlers"]] == ["analytics"]
-    log = (env.state_dir / "emulator" / "emulator.log").read_text()
+    log = emulator.status(env).log_file.read_text()
     assert "answered as its first attempt was: CreateCrawler" in log
 
 
