@@ -138,15 +138,14 @@ def _write_monthly(
         partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
     else:
         partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
-    rows = storage.in_partitions(frame, PARTITION, partitions).count()
-    storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
+    rows = storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
     return rows, len(partitions)
 
 
 def _write_whole(frame: DataFrame, table_uri: str) -> tuple[int, int]:
-    written = frame.count()
-    frame.write.mode("overwrite").option("compression", "snappy").parquet(table_uri)
-    return written, 1
+    written = storage.Counted.of(frame)
+    written.frame.write.mode("overwrite").option("compression", "snappy").parquet(table_uri)
+    return written.rows(), 1
 
 
 def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
@@ -175,8 +174,9 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     )
     months = None if touched_months is None else analytics.months_to_recompute(touched_months)
     written = rewritten = 0
-    # Each table is counted, then written, and kpi_summary_monthly is built on two others:
-    # cached (they are small), each is computed once.
+    # A full refresh reads each table's months before writing it, and kpi_summary_monthly is
+    # built on two others: cached (they are small), each is computed once. The writes count
+    # the rows they write as they go.
     for frame in tables.values():
         frame.persist()
     try:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from py4j.protocol import Py4JError
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from retailake_etl.read import RawFile
@@ -157,27 +158,50 @@ def in_partitions(
     return frame.where(key.isin(sorted("\u0001".join(p) for p in set(partitions))))
 
 
+@dataclass(frozen=True)
+class Counted:
+    """`frame` counting its rows as an action goes through it: a write counts what it writes
+    without a second pass over the rows to count them."""
+
+    frame: DataFrame
+    _unobserved: DataFrame
+    _observation: Observation
+
+    @classmethod
+    def of(cls, frame: DataFrame) -> Counted:
+        observation = Observation()
+        observed = frame.observe(observation, F.count(F.lit(1)).alias("rows"))
+        return cls(observed, frame, observation)
+
+    def rows(self) -> int:
+        """After the action, the rows that went through it. Spark drops the observation from
+        a plan it proves empty, so without a figure the rows are counted (none, quickly)."""
+        metrics = self._observation.get
+        return int(metrics["rows"]) if "rows" in metrics else self._unobserved.count()
+
+
 def replace_partitions(
     spark: SparkSession,
     frame: DataFrame,
     table_uri: str,
     columns: Sequence[str],
     partitions: Iterable[tuple],
-) -> None:
+) -> int:
     """Make each listed partition hold exactly `frame`'s rows for it (none: the partition
     goes away): write the new Parquet files, then delete the files that were there before.
-    `frame` is evaluated once, by the write: cache it first if it is costly and used again."""
+    `frame` is evaluated once, by the write: cache it first if it is costly and used again.
+    Returns the rows written."""
     wanted = sorted(set(partitions))
     if not wanted:
-        return
+        return 0
     table_uri = table_uri.rstrip("/")
     folders = [f"{table_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
     # One listing of the whole table, not one per partition: on S3 each listing is a request.
     prefixes = tuple(_qualified(spark, folder) + "/" for folder in folders)
     old = [name for name in files_under(spark, table_uri) if name.startswith(prefixes)]
-    rows = in_partitions(frame, columns, wanted)
+    rows = Counted.of(in_partitions(frame, columns, wanted))
     # one task per partition: one file per partition folder, not one per input split
-    writer = rows.repartition(*columns).write.mode("append").partitionBy(*columns)
+    writer = rows.frame.repartition(*columns).write.mode("append").partitionBy(*columns)
     writer.option("compression", "snappy").parquet(table_uri)
     for name in old:
         fs, path = _fs(spark, name)
@@ -188,6 +212,7 @@ def replace_partitions(
             fs, path = _fs(spark, folder)
             if fs.exists(path):  # the partition lost all its rows: no empty folder left
                 fs.delete(path, True)
+    return rows.rows()
 
 
 def read_table(spark: SparkSession, table_uri: str) -> DataFrame | None:
