@@ -93,14 +93,13 @@ def _rebuild_products(spark: SparkSession, settings: Settings) -> None:
     rewritten (a new version also closes the previous one, often in an older partition)."""
     observed = storage.read_table(spark, _uri(settings, OBSERVATIONS))
     target = _uri(settings, "products")
-    if observed is None:
-        storage.replace_partitions(
-            spark, _empty_like(spark), target, PARTITION,
-            storage.existing_partitions(spark, target, PARTITION),
-        )  # fmt: skip
+    current = storage.read_table(spark, target)
+    if observed is None:  # no inventory object is left in raw: no history either
+        if current is not None:
+            gone = storage.existing_partitions(spark, target, PARTITION)
+            storage.replace_partitions(spark, current.where(F.lit(False)), target, PARTITION, gone)
         return
     fresh = inventory.product_history(observed).persist()
-    current = storage.read_table(spark, target)
     if current is None:
         changed = {tuple(r) for r in fresh.select(*PARTITION).distinct().collect()}
     else:
@@ -109,10 +108,6 @@ def _rebuild_products(spark: SparkSession, settings: Settings) -> None:
         changed = {tuple(r) for r in difference.select(*PARTITION).distinct().collect()}
     storage.replace_partitions(spark, fresh, target, PARTITION, changed)
     fresh.unpersist()
-
-
-def _empty_like(spark: SparkSession) -> DataFrame:
-    return spark.createDataFrame([], "year string, month string")
 
 
 OBSERVATIONS = "_state/inventory/product_observations"

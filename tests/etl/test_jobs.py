@@ -153,6 +153,12 @@ def test_inventory_and_customers_jobs(spark, tmp_path):
     assert collect(products, "product_id", "unit_cost", "is_current", "year", "month") == [
         ("p1", D("2.50"), False, "2025", "01"), ("p1", D("2.75"), True, "2025", "02"),
     ]  # fmt: skip
+    for path in (raw / "inventory").rglob("*.csv"):  # every inventory object deleted from raw
+        path.unlink()
+    gone = run_transform(spark, settings)
+    assert (gone.files_read, gone.rows_read, gone.partitions_rewritten) == (0, 0, 2)
+    for table in ("inventory_snapshots", "products", jobs.OBSERVATIONS):
+        assert storage.read_table(spark, f"file://{staged}/{table}") is None, table
 
     cust = "customer_id,email,phone,street,first_name,city,country\n"
     write_raw(raw, "customers", "2025-01-10", "c.csv", cust + "c1,a@x.io,555 0101,1 Main,Al,x,US\n")
