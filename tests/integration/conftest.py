@@ -65,10 +65,15 @@ def local_env(tmp_path_factory) -> Iterator[Environment]:
                 os.environ[key] = value
 
 
+# The README walkthrough's first steps, which the session fixtures run exactly as written.
+DEPLOY = ("deploy", "--auto-approve")
+SEED = ("seed-sample", "--preset", "small")
+
+
 @pytest.fixture(scope="session")
 def deployed_local_env(local_env) -> Iterator[Environment]:
     """The full stack deployed on the local twin for the whole session, destroyed at the end."""
-    run = retailake("deploy", "--auto-approve")
+    run = retailake(*DEPLOY)
     assert run.returncode == 0, str(run)
     yield local_env
     destroyed = retailake("destroy", "--auto-approve")
@@ -79,7 +84,7 @@ def deployed_local_env(local_env) -> Iterator[Environment]:
 def pipeline_run(deployed_local_env) -> dict:
     """The small sample seeded and the pipeline run once, shared by every module that needs
     analytics: the `run-pipeline --format json` record of that first run."""
-    seeded = retailake("seed-sample", "--preset", "small")
+    seeded = retailake(*SEED)
     assert seeded.returncode == 0, str(seeded)
     run = retailake("run-pipeline", "--format", "json", timeout=900)
     assert run.returncode == 0, str(run)
