@@ -43,11 +43,15 @@ def objects(s3, bucket: str, prefix: str = "") -> dict[str, str]:
     return {o["Key"]: o["ETag"] for o in iter_objects(s3, bucket, prefix)}
 
 
+def object_bytes(s3, bucket: str, key: str) -> bytes:
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
 def read_table(s3, bucket: str, prefix: str) -> list[dict]:
     rows = []
     for key in objects(s3, bucket, prefix):
         if key.endswith(".parquet"):
-            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = object_bytes(s3, bucket, key)
             rows += pq.read_table(io.BytesIO(body)).to_pylist()
     return rows
 
@@ -59,7 +63,7 @@ def read_layer_table(s3, bucket: str, table: str) -> list[dict]:
         if not key.endswith(".parquet"):
             continue
         partition = dict(part.split("=", 1) for part in key.split("/") if "=" in part)
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        body = object_bytes(s3, bucket, key)
         for row in pq.read_table(io.BytesIO(body)).to_pylist():
             rows.append({**{k: int(v) for k, v in partition.items()}, **row})
     return rows
@@ -67,8 +71,7 @@ def read_layer_table(s3, bucket: str, table: str) -> list[dict]:
 
 def seed_manifest(s3, outputs) -> dict:
     """What `seed-sample` wrote and which rows it made dirty on purpose (seed 42)."""
-    body = s3.get_object(Bucket=outputs.buckets["raw"], Key="_manifest/seed-42.json")["Body"]
-    return json.loads(body.read())
+    return json.loads(object_bytes(s3, outputs.buckets["raw"], "_manifest/seed-42.json"))
 
 
 def raw_row_count(s3, bucket: str, manifest: dict, source: str) -> int:
@@ -80,8 +83,8 @@ def raw_row_count(s3, bucket: str, manifest: dict, source: str) -> int:
         if key in seeded:
             total += seeded[key]
             continue
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
-        lines = [line for line in body.splitlines() if line.strip()]
+        text = object_bytes(s3, bucket, key).decode()
+        lines = [line for line in text.splitlines() if line.strip()]
         total += len(lines) - (0 if key.endswith(".jsonl") else 1)
     return total
 
@@ -92,7 +95,7 @@ def clean_raw_rows(s3, bucket: str, manifest: dict, source: str) -> list[dict]:
     dirty = {(d["file"], d["row"]) for d in manifest["dirty_rows"] if d["source"] == source}
     rows = []
     for key in objects(s3, bucket, f"{source}/"):
-        lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+        lines = object_bytes(s3, bucket, key).decode().splitlines()
         if key.endswith(".jsonl"):
             records = [json.loads(line) if (key, n) not in dirty else None
                        for n, line in enumerate(lines, start=1)]  # fmt: skip
@@ -216,7 +219,7 @@ def test_no_clear_text_pii_outside_raw(deployed_local_env, pipeline):
     s3 = client(deployed_local_env, "s3")
     pii: set[str] = set()
     for key in objects(s3, outputs.buckets["raw"], "customers/"):
-        text = s3.get_object(Bucket=outputs.buckets["raw"], Key=key)["Body"].read().decode()
+        text = object_bytes(s3, outputs.buckets["raw"], key).decode()
         for record in csv.DictReader(io.StringIO(text)):
             pii |= {(record.get(c) or "").strip() for c in ("email", "phone", "street")}
     pii.discard("")
