@@ -129,9 +129,9 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         # (per-column dictionary statistics) took a sixth of a 10M-line sales run. Blocks past
         # memory go to local disk; with 2g, counting 10M key hashes beside that cache ran out.
         "spark.driver.memory": "4g",
-        # A job writes each partition folder from one task (it repartitions by the folder):
-        # a writer per folder open at once, not a sort of every row by folder before the
-        # write (at 10M sales lines that sort was 3 s of the 17 s write stage).
+        # A job's write task holds the rows of a few partition folders (it rebalances by the
+        # folder): a writer per folder open at once, not a sort of every row by folder before
+        # the write (at 10M sales lines that sort was 3 s of the 17 s write stage).
         "spark.sql.optimizer.plannedWrite.enabled": "false",
         "spark.sql.maxConcurrentOutputFileWriters": "16",
         "spark.sql.inMemoryColumnarStorage.compressed": "false",
