@@ -1,0 +1,44 @@
+"""replace_partitions: what a partition folder holds after a write, and in how many files."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from retailake_etl import storage
+
+PARTITION = ("year", "month")
+ADVISORY = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
+
+
+def _files_by_folder(spark, uri: str) -> Counter:
+    names = [n for n in storage.files_under(spark, uri) if n.endswith(".parquet")]
+    return Counter(n.rsplit("/", 3)[-3] + "/" + n.rsplit("/", 3)[-2] for n in names)
+
+
+def _rows(spark, uri: str) -> list[tuple]:
+    table = storage.read_table(spark, uri)
+    return sorted(tuple(r) for r in table.select("n", *PARTITION).collect())
+
+
+def test_a_month_far_larger_than_the_rest_is_split_over_files_then_replaced_whole(spark, tmp_path):
+    """A folder's rows go to one task, unless the folder is far larger than the target size:
+    then to several, each writing its own file (so one core does not write it alone). A
+    later replace leaves exactly the new rows, whatever number of files was there."""
+    rows = [(n, "2025", "01") for n in range(5000)] + [(n, "2025", "02") for n in range(10)]
+    frame = spark.createDataFrame(rows, "n long, year string, month string").repartition(4)
+    uri = f"file://{tmp_path}/table"
+    months = {("2025", "01"), ("2025", "02")}
+    spark.conf.set(ADVISORY, "4k")  # what 64 MB is to a 10M-line month
+    try:
+        written = storage.replace_partitions(spark, frame, uri, PARTITION, months)
+    finally:
+        spark.conf.unset(ADVISORY)
+    assert written == 5010
+    assert _files_by_folder(spark, uri)["year=2025/month=01"] > 1
+    assert _rows(spark, uri) == sorted(rows)
+
+    again = frame.where("n % 2 = 0")
+    written = storage.replace_partitions(spark, again, uri, PARTITION, months)
+    assert written == 2505
+    assert _files_by_folder(spark, uri) == {"year=2025/month=01": 1, "year=2025/month=02": 1}
+    assert _rows(spark, uri) == sorted(r for r in rows if r[0] % 2 == 0)
