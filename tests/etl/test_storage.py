@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 
 from retailake_etl import storage
+from retailake_etl.jobs import PARTITION
 
-PARTITION = ("year", "month")
 ADVISORY = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
 
 
 def _files_by_folder(spark, uri: str) -> Counter:
     names = [n for n in storage.files_under(spark, uri) if n.endswith(".parquet")]
-    return Counter(n.rsplit("/", 3)[-3] + "/" + n.rsplit("/", 3)[-2] for n in names)
+    return Counter("/".join(n.split("/")[-3:-1]) for n in names)  # year=YYYY/month=MM
 
 
 def _rows(spark, uri: str) -> list[tuple]:
