@@ -165,18 +165,25 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     inputs = {table: _read(spark, settings.staged_root, table) for table in INPUTS}
     rows_read = sum(frame.count() for frame in inputs.values())
     touched_months = None if settings.full_refresh else touched
+    shared: list[DataFrame] = []  # what several tables read: cached until they are written
+
+    def cached(frame: DataFrame) -> DataFrame:
+        shared.append(frame.persist())
+        return frame
+
     tables = analytics.build_all(
         inputs["sales"],
         inputs["inventory_snapshots"],
         inputs["products"],
         inputs["customers"],
         touched_months,
+        share=cached,
     )
     months = None if touched_months is None else analytics.months_to_recompute(touched_months)
     written = rewritten = 0
     # A full refresh reads each table's months before writing it, and kpi_summary_monthly is
-    # built on two others: cached (they are small), each is computed once. The writes count
-    # the rows they write as they go.
+    # built on two others: cached (they are small), each is computed once, as are the order
+    # slices three tables read. The writes count the rows they write as they go.
     for frame in tables.values():
         frame.persist()
     try:
@@ -188,7 +195,7 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
                 rows, partitions = _write_whole(frame, table_uri)
             written, rewritten = written + rows, rewritten + partitions
     finally:
-        for frame in tables.values():
+        for frame in [*tables.values(), *shared]:
             frame.unpersist()
     document = {"version": 1, "written_at": dt.datetime.now(dt.UTC).isoformat(), "staged": now}
     storage.write_text(spark, state_uri, json.dumps(document, indent=1, sort_keys=True))

@@ -122,6 +122,14 @@ SALES = [
     _sale("O11", 1, "2024-02-28T13:00:00", "S1", "store", "C5", "P2", 2, "2.50"),
     # the latest order date in the data belongs to an anonymous sale
     _sale("O12", 1, "2024-02-29T17:00:00", "S2", "store", None, "P1", 1, "5.00"),
+    # Orders whose lines disagree on day, channel, customer or month each count once wherever
+    # their lines fall: C6 has one order in January (in three slices), one in February, two
+    # in all, and is a repeat customer in neither month.
+    _sale("O14", 1, "2024-01-15T10:00:00", "S3", "store", "C6", "P3", 1, "19.99"),
+    _sale("O14", 2, "2024-01-16T10:00:00", "S3", "online", "C6", "P3", 1, "19.99"),
+    _sale("O14", 3, "2024-01-16T10:00:00", "S3", "online", None, "P3", 2, "19.99"),
+    _sale("O15", 1, "2024-01-31T22:00:00", "S3", "online", None, "P3", 1, "19.99"),
+    _sale("O15", 2, "2024-02-01T01:00:00", "S3", "online", "C6", "P3", 1, "19.99"),
 ]
 
 
@@ -277,6 +285,8 @@ def test_the_data_exercises_the_edge_cases(full_rows: dict[str, list[Row]]) -> N
     assert segments["C2"].r_score == segments["C3"].r_score
     assert segments["C4"].state is None and "anonymous" not in segments
     assert segments["C1"].as_of_date == dt.date(2024, 2, 29)
+    assert segments["C6"].frequency == 2
+    assert daily[("2024-01-16", "S3", "online")].orders == 1
     kpi = {r.month: r for r in full_rows["kpi_summary_monthly"]}
     assert kpi[1].repeat_customers == 1 and kpi[1].returned_units == 1
 
