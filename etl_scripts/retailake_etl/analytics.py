@@ -436,16 +436,16 @@ def kpi_summary_monthly(
     * `return_rate` = returned_units / units.
     * `stockout_rate` = stocked-out SKU-days / SKU-days over the month's snapshots.
     """
-    lines = _with_year_month(slices.where(_in_months(F.col("order_date"), months)), "order_date")
+    in_month = _with_year_month(slices.where(_in_months(F.col("order_date"), months)), "order_date")
     keys = ["year", "month"]
-    totals = lines.groupBy(*keys).agg(
+    totals = in_month.groupBy(*keys).agg(
         F.sum("net_amount").cast(MONEY).alias("revenue"),
         F.countDistinct("order_id").alias("orders"),
         F.sum("units").cast("long").alias("units"),
         F.sum("returned_units").cast("long").alias("returned_units"),
     )
     buyers = (
-        lines.where(F.col("customer_id").isNotNull())
+        in_month.where(F.col("customer_id").isNotNull())
         .groupBy(*keys, "customer_id")
         .agg(F.countDistinct("order_id").alias("n"))
         .groupBy(*keys)

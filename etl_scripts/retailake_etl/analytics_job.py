@@ -182,8 +182,9 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     months = None if touched_months is None else analytics.months_to_recompute(touched_months)
     written = rewritten = 0
     # A full refresh reads each table's months before writing it, and kpi_summary_monthly is
-    # built on two others: cached (they are small), each is computed once, as are the order
-    # slices three tables read. The writes count the rows they write as they go.
+    # built on two others: cached (they are small), each is computed once. So are the order
+    # slices three tables read (`shared`, about a row per order). The writes count the rows
+    # they write as they go.
     for frame in tables.values():
         frame.persist()
     try:
