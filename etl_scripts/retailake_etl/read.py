@@ -270,7 +270,8 @@ def _first_of(columns: Sequence[Column]) -> Column:
 def _read_jsonl(
     spark: SparkSession, files: Sequence[RawFile], contract: SourceContract, folder: str | None
 ) -> DataFrame:
-    """Each line as a map of lower-cased key to text (numbers keep their digits); a line that
+    """Each line as a map of key to text (numbers keep their digits; keys are matched to the
+    contract's columns ignoring case, see `_json_value`); a line that
     is not a JSON object parses to null and is marked malformed. Which required keys a file
     lacks comes from the same window over the file that numbers its lines (parsing before
     it, so no second pass over the data and no second sort). The window's shuffle carries
@@ -280,15 +281,17 @@ def _read_jsonl(
     pass instead, see `_numbered_lines`; here that pass would need every line's keys too, and
     `json_object_keys` made it cost 31 s at 3M lines.)"""
     as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
-    parsed = _lines(spark, files, folder).withColumn(
-        "_m", F.transform_keys(as_map, lambda k, _v: F.lower(F.trim(k)))
+    parsed = (
+        _lines(spark, files, folder)
+        .withColumn("_m", as_map)
+        .withColumn("_plain", F.forall(F.map_keys("_m"), _plain_key))
     )
     lines = parsed.select(
-        *[F.col("_m").getItem(c.name).alias(c.name) for c in contract.columns],
+        *[_json_value(c.name).alias(c.name) for c in contract.columns],
         "_path",
         "_block",
         "_scan",
-        *[F.array_contains(F.map_keys("_m"), n).alias(f"_key_{n}") for n in contract.required],
+        *[_has_json_key(n).alias(f"_key_{n}") for n in contract.required],
         F.when(F.col("_m").isNull(), F.col("value")).alias("_malformed_line"),
         (F.trim("value") == "").alias("_blank"),
     ).select(
@@ -310,6 +313,32 @@ def _read_jsonl(
         "_malformed_line",
         F.when(lacked != "", F.concat(F.lit(f"{_LACKS}: "), lacked)).alias("_file_problem"),
     )
+
+
+def _plain_key(key: Column) -> Column:
+    return key == F.lower(F.trim(key))
+
+
+def _json_value(name: str) -> Column:
+    """The text of the line's key `name`, matched ignoring case and surrounding spaces; of
+    several keys matching it, the last counts (as a repeated key does in a JSON parser). Most
+    lines spell every key as the contract does (`_plain`): a direct lookup for them, the
+    case-blind search only for the rest. Lower-casing every line's keys into a new map took
+    4 s of a 3M-line read, and failed the job on keys that collide (`Brand`, `brand`)."""
+    matching = F.filter(F.map_entries("_m"), lambda e: _json_key_is(e["key"], name))
+    return F.when(F.col("_plain"), F.col("_m")[name]).otherwise(
+        F.try_element_at(matching, F.lit(-1))["value"]
+    )
+
+
+def _has_json_key(name: str) -> Column:
+    return F.when(F.col("_plain"), F.map_contains_key("_m", name)).otherwise(
+        F.exists(F.map_keys("_m"), lambda k: _json_key_is(k, name))
+    )
+
+
+def _json_key_is(key: Column, name: str) -> Column:
+    return F.lower(F.trim(key)) == F.lit(name)
 
 
 def _read_parquet(

@@ -131,6 +131,28 @@ def test_a_json_lines_file_lacking_required_keys_rejects_every_row(spark, tmp_pa
     ]
 
 
+def test_json_keys_match_columns_ignoring_case_and_the_last_of_several_counts(spark, tmp_path):
+    # Keys that name one column only once case and spaces are ignored (" Store_Id ", store_id)
+    # used to make a map with a repeated key, which failed the whole job.
+    lines = (
+        '{"ORDER_ID": "g1", " Store_Id ": "s1", "store_id": "s2", "Channel": "web"}\n'
+        '{"order_id": "g2", "store_id": "s3", "STORE_ID": "s4"}\n'
+        '{"order_id": "g3", "store_id": "s5", "channel": null}\n'
+    )
+    write_raw(tmp_path, "sales", "2025-01-09", "g.jsonl", lines)
+    # store_id and order_id only ever spelled in other cases: the file still has them
+    write_raw(tmp_path, "sales", "2025-01-09", "h.jsonl", '{"Order_Id": "h1", "STORE_id": 7}\n')
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    raw = read_raw(spark, files, CONTRACTS["sales"])
+    lacks = "file lacks required column(s): line_number, order_ts, product_id, quantity, unit_price"
+    assert collect(raw, "order_id", "store_id", "channel", "_file_problem") == [
+        ("g1", "s2", "web", lacks),
+        ("g2", "s4", None, lacks),
+        ("g3", "s5", None, lacks),
+        ("h1", "7", None, lacks),
+    ]
+
+
 def test_a_folder_read_gives_the_same_rows_and_only_the_files_asked_for(spark, tmp_path):
     write_raw(tmp_path, "sales", "2025-01-05", "a.csv", CSV)
     write_raw(tmp_path, "sales", "2025-01-06", "b.jsonl", JSONL)
