@@ -283,7 +283,7 @@ def _read_jsonl(
     parsed = (
         _lines(spark, files, folder)
         .withColumn("_m", as_map)
-        .withColumn("_plain", F.forall(F.map_keys("_m"), _plain_key))
+        .withColumn("_plain", F.forall(F.map_keys("_m"), lambda k: k == _column_key(k)))
     )
     lines = parsed.select(
         *[_json_value(c.name).alias(c.name) for c in contract.columns],
@@ -314,10 +314,6 @@ def _read_jsonl(
     )
 
 
-def _plain_key(key: Column) -> Column:
-    return key == F.lower(F.trim(key))
-
-
 def _json_value(name: str) -> Column:
     """The text of the line's key `name`, matched ignoring case and surrounding spaces; of
     several keys matching it, the last counts (as a repeated key does in a JSON parser). Most
@@ -325,7 +321,7 @@ def _json_value(name: str) -> Column:
     case-blind search only for the rest. Lower-casing every line's keys into a new map
     instead made a 3M-line read take 28.9 s, not 18.9 s, and failed the job on keys that
     collide (`Brand`, `brand`)."""
-    matching = F.filter(F.map_entries("_m"), lambda e: _json_key_is(e["key"], name))
+    matching = F.filter(F.map_entries("_m"), lambda e: _column_key(e["key"]) == name)
     return F.when(F.col("_plain"), F.col("_m")[name]).otherwise(
         F.try_element_at(matching, F.lit(-1))["value"]
     )
@@ -333,12 +329,13 @@ def _json_value(name: str) -> Column:
 
 def _has_json_key(name: str) -> Column:
     return F.when(F.col("_plain"), F.map_contains_key("_m", name)).otherwise(
-        F.exists(F.map_keys("_m"), lambda k: _json_key_is(k, name))
+        F.exists(F.map_keys("_m"), lambda k: _column_key(k) == name)
     )
 
 
-def _json_key_is(key: Column, name: str) -> Column:
-    return F.lower(F.trim(key)) == F.lit(name)
+def _column_key(key: Column) -> Column:
+    """A JSON key as the contract's column names are spelled: trimmed, lower case."""
+    return F.lower(F.trim(key))
 
 
 def _read_parquet(
