@@ -4,8 +4,9 @@ either everything or only the months a run touched. No I/O here (see `analytics_
 
 Conventions shared by every table (where DESIGN.md leaves room):
 
-* Money stays decimal: sums of the staged, already half-up-rounded line amounts, typed
-  `decimal(18,2)`. A money quotient (average order value) is rounded half-up to 2 decimals.
+* Money stays exact: sums of the staged, already half-up-rounded line amounts, typed
+  `decimal(18,2)`, added up as whole cents (`_cents`, `_money_total`). A money quotient
+  (average order value) is rounded half-up to 2 decimals.
 * Ratios are doubles rounded half-up to 4 decimals, null when the denominator is 0 or null.
 * An order is a distinct `order_id`, whatever the sign of its lines: the sample data models a
   return as its own order, and counting it keeps monthly orders = sum of daily orders.
@@ -20,6 +21,7 @@ Conventions shared by every table (where DESIGN.md leaves room):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -44,6 +46,19 @@ def ratio(numerator: Column, denominator: Column) -> Column:
     """numerator / denominator as a double rounded half-up to 4 decimals; null on a 0 divisor."""
     quotient = numerator.cast("double") / denominator.cast("double")
     return F.when(denominator != 0, F.round(quotient, RATIO_DECIMALS))
+
+
+def _cents(amount: Column) -> Column:
+    """A money amount (2 decimals) as a whole number of cents, so sums of it are sums of
+    longs: exact, and cheaper than decimal sums, which check every addition for overflow on
+    an unbounded value (a third of the order slices' aggregation of 10M lines: 16.7 s
+    against 11.0 s). A long holds 92 quadrillion dollars."""
+    return (amount * 100).cast("long")
+
+
+def _money_total(cents: Column) -> Column:
+    """The sum of a cents column as money."""
+    return (F.sum(cents).cast("decimal(18,0)") * F.lit(Decimal("0.01"))).cast(MONEY)
 
 
 def _money_per(amount: Column, count: Column) -> Column:
@@ -105,9 +120,10 @@ ORDER_SLICE = ("order_id", "order_date", "store_id", "channel", "customer_id")
 
 
 def order_slices(sales: DataFrame) -> DataFrame:
-    """Each order's lines summed per (order_date, store_id, channel, customer_id): one row per
-    order when its lines agree on those (as the sample's do), more when they differ, so a
-    count of distinct orders over slices equals one over lines. The rows are clustered by
+    """Each order's lines summed per (order_date, store_id, channel, customer_id), amounts in
+    cents (`gross_cents`, `discount_cents`, `net_cents`): one row per order when its lines
+    agree on those (as the sample's do), more when they differ, so a count of distinct
+    orders over slices equals one over lines. The rows are clustered by
     order_id: counting distinct orders per anything then aggregates per (group, order) where
     the rows lie, and only the small per-group counts move. The daily, monthly and customer
     tables each counted distinct orders over every line instead, each moving a row per order
@@ -120,9 +136,9 @@ def order_slices(sales: DataFrame) -> DataFrame:
             F.count(F.lit(1)).alias("lines"),
             F.sum(_positive(q)).alias("units"),
             F.sum(_returned(q)).alias("returned_units"),
-            F.sum("gross_amount").alias("gross_amount"),
-            F.sum("discount_amount").alias("discount_amount"),
-            F.sum("net_amount").alias("net_amount"),
+            F.sum(_cents(F.col("gross_amount"))).alias("gross_cents"),
+            F.sum(_cents(F.col("discount_amount"))).alias("discount_cents"),
+            F.sum(_cents(F.col("net_amount"))).alias("net_cents"),
         )
     )
 
@@ -139,9 +155,9 @@ def daily_store_sales(slices: DataFrame, months: set[Month] | None = None) -> Da
             F.sum("lines").cast("long").alias("lines"),
             F.sum("units").cast("long").alias("units"),
             F.sum("returned_units").cast("long").alias("returned_units"),
-            F.sum("gross_amount").cast(MONEY).alias("gross_amount"),
-            F.sum("discount_amount").cast(MONEY).alias("discount_amount"),
-            F.sum("net_amount").cast(MONEY).alias("net_amount"),
+            _money_total(F.col("gross_cents")).alias("gross_amount"),
+            _money_total(F.col("discount_cents")).alias("discount_amount"),
+            _money_total(F.col("net_cents")).alias("net_amount"),
         ),
         "order_date",
     ).select(
@@ -198,7 +214,7 @@ def product_performance_monthly(
     sold = sold.groupBy("year", "month", "product_id").agg(
         F.sum(q).cast("long").alias("units_sold"),
         F.sum(_returned(q)).cast("long").alias("returned_units"),
-        F.sum("net_amount").cast(MONEY).alias("net_revenue"),
+        _money_total(_cents(F.col("net_amount"))).alias("net_revenue"),
     )
     in_month = _with_year_month(
         snapshots.where(_in_months(F.col("snapshot_date"), months)), "snapshot_date"
@@ -295,7 +311,7 @@ def customer_segments(slices: DataFrame, customers: DataFrame) -> DataFrame:
         .agg(
             F.max("order_date").alias("last_order_date"),
             F.countDistinct("order_id").alias("frequency"),
-            F.sum("net_amount").cast(MONEY).alias("monetary"),
+            _money_total(F.col("net_cents")).alias("monetary"),
         )
         .crossJoin(as_of)
         .withColumn("recency_days", F.datediff("as_of_date", "last_order_date"))
@@ -397,7 +413,7 @@ def inventory_health_daily(
             F.count(F.when(on_hand == 0, True)).alias("stockout_skus"),
             F.count(F.when(on_hand < F.col("reorder_point"), True)).alias("below_reorder_skus"),
             F.sum(on_hand).cast("long").alias("on_hand"),
-            F.sum(on_hand * F.col("unit_cost")).cast(MONEY).alias("inventory_value"),
+            _money_total(on_hand * _cents(F.col("unit_cost"))).alias("inventory_value"),
             F.sum("units").cast("long").alias("units_sold_28d"),
         )
     )
@@ -439,7 +455,7 @@ def kpi_summary_monthly(
     in_month = _with_year_month(slices.where(_in_months(F.col("order_date"), months)), "order_date")
     keys = ["year", "month"]
     totals = in_month.groupBy(*keys).agg(
-        F.sum("net_amount").cast(MONEY).alias("revenue"),
+        _money_total(F.col("net_cents")).alias("revenue"),
         F.countDistinct("order_id").alias("orders"),
         F.sum("units").cast("long").alias("units"),
         F.sum("returned_units").cast("long").alias("returned_units"),
