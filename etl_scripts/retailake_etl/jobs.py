@@ -64,6 +64,7 @@ class Settings:
 class Table:
     name: str  # folder below the staged root
     select: Callable[[DataFrame], DataFrame]  # Cleaned.rows -> the table's rows
+    plain: tuple[str, ...] = ()  # columns written without a dictionary (storage.replace_partitions)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,9 @@ OBSERVATIONS = "_state/inventory/product_observations"
 SPECS: dict[str, Spec] = {
     "sales": Spec(
         transform=lambda raw, _s: sales.transform_sales(raw),
-        tables=(Table("sales", lambda rows: rows.select(*sales.COLUMNS)),),
+        tables=(
+            Table("sales", lambda rows: rows.select(*sales.COLUMNS), plain=sales.NEARLY_UNIQUE),
+        ),
         probe=("sales", ("order_id", "line_number")),
     ),
     "inventory": Spec(
@@ -314,8 +317,9 @@ def _write(
     rows = cleaned.rows
     for table in spec.tables:
         storage.replace_partitions(
-            spark, table.select(rows), _uri(settings, table.name), PARTITION, partitions
-        )
+            spark, table.select(rows), _uri(settings, table.name), PARTITION, partitions,
+            plain=table.plain,
+        )  # fmt: skip
 
     rejects = cleaned.rejects.withColumn("ingest_month", _ingest_month(F.col("ingest_date")))
     rejects = rejects.persist()

@@ -20,6 +20,9 @@ COLUMNS = (
     "product_id", "quantity", "unit_price", "discount_pct", "currency", "gross_amount",
     "discount_amount", "net_amount", "is_return", "year", "month",
 )  # fmt: skip
+# Too many distinct values (per order, per line, per customer) for a Parquet dictionary: see
+# storage.replace_partitions.
+NEARLY_UNIQUE = ("order_id", "order_ts", "customer_id")
 
 
 def derive(valid: DataFrame) -> DataFrame:

@@ -193,11 +193,19 @@ def replace_partitions(
     table_uri: str,
     columns: Sequence[str],
     partitions: Iterable[tuple],
+    *,
+    plain: Sequence[str] = (),
 ) -> int:
     """Make each listed partition hold exactly `frame`'s rows for it (none: the partition
     goes away): write the new Parquet files, then delete the files that were there before.
     `frame` is evaluated once, by the write: cache it first if it is costly and used again.
-    Returns the rows written."""
+    Returns the rows written.
+
+    `plain` names columns with too many distinct values for a Parquet dictionary (an order
+    id): they are written without one. Such a column fills its dictionary (1 MB) and goes on
+    in plain pages anyway, after the work of building it. Writing 9.9M staged sales rows from
+    a cache to local disk took 12-13 s, not 16-20 s, with order_id, order_ts and customer_id
+    plain (four runs each way, alternated), and the files were 4% smaller."""
     wanted = sorted(set(partitions))
     if not wanted:
         return 0
@@ -212,7 +220,10 @@ def replace_partitions(
     # adaptive rebalance), not written by one core while the others wait. A customers run's
     # first delivery month held two thirds of the rows: 10 s on one core of two.
     writer = _rebalanced(spark, rows.frame, columns).write.mode("append").partitionBy(*columns)
-    writer.option("compression", "snappy").parquet(table_uri)
+    writer = writer.option("compression", "snappy")
+    for column in plain:
+        writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
+    writer.parquet(table_uri)
     for name in old:
         fs, path = _fs(spark, name)
         fs.delete(path, False)

@@ -1,11 +1,12 @@
 """Building raw input for ETL tests: rows as the reader would deliver them (all text), and
-raw objects on the local file system in the bucket's layout."""
+raw objects on the local file system in the bucket's layout; and reading what a job wrote."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from retailake_etl.contract import CONTRACTS
 from retailake_etl.read import raw_schema
@@ -52,4 +53,14 @@ def collect(frame: DataFrame, *columns: str) -> list[tuple]:
     return sorted(
         (tuple(row[name] for name in names) for row in frame.collect()),
         key=lambda r: tuple((v is None, str(v)) for v in r),
+    )
+
+
+def has_dictionary(path: Path, column: str) -> bool:
+    """Whether a Parquet file stores `column` with a dictionary in any row group."""
+    metadata = pq.ParquetFile(path).metadata
+    index = metadata.schema.names.index(column)
+    return any(
+        metadata.row_group(g).column(index).has_dictionary_page
+        for g in range(metadata.num_row_groups)
     )

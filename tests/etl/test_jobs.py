@@ -9,10 +9,10 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from retailake_etl import jobs, storage
+from retailake_etl import jobs, sales, storage
 from retailake_etl.jobs import Settings, run_transform
 
-from tests.etl.raw import collect, write_raw
+from tests.etl.raw import collect, has_dictionary, write_raw
 
 HEADER = "order_id,line_number,order_ts,store_id,product_id,quantity,unit_price\n"
 
@@ -97,6 +97,22 @@ def test_incremental_runs(spark, lake):
         ("o1", 1, 2, "2025", "01"), ("o10", 1, 1, "2025", "03"), ("o2", 1, 7, "2025", "02"),
         ("o9", 1, 5, "2025", "03"),
     ]  # fmt: skip
+
+
+def test_sales_ids_are_written_without_a_dictionary(spark, tmp_path):
+    """An order's lines share its id, time and customer, which would get a dictionary."""
+    header = "order_id,line_number,order_ts,store_id,customer_id,product_id,quantity,unit_price\n"
+    lines = [f"o{n // 3},{n % 3 + 1},2025-01-05T10:0{n // 3}:00,s1,c{n // 3},p1,1,1.00\n"
+             for n in range(30)]  # fmt: skip
+    raw, staged = tmp_path / "raw", tmp_path / "staged"
+    write_raw(raw, "sales", "2025-01-05", "a.csv", header + "".join(lines))
+    settings = Settings("sales", f"file://{raw}", f"file://{staged}")
+    assert run_transform(spark, settings).rows_written == 30
+    files = list((staged / "sales").rglob("*.parquet"))
+    assert files
+    for path in files:
+        assert [c for c in sales.NEARLY_UNIQUE if has_dictionary(path, c)] == [], path
+        assert has_dictionary(path, "store_id"), path
 
 
 def changed_since(before: dict[str, int], after: dict[str, int]) -> set[str]:

@@ -1,4 +1,5 @@
-"""replace_partitions: what a partition folder holds after a write, and in how many files."""
+"""replace_partitions: what a partition folder holds after a write, in how many files, and how
+their columns are encoded."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections import Counter
 
 from retailake_etl import storage
 from retailake_etl.jobs import PARTITION
+
+from tests.etl.raw import has_dictionary
 
 ADVISORY = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
 
@@ -42,3 +45,18 @@ def test_a_month_far_larger_than_the_rest_is_split_over_files_then_replaced_whol
     assert written == 2505
     assert _files_by_folder(spark, uri) == {"year=2025/month=01": 1, "year=2025/month=02": 1}
     assert _rows(spark, uri) == sorted(r for r in rows if r[0] % 2 == 0)
+
+
+def test_plain_columns_are_written_without_a_dictionary_and_the_others_with_one(spark, tmp_path):
+    """Ids that repeat a little (an order's lines) would get a dictionary, as would a store."""
+    rows = [(n, f"order-{n // 2}", "store-1", "2025", "01") for n in range(200)]
+    schema = "n long, id string, store string, year string, month string"
+    frame = spark.createDataFrame(rows, schema)
+    storage.replace_partitions(
+        spark, frame, f"file://{tmp_path}/t", PARTITION, {("2025", "01")}, plain=("id",)
+    )
+    files = list(tmp_path.rglob("*.parquet"))
+    assert files
+    for path in files:
+        assert not has_dictionary(path, "id")
+        assert has_dictionary(path, "store")
