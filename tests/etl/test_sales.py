@@ -92,6 +92,30 @@ def test_derived_amounts_round_half_up(spark):
     assert result.rejects.count() == 0
 
 
+def test_numbers_are_read_by_the_documented_rules(spark):
+    """Integers: ASCII digits, a sign, a fraction of zeros; decimals: ASCII digits, a sign, a
+    point, an exponent; a tab around either is ignored. Anything else is BAD_TYPE."""
+    quantities = {"+3": 3, "007": 7, "4.0": 4, "5.": 5, "\t6": 6, "-0": None, "2.5": None,
+                  "1e3": None, "\u0663": None, "0x1F": None, "12345678901": None, "1 2": None}
+    prices = {"1e1": D("10.00"), ".5": D("0.50"), "5.": D("5.00"), "+2.25": D("2.25"),
+              "1.5\x0b": D("1.50"), "-1E-2": None, "\u0663": None, "\uff13": None,
+              "1,5": None, "NaN": None, "Infinity": None, "1.5d": None, "1e": None}  # fmt: skip
+    rows = [line(f"q{i}", quantity=text) for i, text in enumerate(quantities)]
+    rows += [line(f"p{i}", unit_price=text) for i, text in enumerate(prices)]
+    result = transform_sales(raw_rows(spark, "sales", rows))
+    kept = {r["order_id"]: r for r in result.rows.collect()}
+    rejected = {r["order_id"]: r["reason"] for r in result.rejects.collect()}
+    for prefix, texts, column in (("q", quantities, "quantity"), ("p", prices, "unit_price")):
+        for i, (text, value) in enumerate(texts.items()):
+            order = f"{prefix}{i}"
+            if value is None:
+                # -0 is an integer (0), refused as a zero quantity; -0.01 as a negative price
+                expected = {"-0": "ZERO_QUANTITY", "-1E-2": "NEGATIVE_PRICE"}.get(text, "BAD_TYPE")
+                assert rejected.get(order) == expected, (column, text)
+            else:
+                assert order not in rejected and kept[order][column] == value, (column, text)
+
+
 def test_timestamps_are_utc(spark):
     rows = [
         line("z", order_ts="2025-01-31T23:30:00"),  # no zone: UTC, stays in January
