@@ -175,9 +175,15 @@ def check(raw: DataFrame, contract: SourceContract) -> Checked:
     worked out for the rejected rows, from their raw text: `judged` keeps that text for them
     only (a valid row's typed values say all the later steps need), so the frame a job
     caches holds about a third of what it would."""
-    zone = raw.sparkSession.conf.get("spark.sql.session.timeZone")
+    conf = raw.sparkSession.conf
+    zone = conf.get("spark.sql.session.timeZone")
     if zone != "UTC":  # a timestamp without a zone would be read in this one
         raise ValueError(f"the contract check needs a UTC session time zone, not {zone}")
+    if conf.get("spark.sql.ansi.enabled") == "true":  # a cast would fail the job on bad text
+        raise ValueError(
+            "the contract check needs spark.sql.ansi.enabled=false: its casts must turn "
+            "text that does not read into null, which it rejects"
+        )
     columns = contract.columns
     names = {c.name for c in columns}
     rules = _rules(contract)

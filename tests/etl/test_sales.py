@@ -96,7 +96,8 @@ def test_numbers_are_read_by_the_documented_rules(spark):
     """Integers: ASCII digits, a sign, a fraction of zeros; decimals: ASCII digits, a sign, a
     point, an exponent; a tab around either is ignored. Anything else is BAD_TYPE."""
     quantities = {"+3": 3, "007": 7, "4.0": 4, "5.": 5, "\t6": 6, "-0": None, "2.5": None,
-                  "1e3": None, "\u0663": None, "0x1F": None, "12345678901": None, "1 2": None}
+                  "1e3": None, "\u0663": None, "0x1F": None, "12345678901": None,
+                  "1 2": None}  # fmt: skip
     prices = {"1e1": D("10.00"), ".5": D("0.50"), "5.": D("5.00"), "+2.25": D("2.25"),
               "1.5\x0b": D("1.50"), "-1E-2": None, "\u0663": None, "\uff13": None,
               "1,5": None, "NaN": None, "Infinity": None, "1.5d": None, "1e": None}  # fmt: skip
@@ -140,14 +141,24 @@ def test_timestamps_are_utc(spark):
     ]
 
 
-def test_the_check_refuses_a_session_outside_utc(spark):
-    raw = raw_rows(spark, "sales", [line("z")])
-    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+@pytest.mark.parametrize(
+    ("setting", "value", "words"),
+    [
+        # a timestamp without a zone would be read in New York's
+        ("spark.sql.session.timeZone", "America/New_York", "America/New_York"),
+        # `quantity="two"` would fail the whole job instead of being rejected
+        ("spark.sql.ansi.enabled", "true", "ansi"),
+    ],
+)
+def test_the_check_refuses_a_session_that_would_misread_text(spark, setting, value, words):
+    raw = raw_rows(spark, "sales", [line("z", quantity="two")])
+    before = spark.conf.get(setting)
+    spark.conf.set(setting, value)
     try:
-        with pytest.raises(ValueError, match="America/New_York"):
+        with pytest.raises(ValueError, match=words):
             transform_sales(raw)
     finally:
-        spark.conf.set("spark.sql.session.timeZone", "UTC")
+        spark.conf.set(setting, before)
 
 
 def test_dedupe_later_delivery_wins_and_first_copy_within_a_file(spark):
