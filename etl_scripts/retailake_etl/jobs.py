@@ -32,7 +32,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from retailake_etl import customers, inventory, sales, storage
+from retailake_etl import customers, inventory, sales, storage, validate
 from retailake_etl.arguments import (
     full_refresh_requested,
     optional_argument,
@@ -200,8 +200,8 @@ def _probe(
 def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     """One incremental (or full) run of a transform job; returns what it did."""
     started = time.monotonic()
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.ansi.enabled", "false")  # what the contract check needs
+    for key, value in validate.SESSION.items():
+        spark.conf.set(key, value)
     spec = SPECS[settings.source]
     contract = CONTRACTS[settings.source]
     listing = {f.key: f for f in storage.list_raw(spark, settings.raw_root, settings.source)}

@@ -31,6 +31,12 @@ _TIMESTAMP = (
 )
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?$"
 _RULE = "_rule"  # index of the first rule a row breaks
+# The session settings the check's casts rely on: a job sets them (jobs.run_transform), and
+# the check refuses a session without them.
+SESSION = {
+    "spark.sql.session.timeZone": "UTC",  # a timestamp without a zone is read in this one
+    "spark.sql.ansi.enabled": "false",  # text that does not read casts to null, not an error
+}
 _KEY_HASH = "_key_hash"
 REJECT_META = ("source_file", "row_number", "ingest_date", "reason", "reason_detail", "raw_line")
 
@@ -176,14 +182,9 @@ def check(raw: DataFrame, contract: SourceContract) -> Checked:
     only (a valid row's typed values say all the later steps need), so the frame a job
     caches holds about a third of what it would."""
     conf = raw.sparkSession.conf
-    zone = conf.get("spark.sql.session.timeZone")
-    if zone != "UTC":  # a timestamp without a zone would be read in this one
-        raise ValueError(f"the contract check needs a UTC session time zone, not {zone}")
-    if conf.get("spark.sql.ansi.enabled") == "true":  # a cast would fail the job on bad text
-        raise ValueError(
-            "the contract check needs spark.sql.ansi.enabled=false: its casts must turn "
-            "text that does not read into null, which it rejects"
-        )
+    wrong = [f"{k}={v}, not {conf.get(k)}" for k, v in SESSION.items() if conf.get(k) != v]
+    if wrong:
+        raise ValueError(f"the contract check needs {'; '.join(wrong)}")
     columns = contract.columns
     names = {c.name for c in columns}
     rules = _rules(contract)
