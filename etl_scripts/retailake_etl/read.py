@@ -239,15 +239,14 @@ def _read_csv(
     parsers, values, corrupt, problems = [], defaultdict(list), [], []
     for index, (header, paths) in enumerate(groups.items()):
         names = _header_names(header)
-        schema = T.StructType(
-            [T.StructField(n, T.StringType()) for n in names]
-            + [T.StructField("_corrupt", T.StringType())]
-        )
-        parsed = F.from_csv("value", schema.simpleString(), options)
+        # Fields named by position: a header cell may hold any text (spaces, dots, backticks),
+        # which a schema string would have to quote.
+        schema = ", ".join([*(f"_c{i} string" for i in range(len(names))), "_corrupt string"])
+        parsed = F.from_csv("value", schema, options)
         mine = F.col("_path").isin(paths) if len(groups) > 1 else F.lit(True)
         parsers.append(F.when(mine, parsed).alias(f"_r{index}"))
-        for name in names:
-            values[name].append(F.col(f"_r{index}.`{name}`"))
+        for position, name in enumerate(names):
+            values[name].append(F.col(f"_r{index}._c{position}"))
         corrupt.append(F.col(f"_r{index}._corrupt"))
         problems.append(F.when(mine, F.lit(_missing(names, contract)).cast("string")))
     lines = numbered.lines.where((F.col("_line") > 1) & (F.trim("value") != ""))

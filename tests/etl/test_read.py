@@ -105,6 +105,20 @@ def test_formats_row_numbers_and_file_level_rejects(spark, tmp_path):
     raw.unpersist()
 
 
+def test_header_cells_of_any_text_are_ignored_or_read_as_columns(spark, tmp_path):
+    """Extra columns are ignored whatever their header says: spaces, dots, backticks, accents
+    or the parser's own corrupt-record name."""
+    header = "Order Notes,order_id,unit.cost,line_number,`x`,order_ts,país,_corrupt,store_id"
+    line = "hi there,o1,2.5,1,y,2025-01-05T10:00:00,es,z,s1"
+    write_raw(tmp_path, "sales", "2025-01-05", "a.csv", f"{header}\n{line}\n")
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    raw = read_raw(spark, files, CONTRACTS["sales"])
+    assert collect(raw, "order_id", "line_number", "order_ts", "store_id", "quantity",
+                   "_malformed_line") == [
+        ("o1", "1", "2025-01-05T10:00:00", "s1", None, None)
+    ]  # fmt: skip
+
+
 def _d(text: str):
     import datetime as dt
 
