@@ -1,24 +1,29 @@
 """The transform jobs: incremental by default, idempotent, kill-safe.
 
-Ledger: `<staged_root>/_state/<source>/processed.json`, written last, one entry per raw
-object key processed: its fingerprint (S3 ETag, else size and mtime), ingest date, row count
-and the `YYYY-MM` partitions its valid rows fall in.
+Ledger: `<staged_root>/_state/<source>/processed.json`, written last (and marked
+`unfinished` before the first write), one entry per raw object key processed: its fingerprint
+(S3 ETag, else size and mtime), ingest date, row count and the `YYYY-MM` partitions its valid
+rows fall in.
 
-A run reads the raw objects that are new or changed (fingerprint differs) and finds the
-partitions they touch; recomputes each touched partition from *every* raw object that
-contributes to it (ledger) plus the new ones, repeating until closed: the objects read touch
-no partition outside the set, and no key read is already staged in a partition outside it
-(a key duplicated across months). Staged output is therefore a pure function of raw: a
-rerun, or a run after a kill at any point, gives the same tables. A run with nothing new
-writes nothing. `full_refresh` forgets the ledger and rebuilds every partition.
+A run reads the raw objects that are new and finds the partitions they touch; recomputes each
+touched partition from *every* raw object that contributes to it (ledger) plus the new ones,
+repeating until closed: the objects read touch no partition outside the set, and no key read
+is already staged in a partition outside it (a key duplicated across months). Staged output is
+therefore a pure function of raw: a rerun gives the same tables. A run with nothing new writes
+nothing. `full_refresh` forgets the ledger and rebuilds every partition from raw (with nothing
+left in raw, every partition and reject goes), and two things make a run one:
+- an object removed or changed (its fingerprint differs) since it was processed: it may have
+  held the winning copy of a key whose other copies lie in objects no run would read again;
+- a run that stopped while writing (killed, or failed): its ledger still says `unfinished`,
+  and its output is whatever that run left, in any partition.
 
 Rejects go to `<staged_root>/_rejects/<source>/ingest_month=YYYY-MM/` (`unknown` when the
 key names no ingest date), each row carrying its `source_file`, `row_number` and `ingest_date`.
 A month folder holds many raw objects' rejects, so a run rewrites the months of the objects it
-reads: their fresh rejects plus the rows already there from every other object (a copy left
-twice by a killed run counts once). They too are a pure function of raw. A folder per month,
-not per object: a day's object is a folder of a few rows, and on S3 each folder written
-costs dozens of requests (about 40 per folder through S3A, most of a job's time on the twin)."""
+reads: their fresh rejects plus the rows already there from every other object. They too are a
+pure function of raw. A folder per month, not per object: a day's object is a folder of a few
+rows, and on S3 each folder written costs dozens of requests (about 40 per folder through S3A,
+most of a job's time on the twin)."""
 
 from __future__ import annotations
 
@@ -145,19 +150,25 @@ def ledger_uri(settings: Settings) -> str:
     return _uri(settings, f"_state/{settings.source}/processed.json")
 
 
-def load_ledger(spark: SparkSession, settings: Settings) -> dict[str, Entry]:
+def load_ledger(spark: SparkSession, settings: Settings) -> dict[str, Entry] | None:
+    """The objects processed, by key; None when the last run stopped while writing."""
     text = storage.read_text(spark, ledger_uri(settings))
     if not text:
         return {}
-    files = json.loads(text).get("files", {})
-    return {key: Entry(**value) for key, value in files.items()}
+    document = json.loads(text)
+    if document.get("unfinished"):
+        return None
+    return {key: Entry(**value) for key, value in document.get("files", {}).items()}
 
 
-def save_ledger(spark: SparkSession, settings: Settings, ledger: dict[str, Entry]) -> None:
+def save_ledger(
+    spark: SparkSession, settings: Settings, ledger: dict[str, Entry], *, unfinished: bool = False
+) -> None:
     document = {
         "version": 1,
         "source": settings.source,
         "files": {key: vars(ledger[key]) for key in sorted(ledger)},
+        **({"unfinished": True} if unfinished else {}),
     }
     storage.write_text(spark, ledger_uri(settings), json.dumps(document, indent=1, sort_keys=True))
 
@@ -205,16 +216,17 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     spec = SPECS[settings.source]
     contract = CONTRACTS[settings.source]
     listing = {f.key: f for f in storage.list_raw(spark, settings.raw_root, settings.source)}
-    ledger = {} if settings.full_refresh else load_ledger(spark, settings)
-    new = {
-        k for k, f in listing.items() if k not in ledger or ledger[k].fingerprint != f.fingerprint
-    }
-    removed = {k for k in ledger if k not in listing}
-    if not new and not removed:
-        return RunCounts(duration_seconds=round(time.monotonic() - started, 3))
-
-    months = {m for k in new | removed if k in ledger for m in ledger[k].partitions}
-    if settings.full_refresh:
+    ledger = None if settings.full_refresh else load_ledger(spark, settings)
+    if ledger is not None:
+        processed = {key: entry.fingerprint for key, entry in ledger.items()}
+        new = {k for k, f in listing.items() if processed.get(k) != f.fingerprint}
+        if not new and ledger.keys() == listing.keys():
+            return RunCounts(duration_seconds=round(time.monotonic() - started, 3))
+        if new & ledger.keys() or ledger.keys() - listing.keys():
+            ledger = None  # an object changed or went: rebuild (see the module docstring)
+    months: set[str] = set()
+    if ledger is None:
+        settings, ledger, new = replace(settings, full_refresh=True), {}, set(listing)
         for table in spec.tables:
             months |= {_month(p) for p in storage.existing_partitions(
                 spark, _uri(settings, table.name), PARTITION)}  # fmt: skip
@@ -234,9 +246,7 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
         # Close over the ledger: every object with rows in a recomputed partition is read,
         # and every partition such an object has rows in is recomputed.
         while True:
-            more = {
-                k for k, e in ledger.items() if k in listing and months.intersection(e.partitions)
-            }
+            more = {k for k, e in ledger.items() if months.intersection(e.partitions)}
             grown = months | {m for k in more - keys for m in ledger[k].partitions}
             if grown == months:
                 break
@@ -248,7 +258,8 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     else:
         raise RuntimeError(f"partitions did not close after {MAX_ROUNDS} rounds")
 
-    counts = _write(spark, settings, spec, files, cleaned, months, removed, ledger, per_file)
+    save_ledger(spark, settings, ledger, unfinished=True)  # before the first write
+    counts = _write(spark, settings, spec, files, cleaned, months, per_file)
     for raw_file in files:
         ledger[raw_file.key] = Entry(
             fingerprint=raw_file.fingerprint,
@@ -256,8 +267,6 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
             rows=counts.pop_rows(raw_file.key),
             partitions=sorted(per_file.get(raw_file.key, {})),
         )
-    for key in removed:
-        ledger.pop(key, None)
     save_ledger(spark, settings, ledger)
     cleaned.judged.unpersist()
     return RunCounts(
@@ -297,8 +306,6 @@ def _write(
     files: Sequence[RawFile],
     cleaned: Cleaned,
     months: set[str],
-    removed: set[str],
-    ledger: dict[str, Entry],
     valid_rows: dict[str, dict[str, int]],
 ) -> _Written:
     """Tables first, then rejects, then the products rebuild; the caller writes the ledger.
@@ -324,16 +331,14 @@ def _write(
 
     rejects = cleaned.rejects.withColumn("ingest_month", _ingest_month(F.col("ingest_date")))
     rejects = rejects.persist()
-    touched = {ledger[k].ingest_date for k in removed if k in ledger}
-    touched = {_month_of(day) for day in touched | {f.ingest_date for f in files}}
+    touched = {_month_of(f.ingest_date) for f in files}
     reject_uri = _uri(settings, f"_rejects/{settings.source}")
     if settings.full_refresh:  # also drop the rejects of objects no longer in raw
         everything = storage.existing_partitions(spark, reject_uri, REJECT_PARTITION)
         touched |= {month for (month,) in everything}
         kept = None
     else:
-        kept = _other_rejects(spark, reject_uri, rejects.schema, touched,
-                              {f.key for f in files} | removed)  # fmt: skip
+        kept = _other_rejects(spark, reject_uri, rejects.schema, touched, {f.key for f in files})
     storage.replace_partitions(
         spark, rejects if kept is None else rejects.unionByName(kept), reject_uri,
         REJECT_PARTITION, {(month,) for month in touched},
@@ -372,15 +377,15 @@ def _month_of(day: str | None) -> str:
 def _other_rejects(
     spark: SparkSession, uri: str, schema: T.StructType, months: set[str], read: set[str]
 ) -> DataFrame | None:
-    """The rejects already stored in `months` that came from objects not read this run
-    (nor removed): they stay. Deduplicated on their row, so a partition a killed run left
-    with two generations of files heals."""
+    """The rejects already stored in `months` that came from objects not read this run: they
+    stay. (A run that stopped while writing makes the next one a full refresh, which keeps none
+    of them: so no partition here holds two generations of files.)"""
     if not storage.files_under(spark, uri):
         return None
     stored = spark.read.schema(schema).option("basePath", uri).parquet(uri)
     return stored.where(
         F.col("ingest_month").isin(sorted(months)) & ~F.col("source_file").isin(sorted(read))
-    ).dropDuplicates(["source_file", "row_number"])
+    )
 
 
 def settings_from_args(

@@ -4,9 +4,9 @@ listing raw objects, small JSON state files, and replacing whole partitions of a
 
 Replacing a partition writes the new files first and then deletes the old ones. It is not
 atomic: a reader listing the partition between the two steps sees both generations (rows
-twice), and a job killed between them leaves both. The ledger is only written after every
-replace has finished, so the next run treats the same raw objects as new, recomputes the same
-partitions, and deletes every older file it finds there: a rerun heals the partition."""
+twice), and a job killed between them leaves both. The job marks its ledger unfinished before
+the first replace and clears the mark only after the last, so the next run rebuilds the source
+from raw and deletes every older file it finds: a rerun heals the partition."""
 
 from __future__ import annotations
 

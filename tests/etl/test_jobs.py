@@ -128,15 +128,20 @@ def test_killed_run_heals_and_matches_full_refresh(spark, lake, monkeypatch, tmp
         "o11,1,2025-03-03T10:00:00,s1,p1,1,1.00", "o1,1,2025-01-05T10:00:00,s1,p1,4,1.00",
     ))  # fmt: skip
 
-    def killed(*_args: object) -> None:
-        raise RuntimeError("killed before the ledger update")
+    save_ledger = jobs.save_ledger
+
+    def killed(*args: object, unfinished: bool = False) -> None:
+        if not unfinished:  # the tables and rejects are written: die before the ledger
+            raise RuntimeError("killed before the ledger update")
+        save_ledger(*args, unfinished=unfinished)
 
     monkeypatch.setattr(jobs, "save_ledger", killed)
     with pytest.raises(RuntimeError):
         run_transform(spark, settings)
     monkeypatch.undo()
+    assert json.loads((staged / "_state/sales/processed.json").read_text())["unfinished"]
     healed = run_transform(spark, settings)
-    assert healed.new_files == 1
+    assert (healed.new_files, healed.files_read) == (3, 3)  # rebuilt from every object
 
     clean = Settings("sales", settings.raw_root, f"file://{tmp_path / 'clean'}", full_refresh=True)
     run_transform(spark, clean)
@@ -152,6 +157,44 @@ def test_killed_run_heals_and_matches_full_refresh(spark, lake, monkeypatch, tmp
             ("sales/ingest_date=2025-01-05/a.csv", 1, "DUPLICATE_KEY"),
             ("sales/ingest_date=2025-01-05/a.csv", 3, "ZERO_QUANTITY"),
         ]
+
+
+def test_an_object_removed_or_changed_gives_back_the_copies_its_keys_had_beaten(
+    spark, lake, tmp_path
+):
+    raw, staged, settings = lake
+    later = write_raw(raw, "sales", "2025-03-05", "k.csv", sales_csv(
+        "o1,1,2025-03-04T10:00:00,s1,p1,9,1.00",  # a later delivery of o1: it wins, in March
+    ))  # fmt: skip
+    run_transform(spark, settings)
+    assert ("o1", 1, 9, "2025", "03") in staged_sales(spark, staged)
+
+    def duplicates() -> list[tuple]:
+        rejects = spark.read.parquet(f"file://{staged}/_rejects/sales")
+        return collect(rejects.where("reason = 'DUPLICATE_KEY'"), "source_file", "row_number")
+
+    assert duplicates() == [("sales/ingest_date=2025-01-05/a.csv", 1)]
+    # Delivered again without o1: a.csv's copy, in January, which no new object touches, is
+    # the one left, and it is no longer a duplicate.
+    later.write_text(sales_csv("o12,1,2025-03-04T10:00:00,s1,p1,1,1.00"))
+    run_transform(spark, settings)
+    clean = Settings("sales", settings.raw_root, f"file://{tmp_path / 'clean'}", full_refresh=True)
+    run_transform(spark, clean)
+    expected = [
+        ("o1", 1, 2, "2025", "01"), ("o12", 1, 1, "2025", "03"), ("o2", 1, 1, "2025", "02"),
+        ("o9", 1, 5, "2025", "03"),
+    ]  # fmt: skip
+    assert staged_sales(spark, staged) == expected == staged_sales(spark, tmp_path / "clean")
+    assert duplicates() == []
+    # Removed: its rows go, and so does every row once nothing is left in raw.
+    later.unlink()
+    run_transform(spark, settings)
+    assert staged_sales(spark, staged) == [r for r in expected if r[0] != "o12"]
+    for path in raw.rglob("*.csv"):
+        path.unlink()
+    run_transform(spark, settings)
+    assert storage.read_table(spark, f"file://{staged}/sales") is None
+    assert storage.files_under(spark, f"file://{staged}/_rejects/sales") == []
 
 
 def test_inventory_and_customers_jobs(spark, tmp_path):
