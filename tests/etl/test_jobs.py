@@ -5,6 +5,7 @@ the ledger update heals on rerun, full refresh equals incremental."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -33,6 +34,13 @@ def files_of(root: Path) -> dict[str, float]:
 def staged_sales(spark, staged: Path) -> list[tuple]:
     frame = storage.read_table(spark, f"file://{staged}/sales")
     return collect(frame, "order_id", "line_number", "quantity", "year", "month")
+
+
+def full_refresh_elsewhere(spark, settings: Settings, tmp_path: Path) -> Path:
+    """A clean full run of the same raw into a staged root of its own: what a run must match."""
+    clean = tmp_path / "clean"
+    run_transform(spark, replace(settings, staged_root=f"file://{clean}", full_refresh=True))
+    return clean
 
 
 @pytest.fixture
@@ -143,15 +151,14 @@ def test_killed_run_heals_and_matches_full_refresh(spark, lake, monkeypatch, tmp
     healed = run_transform(spark, settings)
     assert (healed.new_files, healed.files_read) == (3, 3)  # rebuilt from every object
 
-    clean = Settings("sales", settings.raw_root, f"file://{tmp_path / 'clean'}", full_refresh=True)
-    run_transform(spark, clean)
+    clean = full_refresh_elsewhere(spark, settings, tmp_path)
     expected = [
         ("o1", 1, 4, "2025", "01"), ("o11", 1, 1, "2025", "03"), ("o2", 1, 1, "2025", "02"),
         ("o9", 1, 5, "2025", "03"),
     ]  # fmt: skip
     assert staged_sales(spark, staged) == expected
-    assert staged_sales(spark, tmp_path / "clean") == expected
-    for root in (staged, tmp_path / "clean"):
+    assert staged_sales(spark, clean) == expected
+    for root in (staged, clean):
         rejects = spark.read.parquet(f"file://{root}/_rejects/sales")
         assert collect(rejects, "source_file", "row_number", "reason") == [
             ("sales/ingest_date=2025-01-05/a.csv", 1, "DUPLICATE_KEY"),
@@ -178,13 +185,12 @@ def test_an_object_removed_or_changed_gives_back_the_copies_its_keys_had_beaten(
     # the one left, and it is no longer a duplicate.
     later.write_text(sales_csv("o12,1,2025-03-04T10:00:00,s1,p1,1,1.00"))
     run_transform(spark, settings)
-    clean = Settings("sales", settings.raw_root, f"file://{tmp_path / 'clean'}", full_refresh=True)
-    run_transform(spark, clean)
+    clean = full_refresh_elsewhere(spark, settings, tmp_path)
     expected = [
         ("o1", 1, 2, "2025", "01"), ("o12", 1, 1, "2025", "03"), ("o2", 1, 1, "2025", "02"),
         ("o9", 1, 5, "2025", "03"),
     ]  # fmt: skip
-    assert staged_sales(spark, staged) == expected == staged_sales(spark, tmp_path / "clean")
+    assert staged_sales(spark, staged) == expected == staged_sales(spark, clean)
     assert duplicates() == []
     # Removed: its rows go, and so does every row once nothing is left in raw.
     later.unlink()
@@ -249,13 +255,12 @@ def test_rejects_of_objects_not_reread_survive_a_rewrite_of_their_month(spark, l
     assert incremental.files_read == 2  # a.csv (January rows) and f.csv, not e.csv
     assert "_rejects/sales/ingest_month=2025-01" in changed_since(before, files_of(staged))
 
-    clean = Settings("sales", settings.raw_root, f"file://{tmp_path / 'clean'}", full_refresh=True)
-    run_transform(spark, clean)
+    clean = full_refresh_elsewhere(spark, settings, tmp_path)
     expected = [
         ("sales/ingest_date=2025-01-05/a.csv", 3, "ZERO_QUANTITY", "2025-01"),
         ("sales/ingest_date=2025-01-20/e.csv", 2, "NEGATIVE_PRICE", "2025-01"),
         ("sales/ingest_date=2025-01-25/f.csv", 2, "BAD_TYPE", "2025-01"),
     ]
-    for root in (staged, tmp_path / "clean"):
+    for root in (staged, clean):
         rejects = spark.read.parquet(f"file://{root}/_rejects/sales")
         assert collect(rejects, "source_file", "row_number", "reason", "ingest_month") == expected
