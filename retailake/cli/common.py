@@ -92,5 +92,7 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_json(data: Any) -> None:
-    """Machine output: one JSON document on stdout."""
-    out.print_json(json.dumps(data, default=str))
+    """Machine output: one JSON document on stdout, plain text whatever the terminal (rich
+    would colour it when FORCE_COLOR is set, even into a pipe)."""
+    sys.stdout.write(json.dumps(data, default=str, indent=2) + "\n")
+    sys.stdout.flush()
