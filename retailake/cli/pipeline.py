@@ -82,6 +82,8 @@ def summary_table(run: PipelineRun, name_prefix: str) -> Table:
 
 
 def explain_failures(run: PipelineRun) -> None:
+    if run.error:
+        err.print(f"[bold red]run {run.run_id} failed:[/] {run.error}", highlight=False)
     for node in run.failed_nodes:
         error = node.error
         reason = f"{error.type}: {error.message}" if error else "no error recorded"

@@ -146,7 +146,8 @@ class PipelineStatus:
     def problems(self) -> list[str]:
         found = []
         if self.last_run and self.last_run.failed:
-            found.append(f"last workflow run {self.last_run.run_id} {self.last_run.state}")
+            why = f": {self.last_run.error}" if self.last_run.error else ""
+            found.append(f"last workflow run {self.last_run.run_id} {self.last_run.state}{why}")
         found += [
             f"job {job.name} last run {job.state}: {job.error or 'no error recorded'}"
             for job in self.jobs

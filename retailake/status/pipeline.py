@@ -64,7 +64,8 @@ def local_runs(env: Any, workflow: str, jobs: list[str]) -> tuple[RunStatus | No
     if runs:
         newest = runs[-1]
         last = RunStatus(workflow, newest.state, newest.run_id, newest.started_at,
-                         newest.ended_at, _seconds(newest.started_at, newest.ended_at))
+                         newest.ended_at, _seconds(newest.started_at, newest.ended_at),
+                         newest.error)
     found: dict[str, RunStatus] = {}
     for run in reversed(runs):
         for node in run.nodes:

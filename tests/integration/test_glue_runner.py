@@ -18,8 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from retailake.config import Environment, load_environment
+from retailake.errors import EmulatorError
 from retailake.local import emulator
-from retailake.local.glue import history
+from retailake.local.glue import history, runner
 from retailake.local.glue.history import PipelineEvent
 from retailake.local.glue.runner import run_workflow
 from retailake.local.glue.spark import SparkRuntime
@@ -144,9 +145,11 @@ def lake(env) -> dict[str, str]:
     glue.create_database(DatabaseInput={"Name": "test_raw"})
     glue.create_database(DatabaseInput={"Name": "test_out"})
     role = "arn:aws:iam::123456789012:role/glue"
+    s3.put_object(Bucket=BUCKET, Key="broken/orders/part-0.parquet", Body=b"not parquet at all")
     for name, database, path in (("raw-orders", "test_raw", "raw/orders/"),
                                  ("out", "test_out", "out/orders/"),
-                                 ("never", "test_out", "never/")):
+                                 ("never", "test_out", "never/"),
+                                 ("broken", "test_raw", "broken/")):
         glue.create_crawler(Name=name, Role=role, DatabaseName=database, Targets={
             "S3Targets": [{"Path": f"s3://{BUCKET}/{path}", "Exclusions": ["**/_SUCCESS"]}]})
     defaults = {
@@ -161,6 +164,7 @@ def lake(env) -> dict[str, str]:
                                  "ScriptLocation": f"s3://{BUCKET}/scripts/{script}"})
     _workflow(glue, "good", [("crawler", "raw-orders"), ("job", "ok-job"), ("crawler", "out")])
     _workflow(glue, "bad", [("crawler", "raw-orders"), ("job", "fail-job"), ("crawler", "never")])
+    _workflow(glue, "unreadable", [("crawler", "broken"), ("job", "ok-job")])
     return {"bucket": BUCKET}
 
 
@@ -264,3 +268,30 @@ def test_failing_job_is_reported_and_stops_downstream(env, runtime, lake):
     assert saved.node("crawler", "never").state == "SKIPPED"
     with pytest.raises(Exception, match="EntityNotFound"):
         _client(env, "glue").get_table(DatabaseName="test_out", Name="never")
+
+
+def test_a_crawler_that_cannot_read_its_data_fails_with_the_reason(env, runtime, lake):
+    run = run_workflow(env, None, workflow="unreadable", runtime=runtime)
+
+    assert (run.state, {n.name: n.state for n in run.nodes}) == (
+        "FAILED", {"broken": "FAILED", "ok-job": "SKIPPED"})
+    error = run.node("crawler", "broken").error
+    assert (error.type, error.message) == ("ValueError", "not a Parquet file (no PAR1 footer)")
+    assert history.load_run(env, run.run_id).node("crawler", "broken").error.type == "ValueError"
+
+
+def test_a_run_whose_state_cannot_be_saved_still_finishes_its_record(
+    env, runtime, lake, monkeypatch
+):
+    def dead(_env: object) -> None:
+        raise EmulatorError("could not flush the emulator's state to disk: connection refused")
+
+    monkeypatch.setattr(runner.emulator, "flush", dead)
+    run = run_workflow(env, None, workflow="good", runtime=runtime)
+
+    assert all(n.state == "SUCCEEDED" for n in run.nodes)
+    assert (run.state, run.error) == ("FAILED", "could not flush the emulator's state to disk: "
+                                                "connection refused")
+    saved = history.load_run(env, run.run_id)
+    assert (saved.state, saved.error) == ("FAILED", run.error)
+    assert saved.ended_at is not None

@@ -363,6 +363,21 @@ def test_on_the_twin_a_job_skipped_by_the_last_run_shows_its_earlier_run():
     assert jobs[0].error == "ValueError: bad"
 
 
+def test_a_run_failed_outside_its_nodes_says_why():
+    from retailake.local.glue.history import NodeRun, PipelineRun, save_run
+    from retailake.status.model import PipelineStatus
+    from retailake.status.pipeline import local_runs
+
+    env = load_environment("local")
+    save_run(env, PipelineRun("wr_3", "wf", "FAILED", "2026-11-27T12:00:00+00:00",
+                              "2026-11-27T12:00:10+00:00",
+                              nodes=[NodeRun("job", "a", 1, "SUCCEEDED", "jr_a3")],
+                              error="could not flush the emulator's state to disk"))
+    last, jobs = local_runs(env, "wf", ["a"])
+    assert PipelineStatus("wf", last, jobs).problems() == [
+        "last workflow run wr_3 FAILED: could not flush the emulator's state to disk"]
+
+
 def test_the_json_schema_is_what_the_readme_documents():
     """Version 1's fields, pinned: changing one must come with a new schema_version."""
     deployment = DeploymentStatus("dev", "us-east-1", True, None, drift=Drift(False, []))

@@ -89,6 +89,7 @@ class PipelineRun:
     nodes: list[NodeRun] = field(default_factory=list)
     spark_startup_seconds: float | None = None
     spark_log: str | None = None
+    error: str | None = None  # what failed outside any node: the emulator's state not saved
 
     def node(self, kind: str, name: str) -> NodeRun | None:
         return next((n for n in self.nodes if n.kind == kind and n.name == name), None)

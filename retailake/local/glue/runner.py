@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from retailake.aws.clients import client, describe_error
 from retailake.config import Environment
-from retailake.errors import AwsError, ConfigError, RetailakeError
+from retailake.errors import AwsError, ConfigError, EmulatorError, RetailakeError
 from retailake.local import emulator
 from retailake.local.glue import history, metrics
 from retailake.local.glue.crawler import run_crawler
@@ -94,9 +94,9 @@ class _Run:
                 self._crawl(record)
             else:
                 self._job(record, action)
-        except (ClientError, BotoCoreError, RetailakeError) as error:
-            message = describe_error(error) if not isinstance(error, RetailakeError) else str(error)
-            record.state, record.error = FAILED, NodeError(type(error).__name__, message)
+        except Exception as error:  # the node fails, with its reason; the run goes on to its end
+            record.state, record.error = FAILED, NodeError(type(error).__name__,
+                                                           self._reason(error, action))
         record.ended_at = history.now_iso()
         record.duration_seconds = round(time.monotonic() - began, 3)
         if action.node.kind == CRAWLER:
@@ -109,6 +109,15 @@ class _Run:
             raise KeyboardInterrupt
         self.emit(NODE_SUCCEEDED if record.state == SUCCEEDED else NODE_FAILED, record)
         return record.state
+
+    def _reason(self, error: Exception, action: Action) -> str:
+        if isinstance(error, ClientError | BotoCoreError):
+            return describe_error(error)
+        if isinstance(error, RetailakeError) or action.node.kind == CRAWLER:
+            return str(error)
+        # outside the job's script (which run_job reports): Spark's start, say, whose log
+        # holds the JVM's own words
+        return f"{error} (Spark's log: {self.runtime.log_file})"
 
     def _crawl(self, record: NodeRun) -> None:
         result = run_crawler(self.glue, self.s3, record.name)
@@ -213,11 +222,16 @@ def run_workflow(
             all_ok = all(n.state == SUCCEEDED for n in run.nodes)
             run.state = SUCCEEDED if all_ok else FAILED
         run.ended_at = history.now_iso()
-        if own_runtime:
-            runtime.stop()
-        _close_emulator_run(glue, run)
-        emulator.flush(env)
-        state.emit(RUN_FINISHED)
+        try:
+            if own_runtime:
+                runtime.stop()
+        finally:  # the record is finished whatever the clean-up meets
+            _close_emulator_run(glue, run)
+            try:
+                emulator.flush(env)
+            except EmulatorError as error:  # what the run wrote may not survive the emulator
+                run.state, run.error = FAILED, str(error)
+            state.emit(RUN_FINISHED)
     return run
 
 

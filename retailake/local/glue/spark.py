@@ -10,6 +10,7 @@ only when a job first asks for a session."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
@@ -259,20 +260,36 @@ class SparkRuntime:
             logging.getLogger(__name__).warning("addPyFile(%s) refused: %s", path, error)
 
     def stop(self) -> None:
-        """Stop Spark and end its JVM, if they were started here."""
-        if self._session is not None and self._owns_context:
-            from pyspark import SparkContext
+        """Stop Spark and end its JVM, if they were started here; a JVM already gone (killed,
+        out of memory) is only cleaned up after."""
+        try:
+            if self._session is not None and self._owns_context:
+                self._end_jvm()
+        finally:
+            self._release()
 
+    def _end_jvm(self) -> None:
+        from py4j.protocol import Py4JError
+        from pyspark import SparkContext
+
+        gateway = SparkContext._gateway
+        process = getattr(gateway, "proc", None) if gateway is not None else None
+        with contextlib.suppress(Py4JError):  # no JVM left to answer: the rest still runs
             self._session.stop()
-            gateway = SparkContext._gateway
-            if gateway is not None:
-                process = getattr(gateway, "proc", None)
-                gateway.shutdown()
-                SparkContext._gateway = None
-                SparkContext._jvm = None
-                if process is not None:  # the JVM exits when its stdin closes
-                    process.stdin.close()
-                    process.wait(timeout=30)
+        if gateway is not None:
+            gateway.shutdown()
+            SparkContext._gateway = None
+            SparkContext._jvm = None
+        if process is not None:  # the JVM exits when its stdin closes
+            process.stdin.close()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def _release(self) -> None:
+        """Forget the session, give Ctrl-C back, close the log: whether or not Spark stopped."""
         self._session = None
         self._owns_context = False
         main = threading.current_thread() is threading.main_thread()
