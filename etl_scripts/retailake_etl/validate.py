@@ -24,7 +24,8 @@ from retailake_etl.contract import ColumnType, Reason, SourceContract
 DECIMAL_TYPES = {"discount_pct": "decimal(5,4)"}
 MONEY = "decimal(12,2)"
 _WIDE = "decimal(38,10)"
-_INT = r"^[+-]?[0-9]{1,18}(\.0*)?$"  # 18 digits: the bigint cast cannot overflow
+# 18 digits: the bigint cast cannot overflow; the cast trims control characters, so does this
+_INT = r"^[\x00-\x20]*[+-]?[0-9]{1,18}(\.0*)?[\x00-\x20]*$"
 _TIMESTAMP = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
@@ -106,7 +107,9 @@ def _typed(column: ContractColumn, text: Column, parsed: Column) -> Column:
     if column.type is ColumnType.INT:
         value = F.when((parsed >= -(2**31)) & (parsed < 2**31), parsed.cast("int"))
     elif column.type is ColumnType.DECIMAL:
-        value = parsed.cast(DECIMAL_TYPES.get(column.name, MONEY))
+        # From the text, not the wide value: rounding twice (to 10 places, then to the
+        # column's) would round up what rounds down once (1.004999999995 to 1.01).
+        value = F.when(parsed.isNotNull(), text.cast(DECIMAL_TYPES.get(column.name, MONEY)))
     else:
         value = parsed
     if column.default is None:

@@ -95,11 +95,13 @@ def test_derived_amounts_round_half_up(spark):
 def test_numbers_are_read_by_the_documented_rules(spark):
     """Integers: ASCII digits, a sign, a fraction of zeros; decimals: ASCII digits, a sign, a
     point, an exponent; a tab around either is ignored. Anything else is BAD_TYPE."""
-    quantities = {"+3": 3, "007": 7, "4.0": 4, "5.": 5, "\t6": 6, "-0": None, "2.5": None,
-                  "1e3": None, "\u0663": None, "0x1F": None, "12345678901": None,
+    quantities = {"+3": 3, "007": 7, "4.0": 4, "5.": 5, "\t6": 6, "\t8.0\t": 8, "-0": None,
+                  "2.5": None, "1e3": None, "\u0663": None, "0x1F": None, "12345678901": None,
                   "1 2": None}  # fmt: skip
     prices = {"1e1": D("10.00"), ".5": D("0.50"), "5.": D("5.00"), "+2.25": D("2.25"),
-              "1.5\x0b": D("1.50"), "-1E-2": None, "\u0663": None, "\uff13": None,
+              "1.5\x0b": D("1.50"),
+              "1.004999999995": D("1.00"),  # rounded once, half-up: not to 1.005, then 1.01
+              "-1E-2": None, "\u0663": None, "\uff13": None,
               "1,5": None, "NaN": None, "Infinity": None, "1.5d": None, "1e": None}  # fmt: skip
     rows = [line(f"q{i}", quantity=text) for i, text in enumerate(quantities)]
     rows += [line(f"p{i}", unit_price=text) for i, text in enumerate(prices)]
