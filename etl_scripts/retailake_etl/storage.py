@@ -10,6 +10,7 @@ from raw and deletes every older file it finds: a rerun heals the partition."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,9 +61,27 @@ def source_folder(raw_root: str, source: str) -> str:
     return f"{raw_root.rstrip('/')}/{source}"
 
 
+def _hidden(key: str) -> bool:
+    """Whether Spark's own listing skips the object, as it does every file or folder named
+    `.x`, or `_x` without a `=` (a partition folder such as `_x=1` is kept): reading by folder,
+    a job would never see it."""
+    return any(p.startswith(".") or (p.startswith("_") and "=" not in p) for p in key.split("/"))
+
+
+def _ingest_date(key: str) -> str | None:
+    """The date an `ingest_date=YYYY-MM-DD` folder names, when it is one (not 2025-02-30)."""
+    match = _INGEST_DATE.search(key)
+    if match is None:
+        return None
+    try:
+        return dt.date.fromisoformat(match.group(1)).isoformat()
+    except ValueError:
+        return None
+
+
 def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
-    """Every data object below `<raw_root>/<source>/` in a contract format (hidden `_`/`.`
-    files and unknown extensions skipped), sorted by key."""
+    """Every data object below `<raw_root>/<source>/` in a contract format (hidden ones, see
+    `_hidden`, and unknown extensions skipped), sorted by key."""
     fs, root = _fs(spark, raw_root.rstrip("/"))
     prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
     folder = _jvm(spark).org.apache.hadoop.fs.Path(source_folder(raw_root, source))
@@ -75,15 +94,14 @@ def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
         path = status.getPath()
         text = path.toString()
         key = text[len(prefix) :] if text.startswith(prefix) else text
-        name = key.rsplit("/", 1)[-1]
         raw_file = RawFile(
             uri=text,
             spark_path=path.toUri().toString(),
             key=key,
-            ingest_date=(match.group(1) if (match := _INGEST_DATE.search(key)) else None),
+            ingest_date=_ingest_date(key),
             fingerprint=_fingerprint(status),
         )
-        if name.startswith(("_", ".")) or raw_file.format is None or status.getLen() == 0:
+        if _hidden(key) or raw_file.format is None or status.getLen() == 0:
             continue
         found.append(raw_file)
     return sorted(found, key=lambda f: f.key)

@@ -119,6 +119,27 @@ def test_header_cells_of_any_text_are_ignored_or_read_as_columns(spark, tmp_path
     ]  # fmt: skip
 
 
+def test_the_listing_skips_what_spark_skips_and_reads_only_real_ingest_dates(spark, tmp_path):
+    body = "order_id\no1\n"
+    for key in ("sales/_backfill/ingest_date=2025-01-08/a.csv", "sales/.tmp/b.csv",
+                "sales/_x=1/ingest_date=2025-01-08/c.csv", "sales/ingest_date=2025-02-30/d.csv",
+                "sales/ingest_date=2025-02-28/e.csv", "sales/f.csv"):  # fmt: skip
+        path = tmp_path / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    assert [(f.key, f.ingest_date) for f in files] == [
+        ("sales/_x=1/ingest_date=2025-01-08/c.csv", "2025-01-08"),
+        ("sales/f.csv", None),
+        ("sales/ingest_date=2025-02-28/e.csv", "2025-02-28"),
+        ("sales/ingest_date=2025-02-30/d.csv", None),
+    ]
+    # and a read of the whole folder finds the same objects
+    folder = storage.source_folder(f"file://{tmp_path}", "sales")
+    raw = read_raw(spark, files, CONTRACTS["sales"], folder)
+    assert sorted(r["_source_file"] for r in raw.collect()) == [f.key for f in files]
+
+
 def _d(text: str):
     import datetime as dt
 
