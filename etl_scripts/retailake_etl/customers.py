@@ -24,8 +24,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
-from retailake_etl.contract import CONTRACTS
-from retailake_etl.validate import check, deduplicate
+from retailake_etl.contract import CONTRACTS, Reason
+from retailake_etl.validate import check, deduplicate, reject_columns
 
 CONTRACT = CONTRACTS["customers"]
 PII = ("first_name", "last_name", "email", "phone", "street")
@@ -204,13 +204,27 @@ def safe_rejects(rejects: DataFrame, key: bytes) -> DataFrame:
     )
 
 
+def _undated(valid: DataFrame) -> DataFrame:
+    """Valid rows of an object whose key names no delivery date, as rejects: the date is what
+    orders a customer's deliveries and partitions the table."""
+    detail = "the object's key names no ingest_date=YYYY-MM-DD folder, which dates a delivery"
+    values = [F.col(c.name) for c in CONTRACT.columns]
+    return (
+        valid.where(F.col("_ingest_date").isNull())
+        .select("*", F.lit(str(Reason.MISSING_REQUIRED)).alias("reason"),
+                F.lit(detail).alias("reason_detail"))
+        .select(*reject_columns(CONTRACT, values, raw_line=False))
+    )  # fmt: skip
+
+
 def transform_customers(raw: DataFrame, key: bytes, as_of: dt.date | None = None) -> Cleaned:
     """Raw customers text -> one anonymized row per customer (partitioned by the year/month
     of the delivery kept) and PII-free rejects."""
     checked = check(raw, CONTRACT)
-    valid = checked.valid.select("*", *year_month(F.col("_ingest_date")))
+    dated = checked.valid.where(F.col("_ingest_date").isNotNull())
+    valid = dated.select("*", *year_month(F.col("_ingest_date")))
     deduplicated = deduplicate(valid, CONTRACT)
-    rejects = checked.rejects.unionByName(deduplicated.dropped)
+    rejects = checked.rejects.unionByName(_undated(checked.valid)).unionByName(deduplicated.dropped)
     return Cleaned.of(
         checked,
         deduplicated,

@@ -239,6 +239,22 @@ def test_inventory_and_customers_jobs(spark, tmp_path):
     ]
 
 
+def test_a_customer_record_with_no_delivery_date_is_rejected_not_lost(spark, tmp_path):
+    raw, staged = tmp_path / "raw", tmp_path / "staged"
+    cust = "customer_id,email,phone,street,first_name,city,country\n"
+    write_raw(raw, "customers", "2025-01-10", "c.csv", cust + "c1,a@x.io,555 0101,1 Main,Al,x,US\n")
+    undated = raw / "customers" / "loose.csv"  # no ingest_date= folder to date it
+    undated.write_text(cust + "c2,b@x.io,555 0102,2 Main,Bo,y,US\n")
+    settings = Settings("customers", f"file://{raw}", f"file://{staged}", hmac_key=b"k")
+    counts = run_transform(spark, settings)
+    assert (counts.rows_read, counts.rows_written, counts.rows_rejected) == (2, 1, 1)
+    customers = storage.read_table(spark, f"file://{staged}/customers")
+    assert collect(customers, "customer_id", "year", "month") == [("c1", "2025", "01")]
+    rejects = spark.read.parquet(f"file://{staged}/_rejects/customers")
+    assert collect(rejects, "source_file", "customer_id", "reason", "ingest_month") == [
+        ("customers/loose.csv", "c2", "MISSING_REQUIRED", "unknown")]
+
+
 def test_rejects_of_objects_not_reread_survive_a_rewrite_of_their_month(spark, lake, tmp_path):
     raw, staged, settings = lake
     # e.csv shares a.csv's ingest month but holds only an April row, so a January change
