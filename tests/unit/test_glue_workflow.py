@@ -132,3 +132,18 @@ def test_exactly_one_start_trigger(starts):
                                "Actions": [{"JobName": "a"}]}) for i in range(starts)]
     with pytest.raises(ConfigError, match="start trigger"):
         build_plan("w", triggers)
+
+
+def test_a_second_local_run_is_refused_while_one_is_under_way():
+    import os
+
+    from retailake.config import load_environment
+    from retailake.errors import RetailakeError
+    from retailake.local.glue.runner import one_run_at_a_time
+
+    env = load_environment("local")
+    held = rf"already under way on this twin \(pid {os.getpid()}\)"
+    with one_run_at_a_time(env), pytest.raises(RetailakeError, match=held), one_run_at_a_time(env):
+        pass
+    with one_run_at_a_time(env):  # released at the end of the first
+        pass

@@ -12,8 +12,11 @@ as StopWorkflowRun changes nothing there."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import time
 from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +176,32 @@ def _close_emulator_run(glue: Any, run: PipelineRun) -> None:
                                          RunProperties=properties)
 
 
+@contextlib.contextmanager
+def one_run_at_a_time(env: Environment) -> Iterator[None]:
+    """Hold the twin's run lock: as Glue refuses a second concurrent run of the workflow
+    (max_concurrent_runs = 1), two local runs would rewrite the same partitions and ledgers.
+    The lock is the OS's, so it dies with its process (a killed run leaves nothing to clear)."""
+    path = history.pipeline_dir(env) / "run.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RetailakeError(f"a pipeline run is already under way on this twin ({holder}): "
+                                 "wait for it to end, or stop it") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_workflow(
     env: Environment,
     outputs: Outputs | None,
@@ -192,6 +221,12 @@ def run_workflow(
     workflow = workflow or (outputs["glue_workflow"] if outputs else None)
     if not workflow:
         raise ConfigError("no Glue workflow named: deploy first (`retailake deploy`)")
+    with one_run_at_a_time(env):
+        return _run_workflow(env, workflow, on_event, full_refresh, runtime)
+
+
+def _run_workflow(env: Environment, workflow: str, on_event: EventHandler | None,
+                  full_refresh: bool, runtime: SparkRuntime | None) -> PipelineRun:
     plan = load_plan(env, workflow)
     glue = client(env, "glue")
     run = PipelineRun(
