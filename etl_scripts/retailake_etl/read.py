@@ -282,7 +282,7 @@ def _read_jsonl(
     parsed = (
         _lines(spark, files, folder)
         .withColumn("_m", as_map)
-        .withColumn("_plain", F.forall(F.map_keys("_m"), lambda k: k == _column_key(k)))
+        .withColumn("_plain", _plain(F.col("_m")))
     )
     lines = parsed.select(
         *[_json_value(c.name).alias(c.name) for c in contract.columns],
@@ -311,6 +311,14 @@ def _read_jsonl(
         "_malformed_line",
         F.when(lacked != "", F.concat(F.lit(f"{_LACKS}: "), lacked)).alias("_file_problem"),
     )
+
+
+def _plain(keys_to_text: Column) -> Column:
+    """Whether a line spells every key as the contract does, once: then a direct lookup finds
+    a column's value (a map keeps a repeated key twice, and a lookup finds the first)."""
+    keys = F.map_keys(keys_to_text)
+    canonical = F.forall(keys, lambda k: k == _column_key(k))
+    return canonical & (F.size(F.array_distinct(keys)) == F.size(keys))
 
 
 def _json_value(name: str) -> Column:

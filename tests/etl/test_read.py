@@ -173,6 +173,7 @@ def test_json_keys_match_columns_ignoring_case_and_the_last_of_several_counts(sp
         '{"ORDER_ID": "g1", " Store_Id ": "s1", "store_id": "s2", "Channel": "web"}\n'
         '{"order_id": "g2", "store_id": "s3", "STORE_ID": "s4"}\n'
         '{"order_id": "g3", "store_id": "s5", "channel": null}\n'
+        '{"order_id": "g4", "store_id": "s6", "store_id": "s7"}\n'  # the same spelling twice
     )
     write_raw(tmp_path, "sales", "2025-01-09", "g.jsonl", lines)
     # store_id and order_id only ever spelled in other cases: the file still has them
@@ -184,6 +185,7 @@ def test_json_keys_match_columns_ignoring_case_and_the_last_of_several_counts(sp
         ("g1", "s2", "web", lacks),
         ("g2", "s4", None, lacks),
         ("g3", "s5", None, lacks),
+        ("g4", "s7", None, lacks),
         ("h1", "7", None, lacks),
     ]
 
