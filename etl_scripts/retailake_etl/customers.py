@@ -3,8 +3,8 @@ replaced by keyed hashes, address normalized, bands and a segment derived.
 
 PII: email (trimmed, lower-cased) and phone (digits only) become HMAC-SHA256 hex digests
 under a secret key passed in by the caller; first/last name, email, phone and street are
-dropped, from the staged rows *and* from the rejects (which carry the hashes instead and no
-raw line), so no clear-text PII leaves the raw layer.
+dropped, from the staged rows *and* from the rejects (which carry the hashes instead, and
+of the raw text only the key: see `safe_rejects`), so no clear-text PII leaves the raw layer.
 
 Reference date for `age_band` and `tenure_months`: by default each customer's own delivery
 date (`_ingest_date` of the record kept). It is in the data, so reruns give the same bytes,
@@ -195,9 +195,20 @@ def anonymize(rows: DataFrame, key: bytes, as_of: dt.date | None = None) -> Data
 
 def safe_rejects(rejects: DataFrame, key: bytes) -> DataFrame:
     """Rejects without clear-text PII: hashes in place of email and phone, no names, street
-    or raw line (a malformed line may hold any of them)."""
+    or raw line (a malformed line may hold any of them). Nor the raw text of the other
+    columns, or a value quoted in the reason: a delivery with shifted columns puts an email
+    where a city or a date should be. The key, the object and the row number say where the
+    raw text is, in the raw layer."""
+    withheld = F.regexp_replace("reason_detail", r": '.*'$", ": (value withheld: it may be PII)")
+    text = {c.name for c in CONTRACT.columns} - {*CONTRACT.key, *PII}
+
+    def safe(name: str) -> Column:
+        if name == "reason_detail":
+            return withheld.alias(name)
+        return F.lit(None).cast("string").alias(name) if name in text else F.col(name)
+
     return rejects.select(
-        *[c for c in rejects.columns if c not in (*PII, "raw_line")],
+        *[safe(c) for c in rejects.columns if c not in (*PII, "raw_line")],
         F.lit(None).cast("string").alias("raw_line"),
         email_hash(F.col("email"), key).alias("email_hash"),
         phone_hash(F.col("phone"), key).alias("phone_hash"),
