@@ -4,7 +4,8 @@ StartWorkflowRun (with `full_refresh` as a run property, which the jobs read bac
 GetWorkflowRun with its graph every few seconds until the run ends or the timeout passes.
 Each answer becomes the same PipelineRun record the local twin writes, so `run-pipeline`
 shows one view in both places and `status` reads one format. On timeout the run goes on in
-Glue: the record stays RUNNING and says so."""
+Glue: the record stays RUNNING and says so. So it does when the following stops early (Ctrl-C,
+or GetWorkflowRun failing): the error then says how to follow or stop the run."""
 
 from __future__ import annotations
 
@@ -221,15 +222,30 @@ def run_workflow_in_aws(
     )
     follower = _Follower(env, glue, run, on_event)
     follower.emit(RUN_STARTED)
+    try:
+        _follow(follower, polling)
+    except (AwsError, KeyboardInterrupt) as stopped:  # the run is Glue's: it does not stop
+        why = "interrupted" if isinstance(stopped, KeyboardInterrupt) else str(stopped)
+        raise AwsError(f"stopped following the run ({why}); {goes_on(run)}") from None
+    follower.emit(RUN_FINISHED)
+    return run
+
+
+def _follow(follower: _Follower, polling: Polling) -> None:
     deadline = polling.clock() + polling.timeout_seconds
     while True:
         workflow_run = follower.poll()
         if workflow_run.get("Status") in WORKFLOW_ENDED:
             follower.finish(workflow_run)
-            read_job_metrics(glue, client(env, "cloudwatch"), run)
-            break
+            read_job_metrics(follower.glue, client(follower.env, "cloudwatch"), follower.run)
+            return
         if polling.clock() >= deadline:
-            break
+            return
         polling.sleep(min(polling.interval_seconds, max(0.0, deadline - polling.clock())))
-    follower.emit(RUN_FINISHED)
-    return run
+
+
+def goes_on(run: PipelineRun) -> str:
+    """What a user can do about a run this command no longer follows."""
+    return (f"workflow run {run.run_id} goes on in Glue. Follow it with `retailake status`; "
+            f"stop it with `aws glue stop-workflow-run --name {run.workflow} "
+            f"--run-id {run.run_id}`.")

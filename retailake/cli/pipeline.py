@@ -98,12 +98,10 @@ def explain_failures(run: PipelineRun) -> None:
 
 
 def explain_unfinished(run: PipelineRun, timeout: float) -> None:
-    err.print(
-        f"[bold yellow]Still running after {timeout:.0f} s:[/] workflow run {run.run_id} goes "
-        f"on in Glue. Follow it with `retailake status`; stop it with `aws glue "
-        f"stop-workflow-run --name {run.workflow} --run-id {run.run_id}`.",
-        highlight=False,
-    )
+    from retailake.aws.workflow_run import goes_on
+
+    err.print(f"[bold yellow]Still running after {timeout:.0f} s:[/] {goes_on(run)}",
+              highlight=False)
 
 
 @handle_errors

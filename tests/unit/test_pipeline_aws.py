@@ -248,3 +248,25 @@ def test_cli_on_aws_says_where_an_unfinished_run_goes_on(aws, dev, monkeypatch):
     assert result.exit_code == 1, result.output
     assert "Still running after 5 s: workflow run wr_1 goes on in Glue" in result.stderr
     assert f"stop-workflow-run --name {WORKFLOW} --run-id wr_1" in result.stderr
+
+
+@pytest.mark.parametrize("stop", ["poll fails", "ctrl-c"])
+def test_following_that_stops_early_says_the_run_goes_on(aws, dev, monkeypatch, stop):
+    aws.start()
+    aws.poll(workflow_answer("RUNNING", crawler("RUNNING"), job(SALES), job(AGG)))
+    if stop == "poll fails":
+        aws.stubs["glue"].add_client_error("get_workflow_run", "ThrottlingException", "slow down")
+        sleep = Clock().sleep
+    else:
+        def sleep(_seconds: float) -> None:
+            raise KeyboardInterrupt
+    polling = Polling(timeout_seconds=600, interval_seconds=10, sleep=sleep, clock=lambda: 0.0)
+    monkeypatch.setattr(workflow_run, "Polling", lambda timeout_seconds: polling)
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
+    aws.assert_all_used()
+    assert result.exit_code == 1, result.output
+    why = "interrupted" if stop == "ctrl-c" else "GetWorkflowRun failed: ThrottlingException"
+    assert "stopped following the run (" in result.stderr and why in result.stderr
+    assert "workflow run wr_1 goes on in Glue" in result.stderr
+    assert f"stop-workflow-run --name {WORKFLOW} --run-id wr_1" in result.stderr
+    assert history.last_run(dev).state == "RUNNING"  # as it is, in Glue
