@@ -30,6 +30,7 @@ from pyspark.sql.window import WindowSpec
 from retailake_etl.contract import SourceContract
 
 _SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):(/+)"
+_GLOB = re.compile(r"([\\\[\]{}*?])")  # what Hadoop's glob pattern gives a meaning to
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 _LACKS = "file lacks required column(s)"
 META_COLUMNS = ("_source_file", "_row_number", "_ingest_date", "_malformed_line", "_file_problem")
@@ -45,6 +46,12 @@ def spellings(path: str) -> list[str]:
         return [path]
     scheme, rest = match.group(1), path[match.end() :]
     return [f"{scheme}:///{rest}", f"{scheme}:/{rest}"]
+
+
+def _literal(uri: str) -> str:
+    """`uri` for Spark's reader, which takes a path as a glob pattern: an object named
+    `a[1].csv` would otherwise match `a1.csv`, or nothing."""
+    return _GLOB.sub(r"\\\1", uri)
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,7 @@ def _lines(spark: SparkSession, files: Sequence[RawFile], folder: str | None) ->
     """Every physical line with its file (`_path`), the start of the file's block it was read
     in (`_block`) and its place in the scan (`_scan`): consecutive within a block."""
     if folder is None:
-        text = spark.read.text([f.uri for f in files])
+        text = spark.read.text([_literal(f.uri) for f in files])
     else:
         wanted = sorted({path for f in files for path in spellings(f.spark_path)})
         text = spark.read.option("recursiveFileLookup", "true").text(folder)
@@ -351,9 +358,9 @@ def _read_parquet(
     """Files grouped by schema (one read per distinct schema), every column cast to text."""
     groups: dict[tuple[tuple[str, str], ...], list[str]] = defaultdict(list)
     for raw_file in files:
-        schema = spark.read.parquet(raw_file.uri).schema
+        schema = spark.read.parquet(_literal(raw_file.uri)).schema
         groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(
-            raw_file.uri
+            _literal(raw_file.uri)
         )
     parts = []
     for schema_key, uris in groups.items():

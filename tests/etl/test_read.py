@@ -253,3 +253,23 @@ def test_a_path_is_matched_in_every_spelling_spark_and_hadoop_give_it():
     assert spellings("file:///tmp/raw/a.csv") == local
     assert spellings("s3://bucket/sales/a.csv") == ["s3://bucket/sales/a.csv"]
     assert spellings("relative/a.csv") == ["relative/a.csv"]
+
+
+def test_objects_named_with_glob_characters_are_read_by_name_as_they_are(spark, tmp_path):
+    """A key may hold `[`, `*`, `?`, `{` or `\\`, which Spark's reader takes as a glob pattern:
+    `a[1].csv` would match `a1.csv` (or nothing) instead of itself."""
+    write_raw(tmp_path, "sales", "2025-01-05", "a[1].csv", "order_id\nbracket\n")
+    write_raw(tmp_path, "sales", "2025-01-05", "a1.csv", "order_id\ndecoy\n")
+    write_raw(tmp_path, "sales", "2025-01-05", "b*{x,y}?.jsonl", '{"order_id": "star"}\n')
+    table = pa.table({"order_id": ["slash"]})
+    write_raw(tmp_path, "sales", "2025-01-05", "c\\d.parquet", b"")
+    pq.write_table(table, tmp_path / "sales" / "ingest_date=2025-01-05" / "c\\d.parquet")
+    listed = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    wanted = [f for f in listed if not f.key.endswith("a1.csv")]
+    assert len(wanted) == 3
+    raw = read_raw(spark, wanted, CONTRACTS["sales"])
+    assert collect(raw, "_source_file", "order_id") == [
+        ("sales/ingest_date=2025-01-05/a[1].csv", "bracket"),
+        ("sales/ingest_date=2025-01-05/b*{x,y}?.jsonl", "star"),
+        ("sales/ingest_date=2025-01-05/c\\d.parquet", "slash"),
+    ]
