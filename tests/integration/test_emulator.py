@@ -74,10 +74,13 @@ def test_state_survives_kill_9_after_a_flush(env):
     _check(env, seeded)
 
 
-def test_unflushed_writes_reach_disk_within_a_second(env):
+def test_unflushed_writes_reach_disk_on_their_own(env):
+    """With no flush, the snapshot after a burst of writes still comes: within a second or
+    two on a quiet machine, later when the last snapshot was slow (it waits ten times that).
+    The wait here is only a bound on a test that would otherwise hang."""
     first = emulator.start(env)
     seeded = _seed(env)
-    deadline = time.monotonic() + 2.0
+    deadline = time.monotonic() + 60.0
     while emulator.health(env)["pending_changes"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert emulator.health(env)["pending_changes"] == 0
