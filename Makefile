@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: install lint ## the whole suite: lint, terraform checks, unit, ETL, integration
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 unit: install
 	$(BIN)/pytest tests/unit
