@@ -7,8 +7,8 @@ Parsing rules: blank text is null; integers are digits with an optional sign (a 
 `.0` is tolerated, as JSON and spreadsheets write it); decimals may use an exponent and are
 rounded half-up to their scale; both are read from ASCII digits only, and a tab or other
 control character around a number is ignored as a space is; timestamps are ISO-8601 (`T` or
-a space, seconds and zone optional, no zone means UTC); dates are `YYYY-MM-DD` (a time part
-is ignored)."""
+a space, seconds and zone optional, no zone means UTC); dates are `YYYY-MM-DD` (a time part,
+shaped as a timestamp's, is ignored)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ _TIMESTAMP = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
     r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 )
-_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?$"
 _RULE = "_rule"  # index of the first rule a row breaks
 # The session settings the check's casts rely on: a job sets them (jobs.run_transform), and
 # the check refuses a session without them.
@@ -97,7 +96,8 @@ def _parse(column: ContractColumn, text: Column) -> Column:
     if column.type is ColumnType.TIMESTAMP:
         return _parse_timestamp(text)
     if column.type is ColumnType.DATE:
-        return F.when(text.rlike(_DATE), F.substring(text, 1, 10)).cast("date")
+        # a time part is ignored, but it must be one: `2025-01-02 garbage` is no date
+        return F.when(text.rlike(_TIMESTAMP), F.substring(text, 1, 10)).cast("date")
     return F.lower(text) if column.allowed else text
 
 

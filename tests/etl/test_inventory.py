@@ -44,6 +44,25 @@ def test_rejects_and_snapshots(spark):
     ]
 
 
+def test_dates_are_read_by_the_documented_rules(spark):
+    """`YYYY-MM-DD`, maybe followed by a timestamp's time part, which is ignored (its zone
+    too); anything else after the date, or a date that does not exist, is BAD_TIMESTAMP."""
+    texts = {"2025-01-02": dt.date(2025, 1, 2), "2025-01-03T10:00:00Z": dt.date(2025, 1, 3),
+             "2025-01-04 23:30": dt.date(2025, 1, 4),
+             "2025-01-05T23:00:00-05:00": dt.date(2025, 1, 5),
+             "2025-01-06 garbage": None, "2025-01-07T": None, "2025-01-08 10": None,
+             "2025-1-9": None, "2025-02-30": None, "20250110": None}  # fmt: skip
+    rows = [snap(text, "s1", f"p{i}") for i, text in enumerate(texts)]
+    result = transform_inventory(raw_rows(spark, "inventory", rows))
+    kept = {r["product_id"]: r["snapshot_date"] for r in snapshots(result.rows).collect()}
+    rejected = {r["product_id"]: r["reason"] for r in result.rejects.collect()}
+    for i, (text, day) in enumerate(texts.items()):
+        if day is None:
+            assert rejected.get(f"p{i}") == "BAD_TIMESTAMP", text
+        else:
+            assert kept.get(f"p{i}") == day and f"p{i}" not in rejected, text
+
+
 def test_product_history_versions(spark):
     rows = [
         snap("2025-01-01", "s1", "p1"),
