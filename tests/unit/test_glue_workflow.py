@@ -3,9 +3,13 @@ terraform/modules/glue registers (no network)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from retailake.errors import ConfigError
+from retailake.config import load_environment
+from retailake.errors import ConfigError, RetailakeError
+from retailake.local.glue.runner import one_run_at_a_time
 from retailake.local.glue.workflow import (
     CRAWLER,
     JOB,
@@ -135,12 +139,6 @@ def test_exactly_one_start_trigger(starts):
 
 
 def test_a_second_local_run_is_refused_while_one_is_under_way():
-    import os
-
-    from retailake.config import load_environment
-    from retailake.errors import RetailakeError
-    from retailake.local.glue.runner import one_run_at_a_time
-
     env = load_environment("local")
     held = rf"already under way on this twin \(pid {os.getpid()}\)"
     with one_run_at_a_time(env), pytest.raises(RetailakeError, match=held), one_run_at_a_time(env):
