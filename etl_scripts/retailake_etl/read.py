@@ -358,10 +358,9 @@ def _read_parquet(
     """Files grouped by schema (one read per distinct schema), every column cast to text."""
     groups: dict[tuple[tuple[str, str], ...], list[str]] = defaultdict(list)
     for raw_file in files:
-        schema = spark.read.parquet(_literal(raw_file.uri)).schema
-        groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(
-            _literal(raw_file.uri)
-        )
+        uri = _literal(raw_file.uri)
+        schema = spark.read.parquet(uri).schema
+        groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(uri)
     parts = []
     for schema_key, uris in groups.items():
         actual = {}

@@ -261,9 +261,9 @@ def test_objects_named_with_glob_characters_are_read_by_name_as_they_are(spark, 
     write_raw(tmp_path, "sales", "2025-01-05", "a[1].csv", "order_id\nbracket\n")
     write_raw(tmp_path, "sales", "2025-01-05", "a1.csv", "order_id\ndecoy\n")
     write_raw(tmp_path, "sales", "2025-01-05", "b*{x,y}?.jsonl", '{"order_id": "star"}\n')
-    table = pa.table({"order_id": ["slash"]})
-    write_raw(tmp_path, "sales", "2025-01-05", "c\\d.parquet", b"")
-    pq.write_table(table, tmp_path / "sales" / "ingest_date=2025-01-05" / "c\\d.parquet")
+    parquet = io.BytesIO()
+    pq.write_table(pa.table({"order_id": ["slash"]}), parquet)
+    write_raw(tmp_path, "sales", "2025-01-05", "c\\d.parquet", parquet.getvalue())
     listed = storage.list_raw(spark, f"file://{tmp_path}", "sales")
     wanted = [f for f in listed if not f.key.endswith("a1.csv")]
     assert len(wanted) == 3
