@@ -87,16 +87,17 @@ class _Run:
         record.state, record.started_at = RUNNING, history.now_iso()
         record.error, record.rows, record.warnings = None, {}, []
         if action.node.kind != CRAWLER:
-            record.run_id = new_run_id()
-            record.log_file = str(history.pipeline_dir(self.env) / "logs" / self.run.run_id
-                                  / f"{record.name}.log")
+            run_id = record.run_id = new_run_id()
+            logs = history.pipeline_dir(self.env) / "logs" / self.run.run_id
+            log_file = logs / f"{record.name}.log"
+            record.log_file = str(log_file)
         began = time.monotonic()
         self.emit(NODE_STARTED, record)
         try:
             if action.node.kind == CRAWLER:
                 self._crawl(record)
             else:
-                self._job(record, action)
+                self._job(record, action, run_id, log_file)
         except Exception as error:  # the node fails, with its reason; the run goes on to its end
             record.state, record.error = FAILED, NodeError(type(error).__name__,
                                                            self._reason(error, action))
@@ -139,7 +140,7 @@ class _Run:
             "error": record.error.message if record.error else None,
         })
 
-    def _job(self, record: NodeRun, action: Action) -> None:
+    def _job(self, record: NodeRun, action: Action, run_id: str, log_file: Path) -> None:
         # as Glue does: the job finds `full_refresh` in the workflow run's properties
         overrides = {
             "--WORKFLOW_NAME": self.plan.workflow,
@@ -147,13 +148,12 @@ class _Run:
             **dict(action.arguments),
         }
         result = run_job(self.glue, self.s3, self.runtime, record.name,
-                         run_id=record.run_id or new_run_id(), overrides=overrides,
-                         log_file=Path(record.log_file or "job.log"))
+                         run_id=run_id, overrides=overrides, log_file=log_file)
         record.state, record.error = result.state, result.error
         namespace = result.arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)
         try:
             record.rows = metrics.job_metrics(self.cloudwatch, namespace, record.name,
-                                              record.run_id, result.started, result.ended)
+                                              run_id, result.started, result.ended)
         except (ClientError, BotoCoreError) as error:
             record.warnings.append(f"metrics not read: {describe_error(error)}")
 
