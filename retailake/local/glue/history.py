@@ -158,6 +158,11 @@ def runs_dir(env: Environment) -> Path:
     return pipeline_dir(env) / "runs"
 
 
+def logs_dir(env: Environment, run_id: str) -> Path:
+    """Where one pipeline run's logs go: Spark's and each job's."""
+    return pipeline_dir(env) / "logs" / run_id
+
+
 def save_run(env: Environment, run: PipelineRun) -> Path:
     path = runs_dir(env) / f"{run.run_id}.json"
     write_json_atomic(path, run.to_dict())

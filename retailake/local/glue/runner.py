@@ -17,6 +17,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -86,18 +87,17 @@ class _Run:
         record = self.run.node_or_added(action.node.kind, action.node.name)
         record.state, record.started_at = RUNNING, history.now_iso()
         record.error, record.rows, record.warnings = None, {}, []
-        if action.node.kind != CRAWLER:
+        if action.node.kind == CRAWLER:
+            work = partial(self._crawl, record)
+        else:
             run_id = record.run_id = new_run_id()
-            logs = history.pipeline_dir(self.env) / "logs" / self.run.run_id
-            log_file = logs / f"{record.name}.log"
+            log_file = history.logs_dir(self.env, self.run.run_id) / f"{record.name}.log"
             record.log_file = str(log_file)
+            work = partial(self._job, record, action, run_id, log_file)
         began = time.monotonic()
         self.emit(NODE_STARTED, record)
         try:
-            if action.node.kind == CRAWLER:
-                self._crawl(record)
-            else:
-                self._job(record, action, run_id, log_file)
+            work()
         except Exception as error:  # the node fails, with its reason; the run goes on to its end
             record.state, record.error = FAILED, NodeError(type(error).__name__,
                                                            self._reason(error, action))
@@ -236,7 +236,7 @@ def _run_workflow(env: Environment, workflow: str, on_event: EventHandler | None
     )
     own_runtime = runtime is None
     if runtime is None:
-        log = history.pipeline_dir(env) / "logs" / run.run_id / "spark.log"
+        log = history.logs_dir(env, run.run_id) / "spark.log"
         runtime = SparkRuntime(env.endpoint_url or "", env.region, log,
                                cache_dir=env.home / "cache" / "spark")
     run.spark_log = str(runtime.log_file)
