@@ -169,7 +169,7 @@ def _reduce_policy_version(version: PolicyVersion) -> Any:
     name = _aws_policy_name(version.policy_arn)
     expected = _aws_policy_documents().get(name) if name else None
     if expected is None or expected != version.document:
-        return copyreg.__reduce_ex__(version, pickle.HIGHEST_PROTOCOL)
+        return object.__reduce_ex__(version, pickle.HIGHEST_PROTOCOL)
     state = {k: v for k, v in version.__dict__.items() if k != "document"}
     return _restore_policy_version, (state, name)
 

@@ -7,6 +7,7 @@ import os
 import pickle
 from pathlib import Path
 
+import pytest
 from moto.core.base_backend import BackendDict
 from moto.kms.models import kms_backends
 from moto.s3.models import s3_backends
@@ -90,3 +91,16 @@ def test_aws_managed_policy_documents_are_not_stored():
     data = persistence.dumps(version)
     assert len(data) < len(document) or len(document) < 200
     assert pickle.loads(data).document == document
+
+
+@pytest.mark.parametrize(
+    "arn", ["arn:aws:iam::123456789012:policy/team-reader", "arn:aws:iam::aws:policy/changed"]
+)
+def test_other_policy_versions_are_stored_whole(arn: str):
+    """A customer-managed policy, or an AWS-managed one whose document is not moto's: the
+    version is pickled as it is, document included."""
+    from moto.iam.models import PolicyVersion
+
+    document = '{"Version": "2012-10-17", "Statement": []}'
+    restored = pickle.loads(persistence.dumps(PolicyVersion(arn, document, True, "v2")))
+    assert (restored.policy_arn, restored.document, restored.version_id) == (arn, document, "v2")
