@@ -32,8 +32,9 @@ $(TOOLS)/.installed:
 	$(TOOLS)/bin/pip install --quiet 'checkov>=3.2,<4'
 	touch $@
 
-lint: install $(TOOLS)/.installed ## ruff, terraform fmt, checkov
+lint: install $(TOOLS)/.installed ## ruff, mypy, terraform fmt, checkov
 	$(BIN)/ruff check retailake etl_scripts tests bench
+	$(BIN)/mypy
 	terraform fmt -check -recursive terraform
 	$(TOOLS)/bin/checkov --directory terraform --framework terraform --quiet --compact --skip-download
 

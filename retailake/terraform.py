@@ -152,13 +152,15 @@ class Terraform:
                 text=True,
                 bufsize=1,
             )
+            stdout, stderr = process.stdout, process.stderr
+            assert stdout is not None and stderr is not None  # both are pipes, opened above
             stderr_chunks: list[str] = []
             drain = threading.Thread(
-                target=lambda: stderr_chunks.append(process.stderr.read()), daemon=True
+                target=lambda: stderr_chunks.append(stderr.read()), daemon=True
             )
             drain.start()
             stdout_lines = []
-            for line in process.stdout:
+            for line in stdout:
                 stdout_lines.append(line)
                 if stream and self.on_line:
                     self.on_line(line.rstrip("\n"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -79,8 +80,8 @@ def _squashed(column: Column) -> Column:
     return F.lower(F.regexp_replace(column, r"[^\p{L}]", ""))
 
 
-def _mapping(table: dict[str, tuple[str, ...]]) -> Column:
-    pairs = {}
+def _mapping(table: Mapping[str, tuple[str, ...]]) -> Column:
+    pairs: dict[str, str] = {}
     for code, spellings in table.items():
         for spelled in (code, *spellings):
             pairs.setdefault(_squash(spelled), code)

@@ -285,7 +285,7 @@ def _read_jsonl(
     them the window's stage of a 10M-line inventory read took 10.4 s, not 14.5 s. (CSV numbers
     its lines in a light first pass instead, see `_numbered_lines`; here that pass would need
     every line's keys too, and `json_object_keys` made it cost 31 s at 3M lines.)"""
-    as_map = F.from_json("value", T.MapType(T.StringType(), T.StringType()))
+    as_map = F.from_json("value", "map<string, string>")
     parsed = (
         _lines(spark, files, folder)
         .withColumn("_m", as_map)
@@ -363,7 +363,7 @@ def _read_parquet(
         groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(uri)
     parts = []
     for schema_key, uris in groups.items():
-        actual = {}
+        actual: dict[str, str] = {}
         for name, _type in schema_key:
             actual.setdefault(name.strip().lower(), name)
         frame = spark.read.parquet(*uris)

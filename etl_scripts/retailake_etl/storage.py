@@ -155,7 +155,7 @@ def existing_partitions(spark: SparkSession, table_uri: str, columns: Sequence[s
     if not fs.exists(root):
         return set()
     utils = _jvm(spark).org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils
-    level = [((), root)]
+    level: list[tuple[tuple[str, ...], Any]] = [((), root)]
     for column in columns:
         deeper = []
         for values, path in level:

@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import JustifyMethod
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -203,7 +204,9 @@ def ingest(
         )
         return
     table = Table(title=f"ingested {source.value}", title_justify="left")
-    for name, justify in (("file", "left"), ("rows", "right"), ("bytes", "right"), ("", "left")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("file", "left"), ("rows", "right"), ("bytes", "right"), ("", "left"))
+    for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for f in done:
         state = "uploaded" if f.uploaded else "unchanged"
@@ -223,7 +226,7 @@ def _seed_summary(
 
     summary = sample.summary
     if output_format is OutputFormat.json:
-        document = {
+        document: dict[str, Any] = {
             "destination": destination,
             "manifest": manifest_key(seed),
             "sources": {name: vars(totals) for name, totals in summary.items()},

@@ -111,11 +111,15 @@ def query(
 
     if name and sql:
         raise ConfigError("give a query name or --sql, not both")
-    if not name and not sql:
+    named: NamedQuery | None = None
+    if name:
+        named = sql_files.named_query(name)
+        statement = named.sql
+    elif sql:
+        statement = sql
+    else:
         _list_queries(sql_files.named_queries(), output_format)
         return
-    named = sql_files.named_query(name) if name else None
-    statement = named.sql if named else sql
     warehouse = _open(env, db_user)
     started = time.monotonic()
     with err.status(f"Running {name or 'the statement'}"):

@@ -227,10 +227,12 @@ def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
 def stop(env: Environment) -> bool:
     """Stop our emulator; True if one was running."""
     info = health(env)
-    ours = info is not None and Path(info.get("state_dir", "")) == emulator_dir(env).resolve()
-    pid = info["pid"] if ours else _live_pid(env)
-    _pid_file(env).unlink(missing_ok=True) if pid is None else None
+    if info is not None and Path(info.get("state_dir", "")) == emulator_dir(env).resolve():
+        pid = info["pid"]
+    else:
+        pid = _live_pid(env)
     if pid is None:
+        _pid_file(env).unlink(missing_ok=True)
         return False
     _terminate(int(pid))
     _pid_file(env).unlink(missing_ok=True)

@@ -242,7 +242,9 @@ def _key_setstate(self: FakeKey, state: dict[str, Any]) -> None:
     self.lock = threading.Lock()
     if value is None:
         assert _blob_dir is not None, "blob store not configured"
-        self._value_buffer = _BlobBuffer(_blob_dir / state[_BLOB_ATTR], self._max_buffer_size)
+        # a stand-in for moto's spooled file, with the calls FakeKey makes on it
+        self._value_buffer = _BlobBuffer(  # type: ignore[assignment]
+            _blob_dir / state[_BLOB_ATTR], self._max_buffer_size)
         return
     self._value_buffer = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - lives with the key
         max_size=self._max_buffer_size)
@@ -270,7 +272,7 @@ def install_blob_store(blob_dir: Path) -> None:
     _blob_dir = blob_dir
     _on_disk.clear()
     _on_disk.update(p.name for p in blob_dir.iterdir() if ".tmp" not in p.name)
-    FakeKey.value = property(_original_value.fget, _set_value)
+    FakeKey.value = property(_original_value.fget, _set_value)  # type: ignore[assignment]
     FakeKey.__getstate__ = _key_getstate
     FakeKey.__setstate__ = _key_setstate
 
@@ -282,7 +284,7 @@ def live_backends() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
     """Every backend instance moto has created: {(module, class): {account: {region: backend}}}."""
     state: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     seen: set[int] = set()
-    for backend_dict in list(BackendDict._instances):
+    for backend_dict in list(BackendDict._instances):  # type: ignore[misc]  # moto's registry
         if id(backend_dict) in seen:
             continue
         seen.add(id(backend_dict))

@@ -252,10 +252,10 @@ class EmulatorApp:
         if path in (HEALTH_PATH, FLUSH_PATH):
             if path == FLUSH_PATH:
                 self.snapshots.flush()
-            body = self.health()
+            info = self.health()
             start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
-            return [body]
+                                      ("Content-Length", str(len(info)))])
+            return [info]
         if not is_mutating(environ):
             self.lock.acquire_read()
             try:

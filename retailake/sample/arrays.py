@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -37,7 +38,7 @@ def numbers(array: pa.Array, missing: int = 0) -> np.ndarray:
     `to_numpy` would import pandas."""
     dtype = {pa.int32(): np.int32, pa.int64(): np.int64}[array.type]
     validity, data = array.buffers()[:2]
-    values = np.frombuffer(data, dtype, len(array), array.offset * dtype().itemsize)
+    values = np.frombuffer(data, dtype, len(array), array.offset * np.dtype(dtype).itemsize)
     if not array.null_count:
         return values
     bits = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")
@@ -81,7 +82,7 @@ def digits(values: np.ndarray, width: int) -> np.ndarray:
     values = np.asarray(values)
     if len(values) and (values.min() < 0 or values.max() >= 10**width):
         raise ValueError(f"numbers must be between 0 and {10**width - 1} for {width} digits")
-    rest = values.astype(np.uint32 if width <= 9 else np.uint64)
+    rest: npt.NDArray[np.unsignedinteger] = values.astype(np.uint32 if width <= 9 else np.uint64)
     chunks = -(-width // 4)
     words = np.empty((len(values), chunks), dtype=np.uint32)
     for chunk in range(chunks - 1, 0, -1):

@@ -3,7 +3,7 @@ red, its panel's border too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -184,8 +184,11 @@ def alarms_panel(section: AlarmsStatus) -> Panel:
     return _panel("Alarms", Group(*parts), bool(section.problems()))
 
 
-_PANELS = {"storage": storage_panel, "catalog": catalog_panel, "pipeline": pipeline_panel,
-           "warehouse": warehouse_panel, "alarms": alarms_panel}
+# A section's panel; the catalog's and pipeline's also take the name prefix (_SHORT_NAMES).
+_PANELS: dict[str, Callable[..., Panel]] = {
+    "storage": storage_panel, "catalog": catalog_panel, "pipeline": pipeline_panel,
+    "warehouse": warehouse_panel, "alarms": alarms_panel,
+}
 _SHORT_NAMES = {"catalog", "pipeline"}  # panels that drop the deployment's name prefix
 
 

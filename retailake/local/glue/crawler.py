@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -57,8 +58,7 @@ def infer_columns(s3: Any, group: inf.TableGroup) -> tuple[list[inf.Column], boo
     quoted = False
     for obj in inf.sample_keys(group.objects):
         if group.format == inf.PARQUET:
-            samples.append(inf.parquet_columns(
-                lambda start, end, key=obj.key: _fetch(s3, bucket, key, start, end), obj.size))
+            samples.append(inf.parquet_columns(partial(_fetch, s3, bucket, obj.key), obj.size))
         elif group.format == inf.JSON:
             samples.append(inf.json_columns(_head(s3, bucket, obj)))
         else:

@@ -47,14 +47,15 @@ def find_s3a_jars() -> list[Path]:
         return jars
     spec = importlib.util.find_spec("sagemaker_pyspark")
     folder = Path(spec.origin).parent / "jars" if spec and spec.origin else None
-    jars = [next(iter(sorted(folder.glob(p))), None) for p in _JAR_PATTERNS] if folder else []
-    if not jars or None in jars:
+    found = [next(iter(sorted(folder.glob(p))), None) for p in _JAR_PATTERNS] if folder else []
+    jars = [j for j in found if j is not None]
+    if len(jars) < len(_JAR_PATTERNS):
         raise ConfigError(
             "local Glue jobs need the hadoop-aws and AWS SDK jars for Spark's S3A filesystem: "
             f"run `{_INSTALL_HINT}` in retailake's environment, or set {JARS_VARIABLE} to "
             "their paths"
         )
-    return [j for j in jars if j is not None]
+    return jars
 
 
 def compile_twin_classes(jars: list[Path], cache_dir: Path) -> Path | None:

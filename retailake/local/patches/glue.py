@@ -10,6 +10,8 @@ definition: a field left out of JobUpdate goes back to its default."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.glue.models import GlueBackend
@@ -17,7 +19,7 @@ from moto.glue.responses import GlueResponse
 from moto.utilities.utils import get_partition
 
 # JobUpdate field -> FakeJob attribute, and the attribute's value when the field is absent.
-JOB_FIELDS = {
+JOB_FIELDS: dict[str, tuple[str, Any]] = {
     "Description": ("description", None),
     "LogUri": ("log_uri", None),
     "Role": ("role", None),
@@ -49,7 +51,7 @@ def workflow_arn(backend: GlueBackend, name: str) -> str:
     return f"arn:{partition}:glue:{backend.region_name}:{backend.account_id}:workflow/{name}"
 
 
-def create_workflow(self: GlueBackend, name: str, *args: object, **kwargs: object) -> str:
+def create_workflow(self: GlueBackend, name: str, *args: Any, **kwargs: Any) -> str:
     created = _create_workflow(self, name, *args, **kwargs)
     tags = self.workflows[name].tags
     if tags:

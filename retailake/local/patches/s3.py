@@ -44,10 +44,10 @@ from moto.s3.responses import S3Response
 REQUEST_CONTEXT = {"aws:SecureTransport": "true"}
 
 
-def bool_operation(expected: list[str] | str, actual: str) -> bool:
+def bool_operation(expected_value: list[str] | str, actual_value: str) -> bool:
     """IAM's Bool operator: case-insensitive true/false, any of a list."""
-    values = expected if isinstance(expected, list) else [expected]
-    return any(str(value).lower() == str(actual).lower() for value in values)
+    values = expected_value if isinstance(expected_value, list) else [expected_value]
+    return any(str(value).lower() == str(actual_value).lower() for value in values)
 
 
 def statement_result(statement: dict[str, Any], action: str, resource: str) -> PermissionResult:
@@ -82,7 +82,7 @@ def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
     return PermissionResult.NEUTRAL
 
 
-def skip_access_log(_self: S3Backend, _request: Any, _bucket_name: str) -> None:
+def skip_access_log(self: S3Backend, request: Any, bucket_name: str) -> None:
     """No access-log delivery in the twin (see the module docstring)."""
 
 
@@ -98,10 +98,11 @@ def completion_as_s3_names_it(post: Any) -> Any:
 
     def key_response_post(self: S3Response, *args: Any, **kwargs: Any) -> Any:
         status, headers, body = post(self, *args, **kwargs)
-        if self.data.get("Action") == "CompleteMultipartUpload" and isinstance(body, str | bytes):
-            old, new = (_MOTO_ROOT, _S3_ROOT) if isinstance(body, str) else (
-                _MOTO_ROOT.encode(), _S3_ROOT.encode())  # fmt: skip
-            body = body.replace(old, new)
+        if self.data.get("Action") == "CompleteMultipartUpload":
+            if isinstance(body, str):
+                body = body.replace(_MOTO_ROOT, _S3_ROOT)
+            elif isinstance(body, bytes):
+                body = body.replace(_MOTO_ROOT.encode(), _S3_ROOT.encode())
         return status, headers, body
 
     return key_response_post
