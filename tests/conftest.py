@@ -15,5 +15,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     emulators and Terraform directories) runs beside them in the other. The twin's side waits
     on Terraform and the emulator for much of its time, which the other side fills."""
     for item in items:
-        group = "twin" if TWIN_FIXTURE in item.fixturenames else "rest"
+        group = "twin" if TWIN_FIXTURE in getattr(item, "fixturenames", ()) else "rest"
         item.add_marker(pytest.mark.xdist_group(group))

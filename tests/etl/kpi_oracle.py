@@ -8,8 +8,9 @@ import datetime as dt
 import math
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any
 
-Row = dict[str, object]
+Row = dict[str, Any]  # a table row: its values' types vary by column
 CENT = Decimal("0.01")
 # Each table's key: one output row per key value.
 KEYS = {
@@ -21,7 +22,7 @@ KEYS = {
 }
 
 
-def ratio(numerator: object, denominator: object) -> float | None:
+def ratio(numerator: Decimal | int | None, denominator: Decimal | int | None) -> float | None:
     """Exact quotient rounded half-up to 4 decimals, as a float; None on a 0 or None divisor."""
     if denominator is None or numerator is None or Decimal(denominator) == 0:
         return None
@@ -133,7 +134,7 @@ def product_performance_monthly(
     return out
 
 
-def _score(values: dict[str, object], customer: str, better_is_higher: bool) -> int:
+def _score(values: dict[str, Any], customer: str, better_is_higher: bool) -> int:
     """1 + floor(5 * (customers with a strictly worse value) / customers)."""
     mine = values[customer]
     worse = sum(1 for v in values.values() if (v < mine if better_is_higher else v > mine))
@@ -152,7 +153,7 @@ def rfm_segment(r: int, f: int, m: int) -> str:
 
 def customer_segments(sales: list[Row], customers: list[Row]) -> list[Row]:
     as_of = max(line["order_date"] for line in sales)
-    lines_of: dict[object, list[Row]] = defaultdict(list)
+    lines_of: dict[Any, list[Row]] = defaultdict(list)
     for line in sales:
         if line["customer_id"] is not None:
             lines_of[line["customer_id"]].append(line)

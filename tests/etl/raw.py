@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
@@ -26,7 +27,7 @@ def raw_rows(
     records = []
     for number, row in enumerate(rows, start=1):
         ingest_date = row.get("_ingest_date", ingest)
-        record = {name: None for name in schema.fieldNames()}
+        record: dict[str, Any] = {name: None for name in schema.fieldNames()}
         record.update(row)
         record["_source_file"] = row.get(
             "_source_file", f"{source}/ingest_date={ingest_date}/{file}"

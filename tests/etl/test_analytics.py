@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyspark.sql import Column, DataFrame, Row, SparkSession
@@ -219,7 +220,7 @@ def _frame(spark: SparkSession, rows: list[dict], schema: str) -> DataFrame:
 
 
 @pytest.fixture(scope="module")
-def inputs(spark: SparkSession) -> Iterator[dict[str, DataFrame]]:
+def inputs(spark: SparkSession) -> Iterator[dict[str, Any]]:  # build_all's keywords
     frames = {
         "sales": _frame(spark, SALES, SALES_SCHEMA),
         "snapshots": _frame(spark, SNAPSHOTS, SNAPSHOT_SCHEMA),
@@ -233,7 +234,7 @@ def inputs(spark: SparkSession) -> Iterator[dict[str, DataFrame]]:
 
 
 @pytest.fixture(scope="module")
-def full(inputs: dict[str, DataFrame]) -> dict[str, DataFrame]:
+def full(inputs: dict[str, Any]) -> dict[str, DataFrame]:
     return analytics.build_all(**inputs)
 
 
@@ -292,7 +293,7 @@ def test_the_data_exercises_the_edge_cases(full_rows: dict[str, list[Row]]) -> N
 
 
 def test_recomputing_one_month_equals_the_full_run(
-    inputs: dict[str, DataFrame], full: dict[str, DataFrame], full_rows: dict[str, list[Row]]
+    inputs: dict[str, Any], full: dict[str, DataFrame], full_rows: dict[str, list[Row]]
 ) -> None:
     """February alone (with March, its spill-over month) gives exactly February's rows of a
     full refresh: the January sales its 28-day windows need and the January cost P2 carries
@@ -314,7 +315,7 @@ def test_months_to_recompute_adds_the_next_month() -> None:
     }  # fmt: skip
 
 
-def test_no_touched_month_rebuilds_only_the_global_table(inputs: dict[str, DataFrame]) -> None:
+def test_no_touched_month_rebuilds_only_the_global_table(inputs: dict[str, Any]) -> None:
     assert set(analytics.build_all(**inputs, touched_months=set())) == {"customer_segments"}
 
 
@@ -337,7 +338,7 @@ def _as_dicts(rows: list[Row]) -> list[dict]:
 
 def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     spark: SparkSession,
-    inputs: dict[str, DataFrame],
+    inputs: dict[str, Any],
     full_rows: dict[str, list[Row]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

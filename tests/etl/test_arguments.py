@@ -3,6 +3,8 @@ is how `run-pipeline --full-refresh` reaches jobs a trigger starts), then its ow
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from retailake_etl import analytics_job
 from retailake_etl.arguments import full_refresh_requested, workflow_run_properties
@@ -13,7 +15,8 @@ IN_A_WORKFLOW = ["x.py", "--WORKFLOW_NAME", "rl-pipeline", "--WORKFLOW_RUN_ID", 
 
 class RecordingGlue:
     def __init__(self, properties: dict[str, str]) -> None:
-        self.properties, self.calls = properties, []
+        self.properties = properties
+        self.calls: list[dict[str, Any]] = []
 
     def get_workflow_run_properties(self, **kwargs):
         self.calls.append(kwargs)

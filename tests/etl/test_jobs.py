@@ -33,6 +33,7 @@ def files_of(root: Path) -> dict[str, float]:
 
 def staged_sales(spark, staged: Path) -> list[tuple]:
     frame = storage.read_table(spark, f"file://{staged}/sales")
+    assert frame is not None, "no staged sales"
     return collect(frame, "order_id", "line_number", "quantity", "year", "month")
 
 

@@ -20,6 +20,7 @@ def _files_by_folder(spark, uri: str) -> Counter:
 
 def _rows(spark, uri: str) -> list[tuple]:
     table = storage.read_table(spark, uri)
+    assert table is not None, uri
     return sorted(tuple(r) for r in table.select("n", *PARTITION).collect())
 
 

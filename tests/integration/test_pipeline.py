@@ -143,7 +143,8 @@ def snapshots(rows: list[dict]) -> list[dict]:
 
 def product_versions(snaps: list[dict]) -> list[dict]:
     """A version per product each time its category changes, from the day it was first seen."""
-    versions, current = [], {}
+    versions: list[dict] = []
+    current: dict[str, str] = {}
     for snap in sorted(snaps, key=lambda s: (s["snapshot_date"], s["store_id"])):
         if current.get(snap["product_id"]) != snap["category"]:
             current[snap["product_id"]] = snap["category"]

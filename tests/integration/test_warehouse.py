@@ -11,6 +11,7 @@ import json
 import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -33,7 +34,7 @@ VIEWS = ("customer_segments", "daily_revenue", "inventory_alerts", "monthly_kpis
 _PARTITION = re.compile(r"/year=(\d+)/month=(\d+)/")
 
 
-def cli_json(*args: str) -> object:
+def cli_json(*args: str) -> Any:
     run = retailake(*args)
     assert run.returncode == 0, str(run)
     return json.loads(run.stdout)

@@ -6,6 +6,7 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto.core.base_backend import BackendDict
@@ -18,7 +19,7 @@ ACCOUNT = "555566667777"
 
 
 def _forget(account: str) -> None:
-    for backend_dict in list(BackendDict._instances):
+    for backend_dict in list(BackendDict._instances):  # type: ignore[misc]  # moto's registry
         dict.pop(backend_dict, account, None)
 
 
@@ -39,7 +40,8 @@ def test_snapshot_restores_ids_and_bytes(tmp_path: Path):
     assert persistence.SnapshotStore(tmp_path).restore() > 0
     restored = kms_backends[ACCOUNT]["us-east-1"].keys[key.id]
     assert restored.id == key.id and restored.private_key is not None
-    assert s3_backends[ACCOUNT]["aws"].get_object("snap-bucket", "raw/x.bin").value == data
+    body = s3_backends[ACCOUNT]["aws"].get_object("snap-bucket", "raw/x.bin")
+    assert body is not None and body.value == data
 
 
 def test_restore_reads_a_body_only_when_it_is_used(tmp_path: Path):
@@ -59,7 +61,8 @@ def test_restore_reads_a_body_only_when_it_is_used(tmp_path: Path):
     s3 = s3_backends[ACCOUNT]["aws"]
     kept = s3.get_object("lazy-bucket", "kept.bin")
     deleted = s3.get_object("lazy-bucket", "deleted.bin")
-    unread = [k._value_buffer for k in (kept, deleted)]
+    assert kept is not None and deleted is not None
+    unread: list[Any] = [k._value_buffer for k in (kept, deleted)]
     assert all(isinstance(b, persistence._BlobBuffer) and b._buffer is None for b in unread)
     assert kept.size == len(data)  # from the snapshot, not the body
 

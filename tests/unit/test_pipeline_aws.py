@@ -129,7 +129,8 @@ class Clock:
     """Time that moves only when the code sleeps."""
 
     def __init__(self) -> None:
-        self.now, self.sleeps = 0.0, []
+        self.now = 0.0
+        self.sleeps: list[float] = []
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

@@ -109,8 +109,8 @@ def expected_rejects(frame: pd.DataFrame, malformed: set, source: str) -> dict:
     seen = frame[valid].duplicated(subset=scope, keep="first")
     mark(seen.reindex(frame.index, fill_value=False), "DUPLICATE_KEY")
     rejected = reason.notna()
-    places = zip(frame["_file"][rejected], frame["_row"][rejected], strict=True)
-    return dict(zip(places, reason[rejected], strict=True))
+    where = zip(frame["_file"][rejected], frame["_row"][rejected], strict=True)
+    return dict(zip(where, reason[rejected], strict=True))
 
 
 def manifest_rejects(manifest: dict, source: str) -> dict:

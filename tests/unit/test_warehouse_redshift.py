@@ -84,7 +84,7 @@ class FakeConnection:
 class FakeCursor:
     def __init__(self, database: FakeDatabase) -> None:
         self.database = database
-        self.description = None
+        self.description: list[tuple] | None = None
 
     def execute(self, operation: str, args: object = None) -> None:
         db = self.database
