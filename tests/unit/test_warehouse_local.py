@@ -1,8 +1,10 @@
 """The local warehouse's refusals, with the emulator's Glue replaced by a stub: an empty
-analytics catalog, a database file locked by another process, a warehouse never set up."""
+analytics catalog, a database file locked by another process, a warehouse never set up; and
+`query` without a name, which lists the named queries and opens no warehouse."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from retailake.cli import app
 from retailake.config import load_environment
 from retailake.outputs import save_outputs
+from retailake.warehouse import sql_files
 
 
 class EmptyGlue:
@@ -90,3 +93,17 @@ def test_status_learns_whether_setup_built_the_external_schema(local):
     with duckdb.connect(str(warehouse.database)) as con:
         con.execute("CREATE SCHEMA spectrum_analytics")
     assert warehouse.external_schema_present() is True
+
+
+def test_query_without_a_name_lists_the_named_queries_and_opens_no_warehouse():
+    result, shown = invoke("query", "--format", "json")
+    assert result.exit_code == 0, shown
+    listed = json.loads(result.output)
+    assert [item["name"] for item in listed] == list(sql_files.named_queries())
+    assert all(item["question"].endswith("?") for item in listed)
+
+
+def test_query_refuses_a_name_and_a_statement_together():
+    result, shown = invoke("query", "top_products", "--sql", "select 1")
+    assert result.exit_code == 2, shown
+    assert result.output == "error: give a query name or --sql, not both\n"
