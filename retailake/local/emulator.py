@@ -226,17 +226,11 @@ def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
 
 def stop(env: Environment) -> bool:
     """Stop our emulator; True if one was running."""
-    info = health(env)
-    if info is not None and Path(info.get("state_dir", "")) == emulator_dir(env).resolve():
-        pid = info["pid"]
-    else:
-        pid = _live_pid(env)
-    if pid is None:
-        _pid_file(env).unlink(missing_ok=True)
-        return False
-    _terminate(int(pid))
+    pid = status(env).pid
+    if pid is not None:
+        _terminate(pid)
     _pid_file(env).unlink(missing_ok=True)
-    return True
+    return pid is not None
 
 
 def ensure_running(env: Environment) -> EmulatorStatus:
