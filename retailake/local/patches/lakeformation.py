@@ -49,11 +49,10 @@ def list_permissions(
 ) -> list[dict[str, Any]]:
     """moto's listing plus the column grants on the filtered table."""
     result = _original_list(self, catalog_id, principal, resource, resource_type)
-    if resource is None or resource.table is None or resource.database is not None:
+    if (resource is None or resource.table is None or resource.database is not None
+            or catalog_id not in self.grants):
         return result
     table = resource.table
-    if catalog_id not in self.grants:
-        return result
     for permission in list(self.grants[catalog_id].permissions):
         columns = permission.resource.get("TableWithColumns")
         if columns is None or (principal is not None and permission.principal != principal):
