@@ -6,6 +6,7 @@ applied unless the callback said yes to the very plan that is then applied."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,19 +81,23 @@ def deploy(
     step = on_step or (lambda _message: None)
     terraform = open_terraform(env, var_files, on_line, on_step)
     step("terraform plan")
-    saved = terraform.plan()
-    applied = False
-    if saved.summary.has_changes:
-        if not approve(saved.summary):
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        # The outputs as the state holds them, read while the plan runs: a plan without
+        # changes leaves them as they are, which saves a no-change deploy a second.
+        before = reader.submit(terraform.outputs)
+        saved = terraform.plan()
+        applied = False
+        if saved.summary.has_changes:
+            if not approve(saved.summary):
+                saved.path.unlink(missing_ok=True)
+                return DeployResult(saved.summary, applied=False)
+            step("terraform apply")
+            terraform.apply(saved)
+            applied = True
+        else:
             saved.path.unlink(missing_ok=True)
-            return DeployResult(saved.summary, applied=False)
-        step("terraform apply")
-        terraform.apply(saved)
-        applied = True
-    else:
-        saved.path.unlink(missing_ok=True)
-    step("reading outputs")
-    outputs = terraform.outputs()
+        step("reading outputs")
+        outputs = terraform.outputs() if applied else before.result()
     save_outputs(env, outputs)
     ensure_pii_key(env, Outputs(outputs))
     step("uploading ETL scripts")

@@ -122,12 +122,24 @@ class Terraform:
                 raise ConfigError(f"variables file {path} does not exist")
         self.data_dir = env.state_dir / "tfdata"
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        given = [self._cli_variables_file(variables)] if variables else []
         self._tf = _PythonTerraform(
             working_dir=str(env.terraform_dir),
-            variables=variables or {},
-            var_file=[str(path) for path in self.var_files] or None,
+            var_file=[str(path) for path in [*given, *self.var_files]] or None,
             terraform_bin_path=terraform_binary(),
         )
+
+    def _cli_variables_file(self, variables: dict[str, Any]) -> Path:
+        """The CLI's own variables as a tfvars file of this environment, before the user's files
+        (a later file wins). python-terraform would write a temporary file per command and
+        delete every one after any command, which breaks two commands run at once."""
+        path = self.data_dir / "retailake.tfvars.json"
+        text = json.dumps(variables, indent=2, sort_keys=True) + "\n"
+        if not path.is_file() or path.read_text() != text:
+            partial = path.with_suffix(".partial")
+            partial.write_text(text)
+            partial.replace(path)
+        return path
 
     # -- running -------------------------------------------------------------------------
 
@@ -141,33 +153,30 @@ class Terraform:
 
     def _run(self, command: str, *args: str, stream: bool = True, **options: Any) -> Run:
         argv = self._tf.generate_cmd_string(command, *args, **options)
-        try:
-            process = subprocess.Popen(
-                argv,
-                cwd=self._tf.working_dir,
-                env=self._environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-            )
-            stdout, stderr = process.stdout, process.stderr
-            assert stdout is not None and stderr is not None  # both are pipes, opened above
-            stderr_chunks: list[str] = []
-            drain = threading.Thread(
-                target=lambda: stderr_chunks.append(stderr.read()), daemon=True
-            )
-            drain.start()
-            stdout_lines = []
-            for line in stdout:
-                stdout_lines.append(line)
-                if stream and self.on_line:
-                    self.on_line(line.rstrip("\n"))
-            process.wait()
-            drain.join()
-        finally:
-            self._tf.temp_var_files.clean_up()
+        process = subprocess.Popen(
+            argv,
+            cwd=self._tf.working_dir,
+            env=self._environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        stdout, stderr = process.stdout, process.stderr
+        assert stdout is not None and stderr is not None  # both are pipes, opened above
+        stderr_chunks: list[str] = []
+        drain = threading.Thread(
+            target=lambda: stderr_chunks.append(stderr.read()), daemon=True
+        )
+        drain.start()
+        stdout_lines = []
+        for line in stdout:
+            stdout_lines.append(line)
+            if stream and self.on_line:
+                self.on_line(line.rstrip("\n"))
+        process.wait()
+        drain.join()
         return Run(process.returncode, "".join(stdout_lines), "".join(stderr_chunks))
 
     def _check(self, run: Run, doing: str) -> Run:
@@ -178,10 +187,6 @@ class Terraform:
         return run
 
     # -- commands -----------------------------------------------------------------------
-
-    def _variable_options(self) -> dict[str, Any]:
-        """-var-file options for plan/apply (python-terraform turns the dict into a temp file)."""
-        return {"var": self._tf.variables, "var_file": self._tf.var_file}
 
     def _init_fingerprint(self) -> str:
         """What init depends on: the configuration tree, the mirror and the backend settings."""
@@ -239,7 +244,7 @@ class Terraform:
             input=False,
             no_color=IsFlagged,
             lock_timeout="60s",
-            **self._variable_options(),
+            var_file=self._tf.var_file,
         )
         if run.returncode not in (0, 2):
             self._check(run, "plan")

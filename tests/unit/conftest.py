@@ -35,8 +35,11 @@ class FakeTerraform:
         monkeypatch.setenv("FAKE_TF_SCENARIO", str(self.scenario_path))
         monkeypatch.setenv("FAKE_TF_LOG", str(self.log_path))
 
-    def answer(self, command: str, stdout: str = "", stderr: str = "", exit: int = 0) -> None:
-        self.scenario[command] = {"stdout": stdout, "stderr": stderr, "exit": exit}
+    def answer(
+        self, command: str, stdout: str = "", stderr: str = "", exit: int = 0, await_: str = ""
+    ) -> None:
+        """`await_`: the command keeps running until that other command has started."""
+        self.scenario[command] = {"stdout": stdout, "stderr": stderr, "exit": exit, "await": await_}
         self.save()
 
     def save(self) -> None:
