@@ -1,14 +1,21 @@
 """The one family of errors a user sees: each carries a message they can act on."""
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
 class RetailakeError(Exception):
-    """An operation failed; the message says what and what to do about it."""
+    """An operation failed; the message says what and what to do about it. `details` go into
+    the error's JSON document under `--format json` (e.g. which files were refused)."""
 
     exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
 
 
 class ConfigError(RetailakeError):

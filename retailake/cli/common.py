@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Any, ParamSpec, TextIO, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -64,31 +64,35 @@ AutoApproveOption = Annotated[
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     """Turn RetailakeError into one red line and its exit code; anything unexpected into one
-    line too, with the traceback only under --debug."""
+    line too. --debug adds the traceback and keeps the exit code. Under --format json the
+    error is also one JSON document on stdout, so that a machine always gets one."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = kwargs.get("output_format") == OutputFormat.json  # also query's own format
         try:
             return command(*args, **kwargs)
         except RetailakeError as error:
-            if Settings.debug:
-                raise
             # Messages quote user input (SQL, paths) whose brackets are not rich markup.
-            err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
-            raise typer.Exit(error.exit_code) from None
+            _fail(f"[bold red]error:[/] {escape(str(error))}", error, error.exit_code, as_json)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as error:
-            if Settings.debug:
-                raise
-            err.print(
-                f"[bold red]unexpected error:[/] {type(error).__name__}: {escape(str(error))} "
-                "(run with --debug for the traceback)",
-                highlight=False,
-            )
-            raise typer.Exit(EXIT_FAILED) from None
+            hint = "" if Settings.debug else " (run with --debug for the traceback)"
+            line = f"[bold red]unexpected error:[/] {type(error).__name__}: {escape(str(error))}"
+            _fail(line + hint, error, EXIT_FAILED, as_json)
 
     return wrapper
+
+
+def _fail(line: str, error: Exception, exit_code: int, as_json: bool) -> NoReturn:
+    if Settings.debug:
+        err.print_exception()
+    err.print(line, highlight=False)
+    if as_json:
+        details = error.details if isinstance(error, RetailakeError) else {}
+        print_json({"error": str(error), "exit_code": exit_code, **details})
+    raise typer.Exit(exit_code) from None
 
 
 def print_json(data: Any) -> None:

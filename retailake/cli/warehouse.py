@@ -107,6 +107,7 @@ def query(
     db_user: DbUserOption = None,
 ) -> None:
     """Run a named query of sql/queries, or any statement with --sql, on the warehouse."""
+    from retailake.config import load_environment
     from retailake.warehouse import sql_files
 
     if name and sql:
@@ -118,6 +119,7 @@ def query(
     elif sql:
         statement = sql
     else:
+        load_environment(env)  # a wrong --env is an error here too, not a list
         _list_queries(sql_files.named_queries(), output_format)
         return
     warehouse = _open(env, db_user)

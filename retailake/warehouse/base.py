@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from retailake.errors import RetailakeError
+from retailake.errors import EXIT_USAGE, RetailakeError
 
 
 class SqlError(RetailakeError):
@@ -16,6 +16,12 @@ class SqlError(RetailakeError):
         self.statement = statement.strip()
         indented = "\n".join(f"    {line}" for line in self.statement.splitlines())
         super().__init__(f"{self.message}\n  in the statement:\n{indented}")
+
+
+class SqlInputError(SqlError):
+    """A statement refused before any database sees it: not valid SQL, or not one statement."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from retailake.config import Environment
 from retailake.errors import ConfigError, RetailakeError
 from retailake.outputs import Outputs
 from retailake.warehouse import mirror, sql_files
-from retailake.warehouse.base import QueryResult, SetupStep, SqlError
+from retailake.warehouse.base import QueryResult, SetupStep, SqlError, SqlInputError
 
 _PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 _SIMPLE_TYPES = {
@@ -49,9 +49,9 @@ def to_duckdb(sql: str) -> str:
     try:
         statements = [s for s in sqlglot.parse(sql, read="redshift") if s is not None]
     except ParseError as error:
-        raise SqlError(f"not valid Redshift SQL: {_where(error)}", sql) from None
+        raise SqlInputError(f"not valid Redshift SQL: {_where(error)}", sql) from None
     if len(statements) != 1:
-        raise SqlError(f"expected one statement, found {len(statements)}", sql)
+        raise SqlInputError(f"expected one statement, found {len(statements)}", sql)
     tree = statements[0]
     for create in tree.find_all(exp.Create):
         create.set("no_schema_binding", False)

@@ -103,6 +103,13 @@ def test_query_without_a_name_lists_the_named_queries_and_opens_no_warehouse():
     assert all(item["question"].endswith("?") for item in listed)
 
 
+def test_query_list_with_an_unknown_env_is_an_error_in_json_too():
+    result, shown = invoke("query", "--env", "qa", "--format", "json")
+    assert result.exit_code == 2, shown
+    assert json.loads(result.stdout) == {
+        "error": "unknown environment 'qa': choose one of local, dev, prod", "exit_code": 2}
+
+
 def test_query_refuses_a_name_and_a_statement_together():
     result, shown = invoke("query", "top_products", "--sql", "select 1")
     assert result.exit_code == 2, shown

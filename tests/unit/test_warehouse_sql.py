@@ -120,6 +120,7 @@ def test_bad_or_multiple_statements_are_refused_with_the_statement(sql, message)
     with pytest.raises(SqlError) as raised:
         to_duckdb(sql)
     assert str(raised.value) == f"{message}\n  in the statement:\n    {sql}"
+    assert raised.value.exit_code == 2  # bad input, refused before any database sees it
 
 
 def _catalog_table(partitioned: bool) -> dict:
