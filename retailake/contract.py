@@ -4,7 +4,8 @@ The contract itself (columns, types, rules, reason codes) lives in `retailake_et
 the library the Glue jobs load, so the CLI and the pipeline judge data by one definition.
 Row-level rules (a negative price, a bad timestamp) are the pipeline's job: it quarantines
 those rows with the reason codes defined here. A file is refused only when it cannot be
-read at all or lacks a required column, because then none of its rows can be trusted."""
+read at all, lacks a required column, or carries more of another source's columns than of its
+own, because then none of its rows can be trusted."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class FileProblem(StrEnum):
     DUPLICATE_COLUMN = "DUPLICATE_COLUMN"
     MISSING_COLUMN = "MISSING_COLUMN"
     INCOMPATIBLE_TYPE = "INCOMPATIBLE_TYPE"
+    OTHER_SOURCE = "OTHER_SOURCE"
 
 
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -129,6 +131,8 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
         check.problems.append(
             (FileProblem.MISSING_COLUMN, f"missing required columns: {', '.join(missing)}")
         )
+    elif other := _fits_better(names, contract):
+        check.problems.append((FileProblem.OTHER_SOURCE, other))
     if check.format != "parquet":
         return
     known = {c.name for c in contract.columns}
@@ -141,6 +145,28 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
             check.problems.append(
                 (FileProblem.INCOMPATIBLE_TYPE, f"column {name} is {kind}, expected {expected}")
             )
+
+
+def _fits_better(names: list[str], contract: SourceContract) -> str | None:
+    """Another source whose columns the file carries more of: a sales file given as customers
+    has customers' one required column (customer_id) and would pass, and its rows would then
+    blank those customers' names and addresses. Extra columns alone are allowed."""
+
+    def carried(other: SourceContract) -> int:
+        return sum(column.name in names for column in other.columns)
+
+    fitting = [
+        other for other in CONTRACTS.values()
+        if other is not contract and all(name in names for name in other.required)
+    ]  # fmt: skip
+    best = max(fitting, key=carried, default=None)
+    if best is None or carried(best) <= carried(contract):
+        return None
+    return (
+        f"its columns fit the {best.name} contract ({carried(best)} of {len(best.columns)}), "
+        f"not the {contract.name} one ({carried(contract)} of {len(contract.columns)}): "
+        f"ingest it with --source {best.name}"
+    )
 
 
 def _read_csv(path: Path) -> tuple[int, pa.Schema]:

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retailake.aws.clients import client
-from retailake.aws.s3 import UploadResult, files_under, upload_if_changed
+from retailake.aws.s3 import (
+    UploadResult,
+    file_sha256,
+    files_under,
+    remote_sha256,
+    upload_if_changed,
+)
 from retailake.config import Environment
 from retailake.contract import FORMATS, FileCheck, check_file, contract_for
 from retailake.errors import DataError
@@ -44,6 +50,19 @@ def find_files(path: Path) -> list[Path]:
     return found
 
 
+def left_out(path: Path) -> list[Path]:
+    """The files below a folder that `find_files` does not take (hidden ones aside): named
+    to the user, so that a misnamed delivery (`sales.txt`) is not missed in silence."""
+    if not path.is_dir():
+        return []
+    taken = set(find_files(path))
+    return [
+        found for found in files_under(path, ["*"])
+        if found not in taken
+        and not any(part.startswith(".") for part in found.relative_to(path).parts)
+    ]  # fmt: skip
+
+
 def check_files(paths: Sequence[Path], source: str) -> list[FileCheck]:
     """The contract check of every file, in order; nothing is uploaded here."""
     try:
@@ -63,8 +82,13 @@ def ingest(
     source: str,
     today: dt.date | None = None,
     on_bytes: ByteCallback | None = None,
+    replace: bool = False,
 ) -> list[IngestedFile]:
-    """Upload the files that passed their check to `<source>/ingest_date=<today UTC>/`."""
+    """Upload the files that passed their check to `<source>/ingest_date=<today UTC>/`.
+
+    A file whose name an earlier ingest of the same day used for other bytes is refused
+    unless `replace`: the raw layer keeps one object per name, and the earlier one would
+    silently drop out of every later run."""
     today = today or dt.datetime.now(dt.UTC).date()
     good = [check for check in checks if check.ok]
     keys = [raw_key(source, check.path, today) for check in good]
@@ -76,11 +100,33 @@ def ingest(
             + "; rename them or ingest them one folder at a time"
         )
     pairs = [(check.path, key) for check, key in zip(good, keys, strict=True)]
-    results = upload_files(env, load_outputs(env).buckets["raw"], pairs, on_bytes)
+    bucket = load_outputs(env).buckets["raw"]
+    if not replace:
+        _refuse_replacing(env, bucket, pairs)
+    results = upload_files(env, bucket, pairs, on_bytes)
     return [
         IngestedFile(c.path, r.key, c.rows, r.size, r.uploaded)
         for c, r in zip(good, results, strict=True)
     ]
+
+
+def _refuse_replacing(env: Environment, bucket: str, files: Sequence[tuple[Path, str]]) -> None:
+    """Fail, before any upload, if an object of one of these names holds other bytes."""
+    s3 = client(env, "s3")
+
+    def holds_other_bytes(path: Path, key: str) -> bool:
+        found = remote_sha256(s3, bucket, key)
+        return found is not None and found != file_sha256(path)
+
+    with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
+        taken = list(pool.map(lambda pair: holds_other_bytes(*pair), files))
+    replaced = [key for (_path, key), other in zip(files, taken, strict=True) if other]
+    if replaced:
+        raise DataError(
+            f"{len(replaced)} of {len(files)} files would replace a different file ingested "
+            f"under the same name today: {', '.join(f's3://{bucket}/{k}' for k in replaced)}; "
+            "nothing was uploaded. Rename them, or pass --replace to keep only the new files"
+        )
 
 
 def upload_files(

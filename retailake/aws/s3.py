@@ -34,14 +34,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
+def remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
+    """The content hash an object was uploaded with; None when there is no such object, and
+    "" for one uploaded without it (by another tool)."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
             return None
         raise
-    return head.get("Metadata", {}).get(HASH_METADATA_KEY)
+    return head.get("Metadata", {}).get(HASH_METADATA_KEY, "")
 
 
 def upload_if_changed(
@@ -58,7 +60,7 @@ def upload_if_changed(
     digest = file_sha256(path)
     size = path.stat().st_size
     try:
-        if _remote_sha256(s3, bucket, key) == digest:
+        if remote_sha256(s3, bucket, key) == digest:
             if on_bytes:
                 on_bytes(size)
             return UploadResult(key, size, uploaded=False)

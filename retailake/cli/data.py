@@ -16,6 +16,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
     TextColumn,
     TransferSpeedColumn,
@@ -163,17 +164,28 @@ def ingest(
         bool,
         typer.Option("--skip-invalid", help="Upload the valid files even if some are refused."),
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace a different file ingested under the same name today (else refused).",
+        ),
+    ] = False,
     env: EnvOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Check files against the raw contract, then upload them to the raw bucket."""
     from retailake.config import load_environment
     from retailake.errors import DataError
-    from retailake.ingest import check_files, find_files
+    from retailake.ingest import check_files, find_files, left_out
     from retailake.ingest import ingest as upload_checked
 
     environment = load_environment(env)
     checks = check_files(find_files(path), source.value)
+    skipped = [str(p) for p in left_out(path)]
+    if skipped:
+        err.print(f"skipped {len(skipped)} files that are not CSV, JSON lines or Parquet: "
+                  + ", ".join(skipped), highlight=False)
     refused = [check for check in checks if not check.ok]
     if refused:
         table = Table(title=f"refused {source.value} files", title_justify="left")
@@ -182,14 +194,17 @@ def ingest(
         for check in refused:
             table.add_row(str(check.path), check.reason)
         err.print(table)
-        if not skip_invalid:
-            raise DataError(
-                f"{len(refused)} of {len(checks)} files break the {source.value} contract; "
-                "nothing was uploaded (--skip-invalid uploads the others)"
-            )
+    refused_files = [{"file": str(c.path), "reason": c.reason} for c in refused]
+    if refused and not skip_invalid:
+        raise DataError(
+            f"{len(refused)} of {len(checks)} files break the {source.value} contract; "
+            "nothing was uploaded (--skip-invalid uploads the others)",
+            {"source": source.value, "files": [], "refused": refused_files, "skipped": skipped},
+        )
     total = sum(check.path.stat().st_size for check in checks if check.ok)
     with _bytes_bar(f"uploading {source.value}", total) as advance:
-        done = upload_checked(environment, checks, source.value, on_bytes=advance)
+        done = upload_checked(environment, checks, source.value, on_bytes=advance,
+                              replace=replace)
     if output_format is OutputFormat.json:
         print_json(
             {
@@ -199,18 +214,20 @@ def ingest(
                      "uploaded": f.uploaded}
                     for f in done
                 ],
-                "refused": [{"file": str(c.path), "reason": c.reason} for c in refused],
+                "refused": refused_files,
+                "skipped": skipped,
             }
         )
         return
     table = Table(title=f"ingested {source.value}", title_justify="left")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
-        ("file", "left"), ("rows", "right"), ("bytes", "right"), ("", "left"))
+        ("file", "left"), ("rows", "right"), ("bytes", "right"), ("object", "left"),
+        ("state", "left"))
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold")
     for f in done:
         state = "uploaded" if f.uploaded else "unchanged"
-        table.add_row(str(f.path), f"{f.rows:,}", f"{f.bytes:,}", state)
+        table.add_row(str(f.path), f"{f.rows:,}", f"{f.bytes:,}", f.key, state)
     out.print(table)
 
 
@@ -251,7 +268,7 @@ def _seed_summary(
 def _steps() -> Iterator[Callable[[str], None]]:
     """A spinner on stderr naming the generation step under way."""
     columns = (SpinnerColumn(), TextColumn("{task.description}"))
-    with Progress(*columns, console=err, transient=True) as bar:
+    with _progress(*columns) as bar:
         task = bar.add_task("generating")
 
         def step(name: str) -> None:
@@ -260,12 +277,18 @@ def _steps() -> Iterator[Callable[[str], None]]:
         yield step
 
 
+def _progress(*columns: ProgressColumn) -> Progress:
+    """A transient progress display on stderr, shown on a terminal only: into a pipe or a log
+    rich would leave a blank line behind."""
+    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+
+
 @contextmanager
 def _bytes_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A byte progress bar on stderr; the callback is safe to call from upload threads."""
     columns = (
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn()
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with _progress(*columns) as bar:
         task = bar.add_task(label, total=total)
         yield lambda size: bar.advance(task, size)

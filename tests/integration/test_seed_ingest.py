@@ -44,3 +44,29 @@ def test_seed_twice_then_refuse_a_bad_file(deployed_local_env, tmp_path):
     refused = run(env, "ingest", str(bad), "--source", "sales")
     assert refused.exit_code == 2
     assert not [k for k in (o["Key"] for o in iter_objects(s3, bucket)) if "broken_sales" in k]
+
+
+def test_a_name_used_today_keeps_its_object_until_replace(deployed_local_env, tmp_path):
+    env = deployed_local_env
+    s3 = client(env, "s3")
+    bucket = load_outputs(env).buckets["raw"]
+    own = tmp_path / "own_customers.csv"
+    own.write_text("customer_id,email\nC-OWN-1,a@b.c\n")
+    first = run(env, "ingest", str(own), "--source", "customers", "-f", "json")
+    assert first.exit_code == 0, first.output
+    key = json.loads(first.stdout)["files"][0]["key"]
+    try:
+        own.write_text("customer_id,email\nC-OWN-2,d@e.f\n")
+        clash = run(env, "ingest", str(own), "--source", "customers")
+        assert clash.exit_code == 2
+        assert f"s3://{bucket}/{key}" in clash.stderr
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        assert "C-OWN-1" in body
+
+        replaced = run(env, "ingest", str(own), "--source", "customers", "--replace")
+        assert replaced.exit_code == 0, replaced.output
+        assert "C-OWN-2" in s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    finally:  # leave the shared twin's raw layer as the seed made it
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
+        for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])

@@ -88,3 +88,26 @@ def test_parquet_types_are_checked(tmp_path):
     assert check_file(tmp_path / "good.parquet", "customers").ok
     refused = check_file(tmp_path / "bad.parquet", "customers")
     assert [p for p, _ in refused.problems] == [FileProblem.INCOMPATIBLE_TYPE]
+
+
+SALES_HEADER = ("order_id,line_number,order_ts,store_id,channel,customer_id,product_id,"
+                "quantity,unit_price,discount_pct,currency")
+
+
+def test_another_sources_file_is_refused_even_with_the_required_columns(tmp_path):
+    sales = tmp_path / "sales.csv"
+    sales.write_text(f"{SALES_HEADER}\nO1,1,2025-01-01T10:00:00,S1,store,C1,P1,1,2.50,0,USD\n")
+    refused = check_file(sales, "customers")  # customer_id is there: customers' one required
+    assert [p for p, _ in refused.problems] == [FileProblem.OTHER_SOURCE]
+    assert refused.reason == (
+        "its columns fit the sales contract (11 of 11), not the customers one (1 of 13): "
+        "ingest it with --source sales"
+    )
+    assert check_file(sales, "sales").ok
+
+
+def test_extra_columns_alone_do_not_refuse_a_file(tmp_path):
+    # A customers file that also carries sales' key columns still fits customers best.
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id,email,city,order_id,product_id,note\nC1,a@b.c,Austin,O1,P1,x\n")
+    assert check_file(path, "customers").ok

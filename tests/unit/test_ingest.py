@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -32,7 +33,12 @@ def bucket(tmp_path, monkeypatch):
         stored[key] = path.read_bytes()
         return UploadResult(key, path.stat().st_size, uploaded=not unchanged)
 
+    def stored_sha256(_s3, name, key):
+        assert name == "lake-raw"
+        return hashlib.sha256(stored[key]).hexdigest() if key in stored else None
+
     monkeypatch.setattr(ingest, "client", lambda env, service: object())
+    monkeypatch.setattr(ingest, "remote_sha256", stored_sha256)
     monkeypatch.setattr(ingest, "upload_if_changed", fake_upload)
     monkeypatch.setattr(ingest.emulator, "flush", lambda env: None)
     return stored
@@ -112,3 +118,51 @@ def test_seed_sample_to_a_folder(tmp_path):
 
 def test_seed_sample_rejects_a_bad_rate(tmp_path):
     assert run("seed-sample", "--dirty-rate", "0.9", "--output", str(tmp_path)).exit_code == 2
+
+
+def test_a_different_file_under_a_name_used_today_is_refused_unless_replace(tmp_path, bucket):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "c.csv").write_text(GOOD)
+    (tmp_path / "b" / "c.csv").write_text("customer_id,email\nC3,g@h.i\n")
+    (tmp_path / "b" / "new.csv").write_text(GOOD)
+    assert run("ingest", str(tmp_path / "a"), "--source", "customers").exit_code == 0
+    first = dict(bucket)
+
+    refused = run("ingest", str(tmp_path / "b"), "--source", "customers", "-f", "json")
+    assert refused.exit_code == 2
+    assert "1 of 2 files would replace a different file" in refused.stderr
+    assert "customers/ingest_date=" in refused.stderr and "--replace" in refused.stderr
+    assert json.loads(refused.stdout)["exit_code"] == 2
+    assert bucket == first  # nothing of the delivery was uploaded, new.csv neither
+
+    same = run("ingest", str(tmp_path / "a"), "--source", "customers")
+    assert same.exit_code == 0, same.output  # the same bytes again: nothing to replace
+
+    replaced = run("ingest", str(tmp_path / "b"), "--source", "customers", "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    assert sorted(v.decode() for v in bucket.values()) == sorted(
+        [(tmp_path / "b" / "c.csv").read_text(), GOOD])
+
+
+def test_refused_files_are_listed_in_json_too(tmp_path, bucket):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "good.csv").write_text(GOOD)
+    (tmp_path / "in" / "bad.csv").write_text(BAD)
+    (tmp_path / "in" / "notes.txt").write_text("not data")
+    (tmp_path / "in" / ".hidden.csv.swp").write_text("")
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers", "-f", "json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["error"].startswith("1 of 2 files break the customers contract")
+    assert report["files"] == [] and report["exit_code"] == 2
+    assert [r["file"] for r in report["refused"]] == [str(tmp_path / "in" / "bad.csv")]
+    assert report["skipped"] == [str(tmp_path / "in" / "notes.txt")]
+    assert "skipped 1 files that are not CSV" in result.stderr
+
+
+def test_debug_keeps_the_exit_code_and_adds_the_traceback(tmp_path):
+    result = run("--debug", "ingest", str(tmp_path / "nope.csv"), "--source", "sales")
+    assert result.exit_code == 2
+    assert "Traceback" in result.stderr
+    assert f"{tmp_path / 'nope.csv'} does not exist" in result.stderr
