@@ -48,5 +48,12 @@ def status(output_format: FormatOption = OutputFormat.table) -> None:
         return
     table = Table(show_header=False)
     for name, value in asdict(state).items():
-        table.add_row(name, "[green]yes[/]" if value is True else str(value))
+        table.add_row(name, _shown(value))
     out.print(table)
+
+
+def _shown(value: object) -> str:
+    """A value as a person reads it: yes / no, and a dash for nothing."""
+    if isinstance(value, bool):
+        return "[green]yes[/]" if value else "no"
+    return "-" if value is None else str(value)

@@ -52,7 +52,8 @@ def status(
         with err.status(f"Reading the status of '{environment.name}'"):
             report = collect_status(environment, check=check_drift)
         out.print(render(report))
-    if not report.deployment.deployed:
+    if output_format is OutputFormat.json and not report.deployment.deployed:
+        # stdout holds the document; a person watching still reads why
         err.print(f"[bold red]error:[/] {report.deployment.message}", highlight=False)
     if report.failing:
         raise typer.Exit(EXIT_FAILED)

@@ -86,7 +86,8 @@ def _pairs(rows: Iterable[tuple[str, Any]]) -> Table:
 
 def deployment_panel(section: DeploymentStatus) -> Panel:
     if not section.deployed:
-        body: RenderableType = Text(section.message or "not deployed", style="bold red")
+        # The reason and what to do are the report's closing problem line, said once.
+        body: RenderableType = Text("not deployed", style="bold red")
         return _panel("Deployment", body, True)
     rows: list[tuple[str, Any]] = [
         ("environment", section.environment), ("region", section.region),
@@ -111,7 +112,7 @@ def storage_panel(section: StorageStatus) -> Panel:
             table.add_row("", prefix, _count(usage.objects), _size(usage.bytes))
     parts: list[RenderableType] = [table]
     if section.rejected:
-        rejected = _table("rejected rows (staged/_rejects)", "rows", "files",
+        rejected = _table("quarantined rows (staged/_rejects)", "rows", "files",
                           right=("rows", "files"))
         for entry in section.rejected:
             rejected.add_row(entry.source, _count(entry.rows), _count(entry.files))

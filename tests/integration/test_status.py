@@ -36,7 +36,8 @@ def test_a_lake_never_deployed_is_a_clear_failure_that_starts_nothing(tmp_path, 
     monkeypatch.setenv("RETAILAKE_LOCAL_PORT", str(port))
     shown = retailake("status")
     assert shown.returncode == 1, str(shown)
-    assert "'local' is not deployed" in shown.stderr and "retailake deploy" in shown.stderr
+    assert "'local' is not deployed" in shown.stdout and "retailake deploy" in shown.stdout
+    assert (shown.stdout + shown.stderr).count("is not deployed") == 1  # said once
     run, report = status()
     assert run.returncode == 1, str(run)
     assert report["deployment"]["deployed"] is False and report["failing"] is True

@@ -16,3 +16,17 @@ def test_json_output_is_plain_even_where_colour_is_forced(monkeypatch, capsys):
     text = capsys.readouterr().out
     assert "\x1b" not in text
     assert json.loads(text) == {"rows": 3, "table": "sales", "ok": True}
+
+
+def test_a_stopped_twin_reads_as_words_not_python_values(monkeypatch):
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+
+    monkeypatch.setenv("RETAILAKE_LOCAL_PORT", "1")  # nothing listens there
+    result = CliRunner().invoke(app, ["local", "status"])
+    assert result.exit_code == 0, result.output
+    cells = {line.split("│")[1].strip(): line.split("│")[2].strip()
+             for line in result.stdout.splitlines() if line.count("│") == 3}
+    assert cells["running"] == "no" and cells["pid"] == "-"
+    assert not {"False", "None"} & set(cells.values())

@@ -177,6 +177,7 @@ def test_a_successful_run_is_followed_to_the_end(aws, dev):
     assert sales.rows == {"rows_read": 100, "rows_written": 95, "rows_rejected": 3,
                           "duplicates_dropped": 2, "duration_seconds": 140}  # fmt: skip
     assert run.node("job", AGG).rows == {"rows_read": 95, "rows_written": 40}
+    assert all(type(count) is int for count in sales.rows.values())  # JSON: 100, not 100.0
     assert run.ended_at == "2026-11-27T03:06:12.000+00:00"
     assert history.last_run(dev).to_dict() == run.to_dict()  # what `status` reads back
 

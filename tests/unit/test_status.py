@@ -330,8 +330,10 @@ def test_cli_on_a_never_deployed_lake_says_so_and_exits_1():
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 1, result.output
     assert "not deployed" in result.output and "retailake deploy" in result.output
+    assert result.output.count("is not deployed (no outputs at") == 1  # said once, not thrice
     machine = runner.invoke(app, ["status", "--format", "json"])
     assert machine.exit_code == 1, machine.output
+    assert "is not deployed" in machine.stderr  # beside the document, for a person
     document = json.loads(machine.stdout)
     assert document["schema_version"] == 1 and document["failing"] is True
     assert document["deployment"]["deployed"] is False

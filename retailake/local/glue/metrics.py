@@ -22,7 +22,8 @@ _MARGIN = dt.timedelta(minutes=5)
 
 def job_metrics(cloudwatch: Any, namespace: str, job_name: str, run_id: str,
                 started: dt.datetime, ended: dt.datetime) -> dict[str, float]:
-    """Metric key (rows_read, ...) -> its sum over the run; metrics never published are absent."""
+    """Metric key (rows_read, ...) -> its sum over the run; metrics never published are absent.
+    CloudWatch answers in floats; a whole number is given back as an int (a row count)."""
     dimensions = [{"Name": "JobName", "Value": job_name}, {"Name": "JobRunId", "Value": run_id}]
     found: dict[str, float] = {}
     for metric, key in METRICS.items():
@@ -33,5 +34,6 @@ def job_metrics(cloudwatch: Any, namespace: str, job_name: str, run_id: str,
         )
         points = answer.get("Datapoints", [])
         if points:
-            found[key] = float(sum(p["Sum"] for p in points))
+            total = float(sum(p["Sum"] for p in points))
+            found[key] = int(total) if total.is_integer() else total
     return found
