@@ -82,9 +82,11 @@ def deploy(
     terraform = open_terraform(env, var_files, on_line, on_step)
     step("terraform plan")
     with ThreadPoolExecutor(max_workers=1) as reader:
-        # The outputs as the state holds them, read while the plan runs: a plan without
-        # changes leaves them as they are, which saves a no-change deploy a second.
-        before = reader.submit(terraform.outputs)
+        # On the twin the outputs are read while the plan runs, which saves a no-change
+        # deploy a second: a plan without changes leaves them as they are. They count only if
+        # no other command wrote the state meanwhile (`terraform output` takes no lock).
+        version = terraform.state_version()
+        early = reader.submit(terraform.outputs) if version else None
         saved = terraform.plan()
         applied = False
         if saved.summary.has_changes:
@@ -97,7 +99,10 @@ def deploy(
         else:
             saved.path.unlink(missing_ok=True)
         step("reading outputs")
-        outputs = terraform.outputs() if applied else before.result()
+        if early is not None and not applied and terraform.state_version() == version:
+            outputs = early.result()
+        else:
+            outputs = terraform.outputs()
     save_outputs(env, outputs)
     ensure_pii_key(env, Outputs(outputs))
     step("uploading ETL scripts")

@@ -46,6 +46,9 @@ class ResourceChange:
 @dataclass(frozen=True)
 class PlanSummary:
     changes: tuple[ResourceChange, ...]
+    # Root outputs the plan adds, changes or removes: a release that only adds an output
+    # must still be applied, or the outputs saved for the other commands never gain it.
+    outputs: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> PlanSummary:
@@ -56,7 +59,7 @@ class PlanSummary:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        return bool(self.changes or self.outputs)
 
     @property
     def destructive(self) -> tuple[ResourceChange, ...]:
@@ -73,6 +76,7 @@ class PlanSummary:
             "update": self.count("update"),
             "replace": self.count("replace"),
             "delete": self.count("delete"),
+            "outputs": list(self.outputs),
             "data_loss": [change.address for change in self.data_loss],
             "changes": [
                 {"address": change.address, "type": change.type, "action": change.action}
@@ -82,7 +86,8 @@ class PlanSummary:
 
 
 def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
-    """Reduce `terraform show -json <plan>` to the managed resources that would change."""
+    """Reduce `terraform show -json <plan>` to the managed resources and the root outputs
+    that would change."""
     changes = []
     for item in plan_json.get("resource_changes", []):
         if item.get("mode") != "managed":
@@ -92,4 +97,8 @@ def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
             changes.append(ResourceChange(item["address"], item["type"], action))
     order = {"delete": 0, "replace": 1, "update": 2, "create": 3}
     changes.sort(key=lambda change: (order[change.action], change.address))
-    return PlanSummary(tuple(changes))
+    outputs = sorted(
+        name for name, change in plan_json.get("output_changes", {}).items()
+        if change.get("actions") != ["no-op"]
+    )  # fmt: skip
+    return PlanSummary(tuple(changes), tuple(outputs))

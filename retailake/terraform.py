@@ -122,24 +122,31 @@ class Terraform:
                 raise ConfigError(f"variables file {path} does not exist")
         self.data_dir = env.state_dir / "tfdata"
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        given = [self._cli_variables_file(variables)] if variables else []
+        # The CLI's own variables (the twin's endpoint) as -var arguments, after the user's
+        # files, so they win. python-terraform would write a temporary file per command and
+        # delete every one after any command, which breaks two commands run at once.
+        self.cli_variables = [
+            f"-var={name}={value if isinstance(value, str) else json.dumps(value)}"
+            for name, value in (variables or {}).items()
+        ]
         self._tf = _PythonTerraform(
             working_dir=str(env.terraform_dir),
-            var_file=[str(path) for path in [*given, *self.var_files]] or None,
+            var_file=[str(path) for path in self.var_files] or None,
             terraform_bin_path=terraform_binary(),
         )
 
-    def _cli_variables_file(self, variables: dict[str, Any]) -> Path:
-        """The CLI's own variables as a tfvars file of this environment, before the user's files
-        (a later file wins). python-terraform would write a temporary file per command and
-        delete every one after any command, which breaks two commands run at once."""
-        path = self.data_dir / "retailake.tfvars.json"
-        text = json.dumps(variables, indent=2, sort_keys=True) + "\n"
-        if not path.is_file() or path.read_text() != text:
-            partial = path.with_suffix(".partial")
-            partial.write_text(text)
-            partial.replace(path)
-        return path
+    @property
+    def local_state(self) -> Path:
+        """The local twin's state file (its backend is `local`)."""
+        return self.env.state_dir / "terraform.tfstate"
+
+    def state_version(self) -> tuple[int, int] | None:
+        """The local state file's modification time and size; None on a remote backend or
+        before the first apply. Equal before and after a command: nothing wrote the state."""
+        if not self.env.is_local or not self.local_state.is_file():
+            return None
+        stat = self.local_state.stat()
+        return stat.st_mtime_ns, stat.st_size
 
     # -- running -------------------------------------------------------------------------
 
@@ -202,7 +209,7 @@ class Terraform:
 
     def _backend_config(self) -> dict[str, str] | str:
         if self.env.is_local:
-            return {"path": str(self.env.state_dir / "terraform.tfstate")}
+            return {"path": str(self.local_state)}
         configured = os.environ.get("RETAILAKE_BACKEND_CONFIG")
         path = Path(configured) if configured else self.env.terraform_dir / "backend.hcl"
         if not path.is_file():
@@ -238,6 +245,7 @@ class Terraform:
         path.unlink(missing_ok=True)
         run = self._run(
             "plan",
+            *self.cli_variables,
             out=str(path),
             destroy=IsFlagged if destroy else IsNotFlagged,
             detailed_exitcode=IsFlagged,

@@ -56,6 +56,8 @@ def plan_table(summary: PlanSummary) -> Table:
 def plan_totals(summary: PlanSummary) -> str:
     parts = [f"{summary.count(action)} to {action}" for action in ("create", "update")]
     parts += [f"[bold red]{summary.count(a)} to {a}[/]" for a in ("replace", "delete")]
+    if summary.outputs:
+        parts.append(f"{len(summary.outputs)} outputs to change ({', '.join(summary.outputs)})")
     return "Plan: " + ", ".join(parts)
 
 
@@ -64,7 +66,8 @@ def show_plan(summary: PlanSummary) -> None:
     if not summary.has_changes:
         err.print("No changes. The deployment matches the configuration.")
         return
-    err.print(plan_table(summary))
+    if summary.changes:
+        err.print(plan_table(summary))
     err.print(plan_totals(summary))
     if summary.data_loss:
         err.print(
@@ -139,6 +142,10 @@ def deploy(
             on_step=progress.step,
         )
     if not result.applied and result.summary.has_changes:
+        if output_format is OutputFormat.json:
+            print_json({"environment": environment.name, "applied": False,
+                        "plan": result.summary.as_dict(), "exit_code": EXIT_FAILED,
+                        "error": "the plan was declined: nothing was applied"})  # fmt: skip
         err.print("Nothing was applied.")
         raise typer.Exit(EXIT_FAILED)
     uploaded = sum(1 for script in result.scripts if script.uploaded)

@@ -36,10 +36,18 @@ class FakeTerraform:
         monkeypatch.setenv("FAKE_TF_LOG", str(self.log_path))
 
     def answer(
-        self, command: str, stdout: str = "", stderr: str = "", exit: int = 0, await_: str = ""
+        self,
+        command: str,
+        stdout: str | list[str] = "",
+        stderr: str = "",
+        exit: int = 0,
+        await_: str = "",
+        touch: str = "",
     ) -> None:
-        """`await_`: the command keeps running until that other command has started."""
-        self.scenario[command] = {"stdout": stdout, "stderr": stderr, "exit": exit, "await": await_}
+        """`stdout` as a list: one per call, the last repeated. `await_`: the command keeps
+        running until that other command has started. `touch`: a file it writes first."""
+        self.scenario[command] = {"stdout": stdout, "stderr": stderr, "exit": exit,
+                                  "await": await_, "touch": touch}  # fmt: skip
         self.save()
 
     def save(self) -> None:

@@ -22,20 +22,28 @@ with open(os.environ["FAKE_TF_LOG"], "a") as log:
         )
         + "\n"
     )
+
+def commands_so_far() -> list[str]:
+    lines = Path(os.environ["FAKE_TF_LOG"]).read_text().splitlines()
+    return [json.loads(line)["argv"][0] for line in lines]
+
+
 answer = scenario.get(command, {})
 if answer.get("await"):
     # Stay running until another command has started (a test that two run at once).
     deadline = time.monotonic() + 10
-    while not any(
-        json.loads(line)["argv"][0] == answer["await"]
-        for line in Path(os.environ["FAKE_TF_LOG"]).read_text().splitlines()
-    ):
+    while answer["await"] not in commands_so_far():
         if time.monotonic() > deadline:
             sys.exit(f"fake terraform {command}: no '{answer['await']}' ran beside it")
         time.sleep(0.02)
+if answer.get("touch"):  # as another process writing the state meanwhile would
+    Path(answer["touch"]).write_text(f"written by {command}")
 for arg in sys.argv[2:]:
     if arg.startswith("-out="):
         Path(arg[len("-out=") :]).write_text("fake plan")
-sys.stdout.write(answer.get("stdout", ""))
+stdout = answer.get("stdout", "")
+if isinstance(stdout, list):  # one answer per call, the last one repeated
+    stdout = stdout[min(commands_so_far().count(command), len(stdout)) - 1]
+sys.stdout.write(stdout)
 sys.stderr.write(answer.get("stderr", ""))
 sys.exit(answer.get("exit", 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -50,9 +49,12 @@ def test_prod_deploy_without_a_terminal_or_flag_applies_nothing(prod_with_change
 
 def test_prod_deploy_declined_at_the_prompt_applies_nothing(prod_with_changes, monkeypatch):
     monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
-    result, shown = invoke("deploy", "--env", "prod", input="n\n")
+    result, shown = invoke("deploy", "--env", "prod", "-f", "json", input="n\n")
     assert result.exit_code == 1, shown
-    assert "Nothing was applied" in shown
+    assert "Nothing was applied" in result.stderr
+    document = json.loads(result.stdout[result.stdout.index("{"):])  # after the echoed "n"
+    assert (document["applied"], document["exit_code"]) == (False, 1)
+    assert document["plan"]["replace"] == 1
     assert changing(prod_with_changes.commands()) == ["init", "plan", "show"]
 
 
@@ -78,29 +80,48 @@ def test_prod_deploy_approved_applies_the_shown_plan(prod_with_changes, monkeypa
     assert [env.name for env in uploads] == ["prod"]
 
 
-def test_deploy_without_changes_keeps_the_outputs_read_beside_the_plan(
-    fake_terraform, monkeypatch
-):
-    saved = {}
+@pytest.fixture
+def deployed_twin(fake_terraform, monkeypatch) -> dict:
+    """A local twin with state, its AWS side stubbed out; what deploy saves as outputs."""
+    saved: dict = {}
     monkeypatch.setattr("retailake.deploy.emulator.ensure_running", lambda env: None)
     monkeypatch.setattr("retailake.deploy.emulator.flush", lambda env: None)
     monkeypatch.setattr("retailake.deploy.save_outputs", lambda env, o: saved.update(o))
     monkeypatch.setattr("retailake.deploy.upload_etl_scripts", lambda env, outputs, d: [])
     monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
+    state = load_environment("local").state_dir / "terraform.tfstate"
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text("{}")
+    fake_terraform.answer("output", stdout=[
+        '{"buckets": {"value": {"scripts": "s"}}, "scripts_prefix": {"value": "etl/"}}',
+        '{"buckets": {"value": {"scripts": "later"}}, "scripts_prefix": {"value": "etl/"}}',
+    ])  # fmt: skip
+    return saved
+
+
+def test_deploy_without_changes_keeps_the_outputs_read_beside_the_plan(
+    fake_terraform, deployed_twin
+):
     fake_terraform.answer("plan", exit=0, await_="output")
-    fake_terraform.answer(
-        "output",
-        stdout='{"buckets": {"value": {"scripts": "s"}}, "scripts_prefix": {"value": "etl/"}}',
-    )
     result, shown = invoke("deploy", "--auto-approve")
     assert result.exit_code == 0, shown
     assert sorted(fake_terraform.commands()) == ["init", "output", "plan"]
-    assert saved == {"buckets": {"scripts": "s"}, "scripts_prefix": "etl/"}
-    # The CLI's variables travel in a file of the environment's, not a temporary file that
-    # the other command, ending first, would delete.
+    assert deployed_twin == {"buckets": {"scripts": "s"}, "scripts_prefix": "etl/"}
     plan = next(call["argv"] for call in fake_terraform.calls if call["argv"][0] == "plan")
-    given = Path(next(a for a in plan if a.startswith("-var-file=")).removeprefix("-var-file="))
-    assert json.loads(given.read_text()) == {"endpoint_url": load_environment("local").endpoint_url}
+    assert f"-var=endpoint_url={load_environment('local').endpoint_url}" in plan
+
+
+def test_outputs_are_read_again_when_the_state_changed_during_the_plan(
+    fake_terraform, deployed_twin
+):
+    # Another command wrote the state while this plan waited for its lock: the outputs read
+    # beside the plan may be older than what the plan found unchanged.
+    state = load_environment("local").state_dir / "terraform.tfstate"
+    fake_terraform.answer("plan", exit=0, await_="output", touch=str(state))
+    result, shown = invoke("deploy", "--auto-approve")
+    assert result.exit_code == 0, shown
+    assert sorted(fake_terraform.commands()) == ["init", "output", "output", "plan"]
+    assert deployed_twin["buckets"] == {"scripts": "later"}
 
 
 def test_prod_destroy_needs_the_flag(prod_with_changes):
@@ -138,3 +159,13 @@ def test_plan_json_for_machines(prod_with_changes):
     result, shown = invoke("plan", "--env", "prod", "--format", "json")
     assert result.exit_code == 0, shown
     assert '"data_loss": [\n    "module.lake.module.s3.aws_s3_bucket.raw"\n  ]' in result.stdout
+
+
+def test_outputs_are_read_again_after_an_apply(fake_terraform, deployed_twin):
+    fake_terraform.answer("plan", exit=2, await_="output")
+    fake_terraform.answer("show", stdout=CHANGES)
+    result, shown = invoke("deploy", "--auto-approve")
+    assert result.exit_code == 0, shown
+    assert changing(fake_terraform.commands()) == ["init", "plan", "show", "apply"]
+    assert fake_terraform.commands()[-1] == "output"
+    assert deployed_twin["buckets"] == {"scripts": "later"}  # not what the plan saw beside it

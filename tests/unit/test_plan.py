@@ -53,3 +53,17 @@ def test_create_before_destroy_replacement_counts_as_replace():
 def test_no_changes():
     assert not summarize_plan({"resource_changes": []}).has_changes
     assert not summarize_plan({}).has_changes
+    unchanged = {"resource_changes": [], "output_changes": {"a": {"actions": ["no-op"]}}}
+    assert not summarize_plan(unchanged).has_changes
+
+
+def test_a_plan_that_only_changes_outputs_has_changes():
+    # A release that adds an output: nothing to create, but the apply must run, or the
+    # outputs every other command reads never gain it.
+    summary = summarize_plan({
+        "resource_changes": [],
+        "output_changes": {"new_one": {"actions": ["create"]}, "same": {"actions": ["no-op"]},
+                           "gone": {"actions": ["delete"]}},
+    })  # fmt: skip
+    assert summary.has_changes and summary.changes == ()
+    assert summary.as_dict()["outputs"] == ["gone", "new_one"]

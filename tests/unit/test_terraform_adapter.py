@@ -83,7 +83,7 @@ def test_plan_with_changes_is_saved_and_summarised(fake_terraform):
     assert argv[0] == "plan"
     assert "-detailed-exitcode" in argv and f"-out={plan.path}" in argv
     assert not any(arg.startswith("-auto-approve") or arg == "-destroy" for arg in argv)
-    assert any(arg.startswith("-var-file=") for arg in argv)
+    assert argv[-1] == "-var=endpoint_url=http://127.0.0.1:1"  # after any -var-file: it wins
     assert fake_terraform.calls[1]["argv"][:2] == ["show", "-json"]
 
 
