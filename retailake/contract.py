@@ -148,19 +148,24 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
 
 
 def _fits_better(names: list[str], contract: SourceContract) -> str | None:
-    """Another source whose columns the file carries more of: a sales file given as customers
+    """Another source whose stricter contract the file meets: a sales file given as customers
     has customers' one required column (customer_id) and would pass, and its rows would then
-    blank those customers' names and addresses. Extra columns alone are allowed."""
+    blank those customers' names and addresses. A source fits better when the file has all
+    of its required columns and they are more (then: more of its columns in all); extra
+    columns alone are allowed, so a sales file that carries customers' columns is sales."""
 
     def carried(other: SourceContract) -> int:
         return sum(column.name in names for column in other.columns)
+
+    def fit(other: SourceContract) -> tuple[int, int]:
+        return len(other.required), carried(other)
 
     fitting = [
         other for other in CONTRACTS.values()
         if other is not contract and all(name in names for name in other.required)
     ]  # fmt: skip
-    best = max(fitting, key=carried, default=None)
-    if best is None or carried(best) <= carried(contract):
+    best = max(fitting, key=fit, default=None)
+    if best is None or fit(best) <= fit(contract):
         return None
     return (
         f"its columns fit the {best.name} contract ({carried(best)} of {len(best.columns)}), "

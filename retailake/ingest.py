@@ -44,7 +44,7 @@ def find_files(path: Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise DataError(f"{path} does not exist")
-    found = files_under(path, [f"*{suffix}" for suffix in FORMATS])
+    found = [p for p in files_under(path, ["*"]) if p.suffix.lower() in FORMATS]
     if not found:
         raise DataError(f"no CSV, JSON lines or Parquet files under {path}")
     return found

@@ -91,7 +91,7 @@ def _fail(line: str, error: Exception, exit_code: int, as_json: bool) -> NoRetur
     err.print(line, highlight=False)
     if as_json:
         details = error.details if isinstance(error, RetailakeError) else {}
-        print_json({"error": str(error), "exit_code": exit_code, **details})
+        print_json({**details, "error": str(error), "exit_code": exit_code})
     raise typer.Exit(exit_code) from None
 
 

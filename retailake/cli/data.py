@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -279,8 +280,8 @@ def _steps() -> Iterator[Callable[[str], None]]:
 
 def _progress(*columns: ProgressColumn) -> Progress:
     """A transient progress display on stderr, shown on a terminal only: into a pipe or a log
-    rich would leave a blank line behind."""
-    return Progress(*columns, console=err, transient=True, disable=not err.is_terminal)
+    rich would leave a blank line behind (and FORCE_COLOR makes rich take a pipe for one)."""
+    return Progress(*columns, console=err, transient=True, disable=not sys.stderr.isatty())
 
 
 @contextmanager

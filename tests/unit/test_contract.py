@@ -111,3 +111,12 @@ def test_extra_columns_alone_do_not_refuse_a_file(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("customer_id,email,city,order_id,product_id,note\nC1,a@b.c,Austin,O1,P1,x\n")
     assert check_file(path, "customers").ok
+    # A sales export that carries its customers' details (more of customers' columns than
+    # of sales') meets sales' stricter contract: it is sales.
+    wide = tmp_path / "wide_sales.csv"
+    details = "first_name,last_name,email,phone,street,city,state,country"
+    wide.write_text("order_id,line_number,order_ts,store_id,product_id,quantity,unit_price,"
+                    f"customer_id,{details}\n"
+                    "O1,1,2025-01-01T10:00:00,S1,P1,1,2.50,C1,A,B,a@b.c,1,St,X,TX,US\n")
+    assert check_file(wide, "sales").ok
+    assert [p for p, _ in check_file(wide, "customers").problems] == [FileProblem.OTHER_SOURCE]

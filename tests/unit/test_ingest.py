@@ -166,3 +166,10 @@ def test_debug_keeps_the_exit_code_and_adds_the_traceback(tmp_path):
     assert result.exit_code == 2
     assert "Traceback" in result.stderr
     assert f"{tmp_path / 'nope.csv'} does not exist" in result.stderr
+
+
+def test_upper_case_extensions_are_found_in_a_folder(tmp_path):
+    (tmp_path / "B.CSV").write_text(GOOD)
+    (tmp_path / "c.JsonL").write_text("{}")
+    assert [p.name for p in ingest.find_files(tmp_path)] == ["B.CSV", "c.JsonL"]
+    assert ingest.left_out(tmp_path) == []
