@@ -56,8 +56,10 @@ def plan_table(summary: PlanSummary) -> Table:
 def plan_totals(summary: PlanSummary) -> str:
     parts = [f"{summary.count(action)} to {action}" for action in ("create", "update")]
     parts += [f"[bold red]{summary.count(a)} to {a}[/]" for a in ("replace", "delete")]
-    if summary.outputs:
-        parts.append(f"{len(summary.outputs)} outputs to change ({', '.join(summary.outputs)})")
+    if summary.outputs:  # named when they are all there is to apply
+        named = "" if summary.changes else f" ({', '.join(summary.outputs)})"
+        count = len(summary.outputs)
+        parts.append(f"{count} output{'' if count == 1 else 's'} to change{named}")
     return "Plan: " + ", ".join(parts)
 
 

@@ -169,3 +169,13 @@ def test_outputs_are_read_again_after_an_apply(fake_terraform, deployed_twin):
     assert changing(fake_terraform.commands()) == ["init", "plan", "show", "apply"]
     assert fake_terraform.commands()[-1] == "output"
     assert deployed_twin["buckets"] == {"scripts": "later"}  # not what the plan saw beside it
+
+
+def test_the_totals_name_the_outputs_only_when_they_are_all_that_changes():
+    from retailake.cli.deploy import plan_totals
+    from retailake.plan import PlanSummary, ResourceChange
+
+    bucket = ResourceChange("aws_s3_bucket.raw", "aws_s3_bucket", "create")
+    assert plan_totals(PlanSummary((bucket,), ("a", "b"))).endswith(
+        "0 to delete[/], 2 outputs to change")
+    assert plan_totals(PlanSummary((), ("a",))).endswith("1 output to change (a)")
