@@ -16,6 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -193,7 +194,23 @@ def _read_csv(path: Path) -> tuple[int, pa.Schema]:
         parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
     )
+    _refuse_line_breaks(table)
     return table.num_rows + skipped, table.schema
+
+
+def _refuse_line_breaks(table: pa.Table) -> None:
+    """The pipeline reads CSV one line at a time (that is how it numbers rows and quarantines
+    a bad line alone), so a quoted value holding a line break would reach it as pieces, each
+    quarantined as MALFORMED_LINE, and the row lost to the lake: refused here instead."""
+    for name, values in zip(table.column_names, table.columns, strict=True):
+        broken = pc.match_substring_regex(values, "[\r\n]")
+        if pc.any(broken).as_py():
+            row = pc.index(broken, True).as_py() + 1
+            raise ValueError(
+                f"row {row} holds a line break inside its quoted {name.strip()!r} value: "
+                "the raw contract reads one row per line; export the file without line "
+                "breaks in values"
+            )
 
 
 def _read_jsonl(path: Path) -> tuple[int, pa.Schema]:

@@ -120,3 +120,16 @@ def test_extra_columns_alone_do_not_refuse_a_file(tmp_path):
                     "O1,1,2025-01-01T10:00:00,S1,P1,1,2.50,C1,A,B,a@b.c,1,St,X,TX,US\n")
     assert check_file(wide, "sales").ok
     assert [p for p, _ in check_file(wide, "customers").problems] == [FileProblem.OTHER_SOURCE]
+
+
+def test_a_line_break_inside_a_quoted_value_refuses_the_file(tmp_path):
+    # The pipeline reads a row per line: this row would reach it as two malformed pieces.
+    path = tmp_path / "notes.csv"
+    path.write_text(f"{SALES_HEADER}\r\n"
+                    "X-1,1,2025-11-20T10:00:00,S4,store,C1,P1,1,1.00,0,USD\r\n"
+                    'X-2,1,2025-11-20T10:00:00,S4,"gift, wrap\r\nplease",C1,P1,1,1.00,0,USD\r\n')
+    refused = check_file(path, "sales")
+    assert [p for p, _ in refused.problems] == [FileProblem.UNPARSEABLE]
+    assert "row 2 holds a line break inside its quoted 'channel' value" in refused.reason
+    path.write_bytes(path.read_bytes().replace(b"wrap\r\nplease", b"wrap please"))
+    assert check_file(path, "sales").ok
