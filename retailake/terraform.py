@@ -80,6 +80,19 @@ def cli_config_file(home: Path) -> Path | None:
     return path
 
 
+def _process_alive(pid: str) -> bool:
+    """Whether a process of that id runs (a plan file names its process)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def error_lines(text: str) -> str:
     """The diagnostic boxes of Terraform's output (`Error: ...` and its context), unboxed."""
     blocks: list[list[str]] = []
@@ -188,9 +201,13 @@ class Terraform:
 
     def _check(self, run: Run, doing: str) -> Run:
         if run.returncode != 0:
-            raise TerraformError(
-                f"terraform {doing} failed:\n{error_lines(run.stderr + run.stdout)}"
+            text = run.stderr + run.stdout
+            hint = (
+                f"\nAnother command holds the state lock of '{self.env.name}' (a deploy, "
+                "plan or destroy under way): run again when it is done."
+                if "Error acquiring the state lock" in text else ""
             )
+            raise TerraformError(f"terraform {doing} failed:\n{error_lines(text)}{hint}")
         return run
 
     # -- commands -----------------------------------------------------------------------
@@ -241,8 +258,13 @@ class Terraform:
 
     def plan(self, destroy: bool = False) -> Plan:
         """Plan into a file and summarise it; nothing is changed."""
-        path = self.env.state_dir / ("destroy.tfplan" if destroy else "deploy.tfplan")
-        path.unlink(missing_ok=True)
+        # A file of this process's own: two commands at once must not apply each other's
+        # plan. The caller deletes it (it may hold secrets); a crashed run's is cleared here.
+        for stale in self.env.state_dir.glob("*.tfplan"):
+            if not _process_alive(stale.stem.rpartition("-")[2]):
+                stale.unlink(missing_ok=True)
+        kind = "destroy" if destroy else "deploy"
+        path = self.env.state_dir / f"{kind}-{os.getpid()}.tfplan"
         run = self._run(
             "plan",
             *self.cli_variables,

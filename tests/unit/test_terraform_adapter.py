@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,22 @@ def test_missing_terraform_binary(monkeypatch):
     monkeypatch.setenv("RETAILAKE_TERRAFORM_BIN", "terraform-that-does-not-exist")
     with pytest.raises(ConfigError, match="not found on PATH"):
         local_terraform()
+
+
+def test_a_held_state_lock_says_what_to_do(fake_terraform):
+    fake_terraform.answer("plan", stderr="╷\n│ Error: Error acquiring the state lock\n╵\n", exit=1)
+    with pytest.raises(TerraformError) as raised:
+        local_terraform().plan()
+    assert "Another command holds the state lock of 'local'" in str(raised.value)
+
+
+def test_each_process_plans_into_its_own_file_and_clears_dead_ones(fake_terraform):
+    fake_terraform.answer("plan", exit=0)
+    state_dir = load_environment("local").state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    dead, alive = state_dir / "deploy-999999999.tfplan", state_dir / "deploy-1.tfplan"
+    dead.write_text("a crashed run's plan")
+    alive.write_text("another command's plan, still in use")
+    plan = local_terraform().plan()
+    assert plan.path.name == f"deploy-{os.getpid()}.tfplan"
+    assert not dead.exists() and alive.exists()
