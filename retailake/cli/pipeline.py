@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from retailake.cli.common import (
@@ -82,19 +83,23 @@ def summary_table(run: PipelineRun, name_prefix: str) -> Table:
 
 
 def explain_failures(run: PipelineRun) -> None:
+    """The run's and each failed node's error, where it came from and its logs. Errors quote
+    what failed (an S3 path, a URL in brackets), which is text, not rich markup."""
     if run.error:
-        err.print(f"[bold red]run {run.run_id} failed:[/] {run.error}", highlight=False)
+        err.print(f"[bold red]run {run.run_id} failed:[/] {escape(run.error)}", highlight=False)
     for node in run.failed_nodes:
         error = node.error
         reason = f"{error.type}: {error.message}" if error else "no error recorded"
-        err.print(f"[bold red]{node.kind} {node.name} failed:[/] {reason}", highlight=False)
+        err.print(f"[bold red]{node.kind} {node.name} failed:[/] {escape(reason)}",
+                  highlight=False)
         if error and error.where:
-            err.print(f"  at {error.where}", highlight=False)
+            err.print(f"  at {escape(error.where)}", highlight=False)
         if node.log_file:
-            err.print(f"  logs: {node.log_file}", highlight=False)
+            err.print(f"  logs: {escape(node.log_file)}", highlight=False)
         if node.log_group:
             stream = f", stream {node.log_stream}" if node.log_stream else ""
-            err.print(f"  logs: CloudWatch log group {node.log_group}{stream}", highlight=False)
+            err.print(f"  logs: CloudWatch log group {escape(node.log_group + stream)}",
+                      highlight=False)
 
 
 def explain_unfinished(run: PipelineRun, timeout: float) -> None:

@@ -30,3 +30,28 @@ def test_a_stopped_twin_reads_as_words_not_python_values(monkeypatch):
              for line in result.stdout.splitlines() if line.count("│") == 3}
     assert cells["running"] == "no" and cells["pid"] == "-"
     assert not {"False", "None"} & set(cells.values())
+
+
+def test_a_failure_quoting_brackets_is_shown_as_text(capsys):
+    from retailake.cli.pipeline import explain_failures
+    from retailake.local.glue.history import NodeError, NodeRun, PipelineRun
+
+    message = "Connection refused [/127.0.0.1] reading s3a://raw/[x]/a.csv"
+    failed = NodeRun("job", "transform-sales", 1, state="FAILED",
+                     error=NodeError("IOException", message))  # fmt: skip
+    explain_failures(PipelineRun("wr_1", "wf", state="FAILED", nodes=[failed], error="[/b]"))
+    shown = capsys.readouterr().err
+    assert f"job transform-sales failed: IOException: {message}" in shown
+    assert "run wr_1 failed: [/b]" in shown
+
+
+def test_a_flush_after_the_emulator_died_says_to_bring_it_up(monkeypatch):
+    import pytest
+
+    from retailake.config import load_environment
+    from retailake.errors import EmulatorError
+    from retailake.local import emulator
+
+    monkeypatch.setenv("RETAILAKE_LOCAL_PORT", "1")  # nothing listens there
+    with pytest.raises(EmulatorError, match=r"stopped while the command ran.*local up"):
+        emulator.flush(load_environment("local"))

@@ -106,6 +106,10 @@ def test_spark_conf_points_s3_and_s3a_at_the_emulator():
     assert conf["spark.sql.parquet.output.committer.class"] == DIRECT_COMMITTER
     assert conf["spark.driver.extraClassPath"].split(":") == [*map(str, jars), "/c/classes"]
     assert "spark.jars" not in conf
+    # a dead emulator fails a job in seconds (checked by hand: 12 s after a kill -9), not
+    # after the SDK's 20 attempts under S3A's 7 retries (over 10 minutes)
+    assert int(conf["spark.hadoop.fs.s3a.attempts.maximum"]) <= 3
+    assert int(conf["spark.hadoop.fs.s3a.retry.limit"]) <= 3
     assert "-XX:-DontCompileHugeMethods" in conf["spark.driver.extraJavaOptions"].split()
     assert (conf["spark.sql.shuffle.partitions"], conf["spark.sql.session.timeZone"]) == ("4",
                                                                                          "UTC")

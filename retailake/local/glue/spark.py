@@ -165,6 +165,11 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         "mapreduce.fileoutputcommitter.algorithm.version": "2",
         # fewer requests per file written: no parent-marker deletes after every PUT
         "fs.s3a.directory.marker.retention": "keep",
+        # An emulator that stopped mid-run fails the job in seconds: the SDK's 20 attempts
+        # under S3A's own 7 retries, each backing off, held a run for over 10 minutes.
+        "fs.s3a.attempts.maximum": "3",
+        "fs.s3a.retry.limit": "3",
+        "fs.s3a.retry.interval": "250ms",
     }
     if twin_classes is not None:
         hadoop["fs.s3a.s3.client.factory.impl"] = CLIENT_FACTORY
