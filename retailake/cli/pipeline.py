@@ -21,6 +21,7 @@ from retailake.cli.common import (
 from retailake.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
+    from retailake.config import Environment
     from retailake.local.glue.history import PipelineEvent, PipelineRun
 
 _STATE_STYLE = {"SUCCEEDED": "green", "FAILED": "bold red", "SKIPPED": "yellow", "RUNNING": "cyan"}
@@ -133,7 +134,14 @@ def run_pipeline(
             from retailake.local.glue.runner import run_workflow
 
             emulator.ensure_running(environment)
-            run = run_workflow(environment, outputs, progress.event, full_refresh=full_refresh)
+            from retailake.local.glue.history import now_iso
+
+            began = now_iso()
+            try:
+                run = run_workflow(environment, outputs, progress.event,
+                                   full_refresh=full_refresh)
+            except KeyboardInterrupt:  # the runner saved the run as it stopped: show it
+                run = _stopped_run(environment, since=began)
         else:
             from retailake.aws.workflow_run import Polling, run_workflow_in_aws
 
@@ -149,4 +157,17 @@ def run_pipeline(
         raise typer.Exit(EXIT_FAILED)
     if run.state != "SUCCEEDED":
         explain_failures(run)
+        if any(n.error and n.error.type == "KeyboardInterrupt" for n in run.failed_nodes):
+            err.print("Interrupted: `retailake run-pipeline` finishes the work (a rerun picks "
+                      "up what this run did not write).", highlight=False)
         raise typer.Exit(EXIT_FAILED)
+
+
+def _stopped_run(env: Environment, since: str) -> PipelineRun:
+    """The run a Ctrl-C stopped, as the runner saved it; none recorded yet, nothing to show."""
+    from retailake.local.glue.history import last_run
+
+    run = last_run(env)
+    if run is None or run.started_at < since:
+        raise KeyboardInterrupt
+    return run

@@ -55,3 +55,30 @@ def test_a_flush_after_the_emulator_died_says_to_bring_it_up(monkeypatch):
     monkeypatch.setenv("RETAILAKE_LOCAL_PORT", "1")  # nothing listens there
     with pytest.raises(EmulatorError, match=r"stopped while the command ran.*local up"):
         emulator.flush(load_environment("local"))
+
+
+def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypatch):
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+    from retailake.config import load_environment
+    from retailake.local.glue import history
+    from retailake.outputs import save_outputs
+
+    env = load_environment("local")
+    save_outputs(env, {"name_prefix": "rl"})
+    monkeypatch.setattr("retailake.local.emulator.ensure_running", lambda env: None)
+
+    def interrupted(env, outputs, on_event, full_refresh):
+        stopped = history.NodeRun("job", "rl-transform-sales", 1, state="FAILED",
+                                  error=history.NodeError("KeyboardInterrupt",
+                                                          "interrupted by the user"))
+        history.save_run(env, history.PipelineRun("wr_1", "wf", state="FAILED", nodes=[stopped]))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("retailake.local.glue.runner.run_workflow", interrupted)
+    result = CliRunner().invoke(app, ["run-pipeline", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["run_id"] == "wr_1"
+    assert "KeyboardInterrupt: interrupted by the user" in result.stderr
+    assert "Interrupted: `retailake run-pipeline` finishes the work" in result.stderr
