@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ class UploadResult:
 
 
 def file_sha256(path: Path) -> str:
+    """The file's SHA-256, read once per version of the file in a process: ingest checks every
+    file for a name clash before uploading it, and both steps compare this hash."""
+    stat = path.stat()
+    return _sha256(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256(path: Path, _mtime_ns: int, _size: int) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1024 * 1024), b""):

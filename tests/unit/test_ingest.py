@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -173,3 +174,18 @@ def test_upper_case_extensions_are_found_in_a_folder(tmp_path):
     (tmp_path / "c.JsonL").write_text("{}")
     assert [p.name for p in ingest.find_files(tmp_path)] == ["B.CSV", "c.JsonL"]
     assert ingest.left_out(tmp_path) == []
+
+
+def test_a_file_is_hashed_once_per_version(tmp_path, monkeypatch):
+    from retailake.aws import s3
+
+    path = tmp_path / "c.csv"
+    path.write_text(GOOD)
+    reads = []
+    real_open = Path.open
+    monkeypatch.setattr(Path, "open", lambda self, *a, **k: reads.append(self) or real_open(
+        self, *a, **k))
+    first = s3.file_sha256(path)
+    assert s3.file_sha256(path) == first and len(reads) == 1  # the clash check, then upload
+    path.write_text(GOOD + "C3,g@h.i\n")
+    assert s3.file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest() != first
