@@ -55,10 +55,9 @@ def left_out(path: Path) -> list[Path]:
     to the user, so that a misnamed delivery (`sales.txt`) is not missed in silence."""
     if not path.is_dir():
         return []
-    taken = set(find_files(path))
     return [
         found for found in files_under(path, ["*"])
-        if found not in taken
+        if found.suffix.lower() not in FORMATS
         and not any(part.startswith(".") for part in found.relative_to(path).parts)
     ]  # fmt: skip
 

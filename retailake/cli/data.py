@@ -195,30 +195,30 @@ def ingest(
         for check in refused:
             table.add_row(str(check.path), check.reason)
         err.print(table)
-    refused_files = [{"file": str(c.path), "reason": c.reason} for c in refused]
+    # the JSON document's shape, on success and on refusal alike
+    report: dict[str, Any] = {
+        "source": source.value,
+        "files": [],
+        "refused": [{"file": str(c.path), "reason": c.reason} for c in refused],
+        "skipped": skipped,
+    }
     if refused and not skip_invalid:
         raise DataError(
             f"{len(refused)} of {len(checks)} files break the {source.value} contract; "
             "nothing was uploaded (--skip-invalid uploads the others)",
-            {"source": source.value, "files": [], "refused": refused_files, "skipped": skipped},
+            report,
         )
     total = sum(check.path.stat().st_size for check in checks if check.ok)
     with _bytes_bar(f"uploading {source.value}", total) as advance:
         done = upload_checked(environment, checks, source.value, on_bytes=advance,
                               replace=replace)
     if output_format is OutputFormat.json:
-        print_json(
-            {
-                "source": source.value,
-                "files": [
-                    {"file": str(f.path), "key": f.key, "rows": f.rows, "bytes": f.bytes,
-                     "uploaded": f.uploaded}
-                    for f in done
-                ],
-                "refused": refused_files,
-                "skipped": skipped,
-            }
-        )
+        report["files"] = [
+            {"file": str(f.path), "key": f.key, "rows": f.rows, "bytes": f.bytes,
+             "uploaded": f.uploaded}
+            for f in done
+        ]
+        print_json(report)
         return
     table = Table(title=f"ingested {source.value}", title_justify="left")
     columns: tuple[tuple[str, JustifyMethod], ...] = (
