@@ -165,6 +165,9 @@ def lake(env) -> dict[str, str]:
     _workflow(glue, "good", [("crawler", "raw-orders"), ("job", "ok-job"), ("crawler", "out")])
     _workflow(glue, "bad", [("crawler", "raw-orders"), ("job", "fail-job"), ("crawler", "never")])
     _workflow(glue, "unreadable", [("crawler", "broken"), ("job", "ok-job")])
+    glue.create_workflow(Name="siblings")  # two jobs of one trigger: the second runs after
+    glue.create_trigger(Name="siblings-start", WorkflowName="siblings", Type="ON_DEMAND",
+                        Actions=[{"JobName": "fail-job"}, {"JobName": "ok-job"}])
     return {"bucket": BUCKET}
 
 
@@ -268,6 +271,19 @@ def test_failing_job_is_reported_and_stops_downstream(env, runtime, lake):
     assert saved.node("crawler", "never").state == "SKIPPED"
     with pytest.raises(Exception, match="EntityNotFound"):
         _client(env, "glue").get_table(DatabaseName="test_out", Name="never")
+
+
+def test_a_failed_job_stops_the_run_only_when_the_emulator_went_with_it(
+    env, runtime, lake, monkeypatch
+):
+    # As in Glue, a job's failure does not stop its sibling of the same trigger...
+    run = run_workflow(env, None, workflow="siblings", runtime=runtime)
+    assert {n.name: n.state for n in run.nodes} == {"fail-job": "FAILED", "ok-job": "SUCCEEDED"}
+    # ...but with the emulator gone, the sibling would only fail on it too: it is skipped.
+    monkeypatch.setattr(runner.emulator, "health", lambda *_args, **_kwargs: None)
+    run = run_workflow(env, None, workflow="siblings", runtime=runtime)
+    assert (run.state, {n.name: n.state for n in run.nodes}) == (
+        "FAILED", {"fail-job": "FAILED", "ok-job": "SKIPPED"})
 
 
 def test_a_crawler_that_cannot_read_its_data_fails_with_the_reason(env, runtime, lake):

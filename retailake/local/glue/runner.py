@@ -271,7 +271,11 @@ def _run_workflow(env: Environment, workflow: str, on_event: EventHandler | None
 
 
 def _drive(state: _Run, plan: WorkflowPlan) -> None:
-    """Fire the start trigger, then run nodes one at a time in firing order (stage order)."""
+    """Fire the start trigger, then run nodes one at a time in firing order (stage order).
+
+    A node that failed because the emulator went away ends the drive: every later node would
+    only fail on it too, each after S3A's retries. They are skipped, and the run's record
+    says the emulator stopped (see `emulator.flush`)."""
     engine = TriggerEngine(plan)
     queue = deque(engine.start())
     while queue:
@@ -279,5 +283,7 @@ def _drive(state: _Run, plan: WorkflowPlan) -> None:
         if action.node in engine.states:
             continue
         final = state.execute(action)
+        if final != SUCCEEDED and emulator.health(state.env) is None:
+            return
         queue.extend(engine.finished(action.node, final))
 
