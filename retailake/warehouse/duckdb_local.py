@@ -148,7 +148,9 @@ class LocalWarehouse:
             )
         with self._connect() as con:
             self._refresh_external_schema(con)
-            cursor = _execute(con, sql)
+            cursor = _execute(con, sql, missing=(
+                f"the BI views and external tables are made anew by "
+                f"`retailake warehouse setup --env {self.env.name}`"))  # fmt: skip
             columns = [d[0] for d in cursor.description or []]
             return QueryResult(columns, cursor.fetchall() if columns else [])
 
@@ -229,10 +231,16 @@ class LocalWarehouse:
         return steps
 
 
-def _execute(con: duckdb.DuckDBPyConnection, statement: str) -> duckdb.DuckDBPyConnection:
+def _execute(
+    con: duckdb.DuckDBPyConnection, statement: str, missing: str = ""
+) -> duckdb.DuckDBPyConnection:
+    """Run one statement; `missing` is said after an error naming an object that is not
+    there (a view someone dropped, say)."""
     translated = to_duckdb(statement)
     try:
         return con.execute(translated)
+    except duckdb.CatalogException as error:
+        raise SqlError(f"{error}\n({missing})" if missing else str(error), statement) from None
     except duckdb.Error as error:
         raise SqlError(str(error), statement) from None
 

@@ -16,6 +16,7 @@ from retailake.cli import app
 from retailake.config import load_environment
 from retailake.outputs import save_outputs
 from retailake.warehouse import sql_files
+from retailake.warehouse.duckdb_local import LocalWarehouse
 
 
 class EmptyGlue:
@@ -114,3 +115,16 @@ def test_query_refuses_a_name_and_a_statement_together():
     result, shown = invoke("query", "top_products", "--sql", "select 1")
     assert result.exit_code == 2, shown
     assert result.output == "error: give a query name or --sql, not both\n"
+
+
+def test_a_query_of_a_view_that_is_gone_says_how_to_make_it_again(local, monkeypatch):
+    database = local.state_dir / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE SCHEMA retail_bi")  # and no view in it
+    monkeypatch.setattr(LocalWarehouse, "_refresh_external_schema", lambda self, con: [])
+    result, shown = invoke("query", "--sql", "SELECT * FROM retail_bi.v_dropped")
+    assert result.exit_code == 1, shown
+    assert "Table with name v_dropped does not exist" in result.output
+    assert "(the BI views and external tables are made anew by `retailake warehouse setup " \
+        "--env local`)\n  in the statement:\n    SELECT * FROM retail_bi.v_dropped" in result.output
