@@ -200,7 +200,9 @@ def safe_rejects(rejects: DataFrame, key: bytes) -> DataFrame:
     columns, or a value quoted in the reason: a delivery with shifted columns puts an email
     where a city or a date should be. The key, the object and the row number say where the
     raw text is, in the raw layer."""
-    withheld = F.regexp_replace("reason_detail", r": '.*'$", ": (value withheld: it may be PII)")
+    # (?s): a JSON value may hold a line break, and the quoted value runs to the end
+    quoted = r"(?s): '.*'$"
+    withheld = F.regexp_replace("reason_detail", quoted, ": (value withheld: it may be PII)")
     text = {c.name for c in CONTRACT.columns} - {*CONTRACT.key, *PII}
 
     def safe(name: str) -> Column:

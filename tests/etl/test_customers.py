@@ -86,7 +86,8 @@ def test_later_delivery_updates_and_rejects_carry_no_pii(spark):
         spark, "customers",
         [person("c1"), person("c2"), person("c2"), person("c3", birth_date="1990-02-30"),
          {"customer_id": "c9", "_malformed_line": "c9,Grace,Hopper,grace@navy.mil"},
-         person(None), person("c4", birth_date="grace@navy.mil")],  # columns shifted
+         person(None), person("c4", birth_date="grace@navy.mil"),  # columns shifted
+         person("c5", birth_date="grace@navy.mil\nHopper")],  # a JSON value may hold a newline
         ingest="2025-01-10",
     )  # fmt: skip
     march = raw_rows(
@@ -107,6 +108,7 @@ def test_later_delivery_updates_and_rejects_carry_no_pii(spark):
         ("customers/ingest_date=2025-01-10/f1.csv", 5, "MALFORMED_LINE"),
         ("customers/ingest_date=2025-01-10/f1.csv", 6, "MISSING_REQUIRED"),
         ("customers/ingest_date=2025-01-10/f1.csv", 7, "BAD_TIMESTAMP"),
+        ("customers/ingest_date=2025-01-10/f1.csv", 8, "BAD_TIMESTAMP"),
     ]
     clear = {"Ada", "Lovelace", "Ada.Lovelace@Example.COM", "ada.lovelace@example.com",
              "new@example.com", "(415) 555-0134", "4155550134", "12 Analytical Engine Rd",
