@@ -183,6 +183,21 @@ def test_a_prefixed_listing_looks_up_only_the_keys_under_its_prefix(monkeypatch)
     assert len(keys) == 4
 
 
+def test_a_folder_whose_keys_were_all_deleted_is_not_listed():
+    backend = s3_backends[ACCOUNT]["aws"]
+    backend.create_bucket("emptied", "us-east-1")
+    backend.put_bucket_versioning("emptied", "Enabled")
+    for key in ("sales/month=10/a.parquet", "sales/month=11/b.parquet", "top/c.parquet"):
+        backend.put_object("emptied", key, b"x")
+    backend.delete_object("emptied", "sales/month=11/b.parquet")  # leaves a delete marker
+    backend.delete_object("emptied", "top/c.parquet")
+    bucket = backend.get_bucket("emptied")
+    assert backend.list_objects(bucket, "sales/", "/", None, None)[:2] == ([], ["sales/month=10/"])
+    assert backend.list_objects(bucket, None, "/", None, None)[:2] == ([], ["sales/"])
+    keys, _truncated, _token = backend.list_objects_v2(bucket, "sales/", None, None, None, 1000)
+    assert [k.name for k in keys] == ["sales/month=10/a.parquet"]
+
+
 def test_the_service_of_a_request_is_found_without_scanning_motos_folder(monkeypatch):
     import os.path
 

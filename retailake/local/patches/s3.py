@@ -28,7 +28,13 @@ Listing a prefix looked up every key of the bucket (moto fetches each key's late
 then tests the prefix). S3A lists a prefix for nearly every path it touches, so a job's cost
 grew with everything else in its bucket, delete markers included: in a twin that had run the
 pipeline a few dozen times (34,000 markers in staged, left by S3A's temporary files), those
-lookups were 40% of the emulator's busy time. Keys are now matched by name first."""
+lookups were 40% of the emulator's busy time. Keys are now matched by name first.
+
+A listing with a delimiter also named a folder whose every key had been deleted (its latest
+versions delete markers): moto leaves markers out of the keys it lists, not out of the
+folders. S3 lists neither. A pipeline run that emptied a partition (a correction moved its
+last rows to another month) left such a folder in staged, which Spark then listed and failed
+to read: every later run failed, full refresh included."""
 
 from __future__ import annotations
 
@@ -109,7 +115,8 @@ def completion_as_s3_names_it(post: Any) -> Any:
 
 
 class _KeysUnder:
-    """The `keys` of a bucket seen through a prefix: names are matched before any lookup."""
+    """The current keys of a bucket under a prefix: names are matched before any lookup, and
+    a key whose latest version is a delete marker is not there."""
 
     def __init__(self, keys: Any, prefix: str) -> None:
         self._keys, self._prefix = keys, prefix
@@ -117,7 +124,9 @@ class _KeysUnder:
     def items(self) -> Iterator[tuple[str, Any]]:
         names = [name for name in list(dict.keys(self._keys)) if name.startswith(self._prefix)]
         for name in names:
-            yield name, self._keys[name]
+            key = self._keys[name]
+            if not isinstance(key, FakeDeleteMarker):
+                yield name, key
 
 
 class _BucketUnder:
@@ -131,13 +140,14 @@ class _BucketUnder:
 
 
 def listing_by_name(list_objects: Any) -> Any:
-    """Wrap S3Backend.list_objects: a prefixed listing looks up only the keys it returns."""
+    """Wrap S3Backend.list_objects: a listing looks up only the keys under its prefix, and
+    sees only current keys."""
 
     def list_under(
         self: S3Backend, bucket: Any, prefix: str | None, *args: Any, **kwargs: Any
     ) -> Any:
-        if prefix and not isinstance(bucket, FakeTableStorageBucket):
-            bucket = _BucketUnder(bucket, prefix)
+        if not isinstance(bucket, FakeTableStorageBucket):
+            bucket = _BucketUnder(bucket, prefix or "")
         return list_objects(self, bucket, prefix, *args, **kwargs)
 
     return list_under
