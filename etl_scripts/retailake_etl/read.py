@@ -242,7 +242,9 @@ def _read_csv(
         paths = spellings(raw_file.spark_path)
         header = next((numbered.first_lines[p] for p in paths if p in numbered.first_lines), "")
         groups[header.rstrip("\r")].extend(paths)
-    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt"}
+    # RFC 4180 quoting, as `ingest` checks a file: a quote inside a quoted value is doubled
+    # (Spark's default escape, a backslash, kept `""` and broke a value ending in `\`)
+    options = {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt", "escape": '"'}
     parsers, values, corrupt, problems = [], defaultdict(list), [], []
     for index, (header, paths) in enumerate(groups.items()):
         names = _header_names(header)

@@ -105,6 +105,27 @@ def test_formats_row_numbers_and_file_level_rejects(spark, tmp_path):
     raw.unpersist()
 
 
+def test_csv_quotes_are_doubled_inside_quoted_values_and_a_backslash_is_only_text(
+    spark, tmp_path
+):
+    # RFC 4180, as `ingest` reads a file and pyarrow writes one: `""` is a quote, `\` text
+    lines = (
+        "order_id,line_number,store_id,product_id\n"
+        '"P00""4",1,"a ""quoted"", comma",x\n'
+        '"back\\",2,"s\\1",y\n'
+        'plain,3,"""",z\n'
+    )
+    write_raw(tmp_path, "sales", "2025-01-05", "q.csv", lines)
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    raw = read_raw(spark, files, CONTRACTS["sales"])
+    assert collect(raw, "_row_number", "order_id", "store_id", "product_id",
+                   "_malformed_line") == [
+        (1, 'P00"4', 'a "quoted", comma', "x", None),
+        (2, "back\\", "s\\1", "y", None),
+        (3, "plain", '"', "z", None),
+    ]  # fmt: skip
+
+
 def test_header_cells_of_any_text_are_ignored_or_read_as_columns(spark, tmp_path):
     """Extra columns are ignored whatever their header says: spaces, dots, backticks, accents
     or the parser's own corrupt-record name."""
