@@ -74,6 +74,15 @@ def test_json_lines_with_a_bad_line_pass(tmp_path):
     assert check.ok and check.rows == 3
 
 
+def test_json_lines_may_spell_a_key_differently_from_line_to_line_or_repeat_it(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"customer_id": "C1"}\n{"Customer_ID": "C2"}\n'
+                    '{"CUSTOMER_ID": "C3", " customer_id ": "C3b"}\n')
+    check = check_file(path, "customers")
+    assert check.ok, check.reason
+    assert check.rows == 3
+
+
 def test_json_lines_without_the_key_are_refused(tmp_path):
     path = tmp_path / "c.json"
     path.write_text('{"id": "C1"}\n')
