@@ -291,7 +291,7 @@ def _read_jsonl(
     parsed = (
         _lines(spark, files, folder)
         .withColumn("_m", as_map)
-        .withColumn("_plain", _plain(F.col("_m")))
+        .withColumn("_plain", _plain(F.col("_m"), [c.name for c in contract.columns]))
     )
     lines = parsed.select(
         *[_json_value(c.name).alias(c.name) for c in contract.columns],
@@ -322,12 +322,14 @@ def _read_jsonl(
     )
 
 
-def _plain(keys_to_text: Column) -> Column:
-    """Whether a line spells every key as the contract does, once: then a direct lookup finds
-    a column's value (a map keeps a repeated key twice, and a lookup finds the first)."""
-    keys = F.map_keys(keys_to_text)
-    canonical = F.forall(keys, lambda k: k == _column_key(k))
-    return canonical & (F.size(F.array_distinct(keys)) == F.size(keys))
+def _plain(keys_to_text: Column, names: Sequence[str]) -> Column:
+    """Whether every key of a line is a column name spelled as the contract does, and none
+    repeats: then a direct lookup finds a column's value (a map keeps a repeated key twice,
+    and a lookup finds the first). Told by counting the names the map holds against its
+    size, as any other key (another spelling of a column included) is one more than the
+    names found. Testing each key's `lower(trim(...))` instead took 3 s of a 3M-line read."""
+    found = sum((F.map_contains_key(keys_to_text, n).cast("int") for n in names), F.lit(0))
+    return F.size(keys_to_text) == found
 
 
 def _json_value(name: str) -> Column:
