@@ -139,6 +139,9 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
         check.problems.append((FileProblem.OTHER_SOURCE, other))
     if check.format != "parquet":
         return
+    for name, arrow_field in zip(schema.names, schema, strict=True):
+        if unreadable := _beyond_spark(arrow_field.type):
+            check.problems.append((FileProblem.INCOMPATIBLE_TYPE, f"column {name} {unreadable}"))
     known = {c.name for c in contract.columns}
     for name, arrow_field in zip(names, schema, strict=True):
         kind = arrow_field.type
@@ -149,6 +152,20 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
             check.problems.append(
                 (FileProblem.INCOMPATIBLE_TYPE, f"column {name} is {kind}, expected {expected}")
             )
+
+
+def _beyond_spark(kind: pa.DataType) -> str | None:
+    """Why Spark 3.5 (Glue 5) cannot read a Parquet column of this type, which would fail the
+    whole job that reads the file, whatever the column: None when it can."""
+    if pa.types.is_timestamp(kind) and kind.unit == "ns":
+        return ("holds nanosecond timestamps, which Spark cannot read: write microseconds "
+                "(pandas `to_parquet(..., coerce_timestamps='us')`)")  # fmt: skip
+    if pa.types.is_time(kind):
+        return f"is {kind}, a time of day, which Spark cannot read: write it as text"
+    if pa.types.is_float16(kind):
+        return "is a 16-bit float, which Spark cannot read: write float32 or float64"
+    nested = [kind.field(i).type for i in range(kind.num_fields)]  # struct, list, map
+    return next(filter(None, map(_beyond_spark, nested)), None)
 
 
 def _fits_better(names: list[str], contract: SourceContract) -> str | None:

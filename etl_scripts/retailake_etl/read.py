@@ -363,7 +363,13 @@ def _read_parquet(
     groups: dict[tuple[tuple[str, str], ...], list[str]] = defaultdict(list)
     for raw_file in files:
         uri = _literal(raw_file.uri)
-        schema = spark.read.parquet(uri).schema
+        try:
+            schema = spark.read.parquet(uri).schema
+        except Exception as error:  # Spark's words (a type it cannot read), and which object
+            raise ValueError(
+                f"raw object {raw_file.key} cannot be read as Parquet: {_root_cause(error)}; "
+                "replace it (`retailake ingest --replace`)"
+            ) from error
         groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(uri)
     parts = []
     for schema_key, uris in groups.items():
@@ -388,6 +394,16 @@ def _read_parquet(
             )
         )
     return _union(parts, spark, contract)
+
+
+def _root_cause(error: Exception) -> str:
+    """The first line of the innermost Java cause of a Spark error (py4j's own message only
+    says which call failed), else of the error itself."""
+    cause = getattr(error, "java_exception", None) or getattr(error, "_origin", None)
+    while cause is not None and cause.getCause() is not None:
+        cause = cause.getCause()
+    text = str(cause.getMessage() if cause is not None else error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _union(parts: list[DataFrame], spark: SparkSession, contract: SourceContract) -> DataFrame:

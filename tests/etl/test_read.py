@@ -8,6 +8,7 @@ import io
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from retailake_etl import storage
 from retailake_etl.contract import CONTRACTS
 from retailake_etl.read import read_raw, spellings
@@ -124,6 +125,17 @@ def test_csv_quotes_are_doubled_inside_quoted_values_and_a_backslash_is_only_tex
         (2, "back\\", "s\\1", "y", None),
         (3, "plain", '"', "z", None),
     ]  # fmt: skip
+
+
+def test_a_parquet_file_spark_cannot_read_is_named_in_the_error(spark, tmp_path):
+    table = pa.table({"order_id": ["o1"], "at": pa.array([1], pa.timestamp("ns"))})
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    write_raw(tmp_path, "sales", "2025-01-05", "ns.parquet", sink.getvalue())
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    with pytest.raises(ValueError, match=r"raw object sales/ingest_date=2025-01-05/ns\.parquet "
+                       r"cannot be read as Parquet: .*TIMESTAMP\(NANOS"):
+        read_raw(spark, files, CONTRACTS["sales"])
 
 
 def test_header_cells_of_any_text_are_ignored_or_read_as_columns(spark, tmp_path):

@@ -99,8 +99,23 @@ def test_parquet_types_are_checked(tmp_path):
     assert [p for p, _ in refused.problems] == [FileProblem.INCOMPATIBLE_TYPE]
 
 
-SALES_HEADER = ("order_id,line_number,order_ts,store_id,channel,customer_id,product_id,"
-                "quantity,unit_price,discount_pct,currency")
+@pytest.mark.parametrize(
+    ("column", "words"),
+    [
+        (pa.array([1], pa.timestamp("ns")), "column extra holds nanosecond timestamps"),
+        (pa.array([1], pa.time64("us")), "column extra is time64[us], a time of day"),
+        (pa.array([[1]], pa.list_(pa.timestamp("ns"))), "column extra holds nanosecond"),
+    ],
+)
+def test_parquet_types_spark_cannot_read_refuse_the_file_even_in_an_extra_column(
+    tmp_path, column, words
+):
+    # Spark fails on such a column when it reads the file's schema: the whole job would fail
+    table = pa.table({"customer_id": ["C1"], "extra": column})
+    pq.write_table(table, tmp_path / "c.parquet")
+    refused = check_file(tmp_path / "c.parquet", "customers")
+    assert [p for p, _ in refused.problems] == [FileProblem.INCOMPATIBLE_TYPE]
+    assert refused.reason.startswith(words)
 
 
 def test_another_sources_file_is_refused_even_with_the_required_columns(tmp_path):
