@@ -38,13 +38,33 @@ class IngestedFile:
     uploaded: bool  # False when the bucket already held these exact bytes
 
 
+def _hidden(name: str) -> bool:
+    return name.startswith(".")
+
+
+def _spark_skips(name: str) -> bool:
+    """Spark's reader skips `.x` and `_x` (but `_x=y`) names: uploaded, such a file would sit
+    in raw unread."""
+    return _hidden(name) or (name.startswith("_") and "=" not in name)
+
+
+def _taken(found: Path, root: Path) -> bool:
+    """A data file not in a folder, nor named, as the pipeline skips."""
+    parts = found.relative_to(root).parts
+    return found.suffix.lower() in FORMATS and not any(map(_spark_skips, parts))
+
+
 def find_files(path: Path) -> list[Path]:
-    """PATH itself, or every *.csv, *.json, *.jsonl and *.parquet below it."""
+    """PATH itself, or every *.csv, *.json, *.jsonl and *.parquet below it that is not in a
+    folder, or named, as the pipeline skips (`.ipynb_checkpoints/`, `_draft.csv`)."""
     if path.is_file():
+        if _spark_skips(path.name):
+            raise DataError(f"{path}: the pipeline skips a file whose name starts with "
+                            f"'{path.name[0]}'; rename it first")  # fmt: skip
         return [path]
     if not path.is_dir():
         raise DataError(f"{path} does not exist")
-    found = [p for p in files_under(path, ["*"]) if p.suffix.lower() in FORMATS]
+    found = [p for p in files_under(path, ["*"]) if _taken(p, path)]
     if not found:
         raise DataError(f"no CSV, JSON lines or Parquet files under {path}")
     return found
@@ -52,13 +72,13 @@ def find_files(path: Path) -> list[Path]:
 
 def left_out(path: Path) -> list[Path]:
     """The files below a folder that `find_files` does not take (hidden ones aside): named
-    to the user, so that a misnamed delivery (`sales.txt`) is not missed in silence."""
+    to the user, so that a misnamed delivery (`sales.txt`, `_draft.csv`) is not missed in
+    silence."""
     if not path.is_dir():
         return []
     return [
         found for found in files_under(path, ["*"])
-        if found.suffix.lower() not in FORMATS
-        and not any(part.startswith(".") for part in found.relative_to(path).parts)
+        if not _taken(found, path) and not any(map(_hidden, found.relative_to(path).parts))
     ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import JustifyMethod
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -185,15 +186,16 @@ def ingest(
     checks = check_files(find_files(path), source.value)
     skipped = [str(p) for p in left_out(path)]
     if skipped:
-        err.print(f"skipped {len(skipped)} files that are not CSV, JSON lines or Parquet: "
-                  + ", ".join(skipped), highlight=False)
+        err.print(f"skipped {len(skipped)} files the pipeline would not read (not CSV, JSON "
+                  "lines or Parquet, or named `_x`): " + escape(", ".join(skipped)),
+                  highlight=False)  # fmt: skip
     refused = [check for check in checks if not check.ok]
     if refused:
         table = Table(title=f"refused {source.value} files", title_justify="left")
         table.add_column("file", overflow="fold")
         table.add_column("reason", overflow="fold")
         for check in refused:
-            table.add_row(str(check.path), check.reason)
+            table.add_row(escape(str(check.path)), escape(check.reason))
         err.print(table)
     # the JSON document's shape, on success and on refusal alike
     report: dict[str, Any] = {
@@ -228,7 +230,7 @@ def ingest(
         table.add_column(name, justify=justify, overflow="fold")
     for f in done:
         state = "uploaded" if f.uploaded else "unchanged"
-        table.add_row(str(f.path), f"{f.rows:,}", f"{f.bytes:,}", f.key, state)
+        table.add_row(escape(str(f.path)), f"{f.rows:,}", f"{f.bytes:,}", escape(f.key), state)
     out.print(table)
 
 

@@ -159,7 +159,7 @@ def test_refused_files_are_listed_in_json_too(tmp_path, bucket):
     assert report["files"] == [] and report["exit_code"] == 2
     assert [r["file"] for r in report["refused"]] == [str(tmp_path / "in" / "bad.csv")]
     assert report["skipped"] == [str(tmp_path / "in" / "notes.txt")]
-    assert "skipped 1 files that are not CSV" in result.stderr
+    assert "skipped 1 files the pipeline would not read" in result.stderr
 
 
 def test_debug_keeps_the_exit_code_and_adds_the_traceback(tmp_path):
@@ -167,6 +167,28 @@ def test_debug_keeps_the_exit_code_and_adds_the_traceback(tmp_path):
     assert result.exit_code == 2
     assert "Traceback" in result.stderr
     assert f"{tmp_path / 'nope.csv'} does not exist" in result.stderr
+
+
+def test_files_the_pipeline_would_skip_are_not_taken_and_the_visible_ones_are_named(
+    tmp_path, bucket
+):
+    root = tmp_path / "in"
+    for name in (".ipynb_checkpoints/x.csv", ".hidden.csv", "_draft.csv", "_tmp/y.csv",
+                 "day=1/z.csv", "ok.csv"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(GOOD)
+    found = [p.relative_to(root).as_posix() for p in ingest.find_files(root)]
+    assert found == ["day=1/z.csv", "ok.csv"]
+    assert [p.relative_to(root).as_posix() for p in ingest.left_out(root)] == [
+        "_draft.csv", "_tmp/y.csv"]
+    result = run("ingest", str(root / "_draft.csv"), "--source", "customers")
+    assert result.exit_code == 2
+    assert "the pipeline skips a file whose name starts with '_'; rename it first" in (
+        result.output)
+    (root / "[v2] q.csv").write_text(GOOD)  # no rich markup: shown as named
+    shown = run("ingest", str(root / "[v2] q.csv"), "--source", "customers")
+    assert shown.exit_code == 0, shown.output
+    assert "[v2] q.csv" in shown.stdout
 
 
 def test_upper_case_extensions_are_found_in_a_folder(tmp_path):
