@@ -101,6 +101,10 @@ def _parse(column: ContractColumn, text: Column) -> Column:
     return F.lower(text) if column.allowed else text
 
 
+def _decimal_type(column: ContractColumn) -> str:
+    return DECIMAL_TYPES.get(column.name, MONEY)
+
+
 def _typed(column: ContractColumn, text: Column, parsed: Column) -> Column:
     """The staged value: integers that fit an int, decimals at their scale, the default for
     an empty field."""
@@ -109,14 +113,14 @@ def _typed(column: ContractColumn, text: Column, parsed: Column) -> Column:
     elif column.type is ColumnType.DECIMAL:
         # From the text, not the wide value: rounding twice (to 10 places, then to the
         # column's) would round up what rounds down once (1.004999999995 to 1.01).
-        value = F.when(parsed.isNotNull(), text.cast(DECIMAL_TYPES.get(column.name, MONEY)))
+        value = F.when(parsed.isNotNull(), text.cast(_decimal_type(column)))
     else:
         value = parsed
     if column.default is None:
         return value
     default = F.lit(column.default)
     if column.type is ColumnType.DECIMAL:
-        default = default.cast(DECIMAL_TYPES.get(column.name, MONEY))
+        default = default.cast(_decimal_type(column))
     elif column.type is ColumnType.INT:
         default = default.cast("int")
     return F.when(text.isNull(), default).otherwise(value)
@@ -144,6 +148,12 @@ def _rules(contract: SourceContract) -> list[tuple[Column, str, Column]]:
         if column.type in _UNPARSED:
             code, words = _UNPARSED[column.type]
             detail = F.concat(F.lit(f"{column.name} {words}: "), _quote(text))
+            if column.type in (ColumnType.INT, ColumnType.DECIMAL):  # read, but too large
+                staged = "int" if column.type is ColumnType.INT else _decimal_type(column)
+                too_large = F.concat(F.lit(f"{column.name} is out of range for {staged}: "),
+                                     _quote(text))  # fmt: skip
+                # (worked out again from the text: the words are for the rejected rows only)
+                detail = F.when(_parse(column, text).isNotNull(), too_large).otherwise(detail)
             unparsed.append((text.isNotNull() & typed.isNull(), code, detail))
         numeric = column.type in (ColumnType.INT, ColumnType.DECIMAL)
         if numeric and column.minimum is not None:

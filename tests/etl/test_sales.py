@@ -38,6 +38,8 @@ def test_every_reject_reason(spark):
         {"order_id": "o", "line_number": "1", "_malformed_line": "o,1,20"},
         line("r12", unit_price="$4.50"),
         line("r13", store_id="  "),
+        line("r14", quantity="3000000000"),  # an integer, past an int's range
+        line("r15", unit_price="12345678901.5"),  # past decimal(12,2)
     ]
     result = transform_sales(raw_rows(spark, "sales", rows))
     assert collect(result.rejects, "row_number", "reason") == sorted(
@@ -45,7 +47,7 @@ def test_every_reject_reason(spark):
             (2, "MISSING_REQUIRED"), (3, "BAD_TYPE"), (4, "NEGATIVE_PRICE"), (5, "ZERO_QUANTITY"),
             (6, "DISCOUNT_OUT_OF_RANGE"), (7, "BAD_TIMESTAMP"), (8, "INVALID_VALUE"),
             (9, "INVALID_VALUE"), (10, "DUPLICATE_KEY"), (11, "MALFORMED_LINE"), (12, "BAD_TYPE"),
-            (13, "MISSING_REQUIRED"),
+            (13, "MISSING_REQUIRED"), (14, "BAD_TYPE"), (15, "BAD_TYPE"),
         ],
         key=lambda r: (False, str(r[0]), False, r[1]),
     )  # fmt: skip
@@ -53,6 +55,9 @@ def test_every_reject_reason(spark):
     assert details[2]["reason_detail"] == "product_id is empty"
     assert details[3]["reason_detail"] == "quantity is not an integer: 'two'"
     assert details[3]["quantity"] == "two"  # the raw text is kept
+    assert details[14]["reason_detail"] == "quantity is out of range for int: '3000000000'"
+    assert details[15]["reason_detail"] == (
+        "unit_price is out of range for decimal(12,2): '12345678901.5'")
     assert details[6]["reason_detail"] == "discount_pct above 1: 1.5"
     assert details[8]["reason_detail"] == "channel not one of store, online, mobile: 'kiosk'"
     assert details[10]["reason_detail"] == (
