@@ -56,6 +56,7 @@ class FileProblem(StrEnum):
     OTHER_SOURCE = "OTHER_SOURCE"
 
 
+_CSV_BLOCK = 16 << 20  # bytes pyarrow reads at once: a row must fit (its default is 1 MiB)
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 # Which Arrow types a Parquet column may carry for each contract type (text is always allowed).
 _PARQUET_TYPES = {
@@ -209,11 +210,17 @@ def _read_csv(path: Path) -> tuple[int, pa.Schema]:
         skipped += 1
         return "skip"
 
-    table = pacsv.read_csv(
-        path,
-        parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
-    )
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=_CSV_BLOCK),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=skip),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string())),
+        )
+    except pa.ArrowInvalid as error:
+        if "straddl" not in str(error):  # pyarrow's words for a row longer than a block
+            raise
+        raise ValueError(f"a row is longer than {_CSV_BLOCK:,} bytes") from None
     _refuse_line_breaks(table)
     return table.num_rows + skipped, table.schema
 

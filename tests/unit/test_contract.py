@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from retailake import contract
 from retailake.contract import CONTRACTS, FileProblem, Reason, check_file
 
 SALES_HEADER = ("order_id,line_number,order_ts,store_id,channel,customer_id,product_id,"
@@ -64,6 +65,19 @@ def test_unreadable_files_are_refused(tmp_path, name, content, problem):
     path.write_bytes(content)
     check = check_file(path, "sales")
     assert [p for p, _ in check.problems] == [problem]
+
+
+def test_long_csv_rows_pass_up_to_the_block_and_past_it_are_refused_in_words(
+    tmp_path, monkeypatch
+):
+    path = tmp_path / "c.csv"
+    many = "C0,a\n" * 1000
+    path.write_text(f"customer_id,city\n{many}C1,{'x' * (2 << 20)}\nC2,y\n")  # past 1 MiB
+    assert check_file(path, "customers").ok
+    monkeypatch.setattr(contract, "_CSV_BLOCK", 4096)
+    path.write_text(f"customer_id,city\n{many}C1,{'x' * 20_000}\nC2,y\n")
+    assert check_file(path, "customers").reason == (
+        "not readable as csv: a row is longer than 4,096 bytes")
 
 
 def test_json_lines_with_a_bad_line_pass(tmp_path):
