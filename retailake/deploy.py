@@ -5,6 +5,7 @@ applied unless the callback said yes to the very plan that is then applied."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,11 +15,13 @@ from typing import Any
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
 from retailake.local import emulator
+from retailake.local.glue import history
 from retailake.outputs import Outputs, forget_outputs, save_outputs
 from retailake.pii_key import ensure_pii_key
 from retailake.plan import PlanSummary
 from retailake.scripts import upload_etl_scripts
 from retailake.terraform import LineCallback, Terraform
+from retailake.warehouse import local_copy_dir
 
 Approver = Callable[[PlanSummary], bool]
 StepCallback = Callable[[str], None]
@@ -125,7 +128,7 @@ def destroy(
     saved = terraform.plan(destroy=True)
     if not saved.summary.has_changes:
         saved.path.unlink(missing_ok=True)
-        forget_outputs(env)
+        _forget_lake(env)
         return DeployResult(saved.summary, applied=False)
     if not approve(saved.summary):
         saved.path.unlink(missing_ok=True)
@@ -133,5 +136,13 @@ def destroy(
     step("terraform destroy")
     terraform.apply(saved)
     emulator.flush(env)
-    forget_outputs(env)
+    _forget_lake(env)
     return DeployResult(saved.summary, applied=True)
+
+
+def _forget_lake(env: Environment) -> None:
+    """What this machine kept about the lake that is gone: its outputs, the twin's run and
+    crawl history and its warehouse copy. `status` would report them for the next lake."""
+    forget_outputs(env)
+    for kept in (history.pipeline_dir(env), local_copy_dir(env)):
+        shutil.rmtree(kept, ignore_errors=True)

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from retailake.config import Environment
 from retailake.outputs import Outputs
 from retailake.warehouse.base import Warehouse
+
+
+def local_copy_dir(env: Environment) -> Path:
+    """Where the twin's DuckDB warehouse and its copy of the analytics layer live."""
+    return env.state_dir / "warehouse"
 
 
 def open_warehouse(env: Environment, outputs: Outputs, db_user: str | None = None) -> Warehouse:

@@ -22,7 +22,7 @@ from retailake.aws.clients import aws_error, client
 from retailake.config import Environment
 from retailake.errors import ConfigError, RetailakeError
 from retailake.outputs import Outputs
-from retailake.warehouse import mirror, sql_files
+from retailake.warehouse import local_copy_dir, mirror, sql_files
 from retailake.warehouse.base import QueryResult, SetupStep, SqlError, SqlInputError
 
 _PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -128,7 +128,7 @@ class LocalWarehouse:
     def __init__(self, env: Environment, outputs: Outputs) -> None:
         self.env = env
         self.outputs = outputs
-        self.folder = env.state_dir / "warehouse"
+        self.folder = local_copy_dir(env)
         self.database = self.folder / "warehouse.duckdb"
 
     def setup(self) -> list[SetupStep]:

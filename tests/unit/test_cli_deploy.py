@@ -179,3 +179,24 @@ def test_the_totals_name_the_outputs_only_when_they_are_all_that_changes():
     assert plan_totals(PlanSummary((bucket,), ("a", "b"))).endswith(
         "0 to delete[/], 2 outputs to change")
     assert plan_totals(PlanSummary((), ("a",))).endswith("1 output to change (a)")
+
+
+def test_destroy_forgets_the_lakes_history_and_warehouse_copy(fake_terraform, tmp_path,
+                                                              monkeypatch):
+    # so that `status` of a lake deployed again does not report the old one's runs
+    backend = tmp_path / "backend.hcl"
+    backend.write_text('bucket = "state"\n')
+    monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
+    fake_terraform.answer("plan", exit=2)
+    fake_terraform.answer("show", stdout=CHANGES)
+    env = load_environment("dev")
+    kept = [env.state_dir / "pipeline" / "runs" / "r1.json",
+            env.state_dir / "warehouse" / "warehouse.duckdb"]
+    for path in kept:
+        path.parent.mkdir(parents=True)
+        path.write_text("{}")
+    result, shown = invoke("destroy", "--env", "dev", "--auto-approve")
+    assert result.exit_code == 0, shown
+    assert "apply" in fake_terraform.commands()
+    assert not (env.state_dir / "pipeline").exists()
+    assert not (env.state_dir / "warehouse").exists()
