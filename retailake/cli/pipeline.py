@@ -158,8 +158,9 @@ def run_pipeline(
     if run.state != "SUCCEEDED":
         explain_failures(run)
         if any(n.error and n.error.type == "KeyboardInterrupt" for n in run.failed_nodes):
-            err.print("Interrupted: `retailake run-pipeline` finishes the work (a rerun picks "
-                      "up what this run did not write).", highlight=False)
+            again = "retailake run-pipeline" + (" --full-refresh" if run.full_refresh else "")
+            err.print(f"Interrupted: `{again}` finishes the work (a rerun picks up what this "
+                      "run did not write).", highlight=False)  # fmt: skip
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -73,7 +73,8 @@ def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypa
         stopped = history.NodeRun("job", "rl-transform-sales", 1, state="FAILED",
                                   error=history.NodeError("KeyboardInterrupt",
                                                           "interrupted by the user"))
-        history.save_run(env, history.PipelineRun("wr_1", "wf", state="FAILED", nodes=[stopped]))
+        history.save_run(env, history.PipelineRun("wr_1", "wf", state="FAILED", nodes=[stopped],
+                                                  full_refresh=full_refresh))
         raise KeyboardInterrupt
 
     monkeypatch.setattr("retailake.local.glue.runner.run_workflow", interrupted)
@@ -82,3 +83,6 @@ def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypa
     assert json.loads(result.stdout)["run_id"] == "wr_1"
     assert "KeyboardInterrupt: interrupted by the user" in result.stderr
     assert "Interrupted: `retailake run-pipeline` finishes the work" in result.stderr
+    # a full refresh is asked for again, or the rerun would only pick up what is new
+    result = CliRunner().invoke(app, ["run-pipeline", "--full-refresh"])
+    assert "Interrupted: `retailake run-pipeline --full-refresh` finishes" in result.stderr
