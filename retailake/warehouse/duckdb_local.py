@@ -16,7 +16,7 @@ import duckdb
 import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, ParseError, SqlglotError
+from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 
 from retailake.aws.clients import aws_error, client
 from retailake.config import Environment
@@ -43,16 +43,22 @@ _SIMPLE_TYPES = {
 _PARAMETERIZED = re.compile(r"^(decimal\(\d+,\s*\d+\)|varchar\(\d+\)|char\(\d+\))$")
 
 
-def to_duckdb(sql: str) -> str:
+def to_duckdb(sql: str, query_only: bool = False) -> str:
     """One Redshift statement in DuckDB's dialect. `WITH NO SCHEMA BINDING` (late-binding
-    views, which Redshift needs over external tables) has no DuckDB meaning and is dropped."""
+    views, which Redshift needs over external tables) has no DuckDB meaning and is dropped.
+    `query_only`: a user's statement, which must be a query of the lake's tables (what passes
+    here would pass in Redshift too, not DuckDB's own PRAGMA, COPY or read_csv())."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="redshift") if s is not None]
     except ParseError as error:
         raise SqlInputError(f"not valid Redshift SQL: {_where(error)}", sql) from None
+    except TokenError as error:
+        raise SqlInputError(f"not valid Redshift SQL: {error}", sql) from None
     if len(statements) != 1:
         raise SqlInputError(f"expected one statement, found {len(statements)}", sql)
     tree = statements[0]
+    if query_only:
+        _refuse_all_but_a_query(tree, sql)
     for create in tree.find_all(exp.Create):
         create.set("no_schema_binding", False)
     if isinstance(tree, exp.Select):
@@ -61,6 +67,16 @@ def to_duckdb(sql: str) -> str:
         return tree.sql("duckdb", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as error:
         raise SqlError(f"cannot translate to the local warehouse: {error}", sql) from None
+
+
+def _refuse_all_but_a_query(tree: exp.Expression, sql: str) -> None:
+    if not isinstance(tree, exp.Query):
+        raise SqlInputError("not a Redshift query: the local warehouse runs SELECT statements "
+                            "(a WITH or a UNION of them) only", sql)  # fmt: skip
+    for table in tree.find_all(exp.Table):
+        if isinstance(table.this, exp.Func):
+            raise SqlInputError(f"{table.this.sql('duckdb')} is not a table of the lake: the "
+                                "local warehouse reads its tables only", sql)  # fmt: skip
 
 
 def _where(error: ParseError) -> str:
@@ -148,7 +164,7 @@ class LocalWarehouse:
             )
         with self._connect() as con:
             self._refresh_external_schema(con)
-            cursor = _execute(con, sql, missing=(
+            cursor = _execute(con, sql, query_only=True, missing=(
                 f"the BI views and external tables are made anew by "
                 f"`retailake warehouse setup --env {self.env.name}`"))  # fmt: skip
             columns = [d[0] for d in cursor.description or []]
@@ -232,11 +248,12 @@ class LocalWarehouse:
 
 
 def _execute(
-    con: duckdb.DuckDBPyConnection, statement: str, missing: str = ""
+    con: duckdb.DuckDBPyConnection, statement: str, *, query_only: bool = False,
+    missing: str = "",
 ) -> duckdb.DuckDBPyConnection:
-    """Run one statement; `missing` is said after an error naming an object that is not
-    there (a view someone dropped, say)."""
-    translated = to_duckdb(statement)
+    """Run one statement (`query_only`: see `to_duckdb`); `missing` is said after an error
+    naming an object that is not there (a view someone dropped, say)."""
+    translated = to_duckdb(statement, query_only=query_only)
     try:
         return con.execute(translated)
     except duckdb.CatalogException as error:

@@ -114,11 +114,20 @@ def test_unaliased_aggregates_take_redshift_names():
         ("SELECT (1 FROM t", "not valid Redshift SQL: Expecting ) at line 1, column 14 "
          "(near 'FROM')"),
         ("SELECT 1; SELECT 2", "expected one statement, found 2"),
+        ("select 'abc", "not valid Redshift SQL: Error tokenizing 'select 'ab'"),
+        ("selec * fro x", "not a Redshift query: the local warehouse runs SELECT statements "
+         "(a WITH or a UNION of them) only"),
+        ("pragma version", "not a Redshift query: the local warehouse runs SELECT statements "
+         "(a WITH or a UNION of them) only"),
+        ("copy (select 1) to '/tmp/x.csv'", "not a Redshift query: the local warehouse runs "
+         "SELECT statements (a WITH or a UNION of them) only"),
+        ("select * from read_csv('/etc/hostname')", "READ_CSV('/etc/hostname') is not a table "
+         "of the lake: the local warehouse reads its tables only"),
     ],
 )
 def test_bad_or_multiple_statements_are_refused_with_the_statement(sql, message):
     with pytest.raises(SqlError) as raised:
-        to_duckdb(sql)
+        to_duckdb(sql, query_only=True)
     assert str(raised.value) == f"{message}\n  in the statement:\n    {sql}"
     assert raised.value.exit_code == 2  # bad input, refused before any database sees it
 
