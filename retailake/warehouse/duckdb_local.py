@@ -69,7 +69,7 @@ def to_duckdb(sql: str, query_only: bool = False) -> str:
         raise SqlError(f"cannot translate to the local warehouse: {error}", sql) from None
 
 
-def _refuse_all_but_a_query(tree: exp.Expression, sql: str) -> None:
+def _refuse_all_but_a_query(tree: exp.Expr, sql: str) -> None:
     if not isinstance(tree, exp.Query):
         raise SqlInputError("not a Redshift query: the local warehouse runs SELECT statements "
                             "(a WITH or a UNION of them) only", sql)  # fmt: skip
