@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from retailake.errors import EXIT_FAILED, RetailakeError
+from retailake.errors import EXIT_FAILED, EXIT_USAGE, RetailakeError
 
 
 def _width(stream: TextIO) -> int | None:
@@ -77,12 +77,22 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             _fail(f"[bold red]error:[/] {escape(str(error))}", error, error.exit_code, as_json)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except OSError as error:
+            if error.filename is None:  # not a path: a socket, say
+                _unexpected(error, as_json)
+            # a path the user chose (RETAILAKE_HOME, --output) that cannot be used
+            words = f"cannot use {error.filename}: {error.strerror or error}"
+            _fail(f"[bold red]error:[/] {escape(words)}", error, EXIT_USAGE, as_json)
         except Exception as error:
-            hint = "" if Settings.debug else " (run with --debug for the traceback)"
-            line = f"[bold red]unexpected error:[/] {type(error).__name__}: {escape(str(error))}"
-            _fail(line + hint, error, EXIT_FAILED, as_json)
+            _unexpected(error, as_json)
 
     return wrapper
+
+
+def _unexpected(error: Exception, as_json: bool) -> NoReturn:
+    hint = "" if Settings.debug else " (run with --debug for the traceback)"
+    line = f"[bold red]unexpected error:[/] {type(error).__name__}: {escape(str(error))}"
+    _fail(line + hint, error, EXIT_FAILED, as_json)
 
 
 def _fail(line: str, error: Exception, exit_code: int, as_json: bool) -> NoReturn:

@@ -86,3 +86,16 @@ def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypa
     # a full refresh is asked for again, or the rerun would only pick up what is new
     result = CliRunner().invoke(app, ["run-pipeline", "--full-refresh"])
     assert "Interrupted: `retailake run-pipeline --full-refresh` finishes" in result.stderr
+
+
+def test_a_home_that_cannot_be_made_is_named_with_exit_2(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path / "afile" / "home"))
+    result = CliRunner().invoke(app, ["local", "up"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: cannot use {tmp_path / 'afile' / 'home'}")
+    assert "Not a directory" in result.output and "unexpected" not in result.output
