@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -91,6 +92,20 @@ def _process_alive(pid: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _stop(process: subprocess.Popen[str], lines: list[str]) -> None:
+    """Ctrl-C during a Terraform command: Terraform stops as on its own Ctrl-C (it finishes
+    the calls under way and writes the state), and is waited for, never left running. A
+    second Ctrl-C is passed on too, and Terraform then quits at once."""
+    while process.poll() is None:
+        try:
+            process.send_signal(signal.SIGINT)
+            assert process.stdout is not None
+            lines.extend(process.stdout)  # it exits once it has said its last
+            process.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def error_lines(text: str) -> str:
@@ -182,6 +197,9 @@ class Terraform:
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,
+            # its own process group: a terminal's Ctrl-C reaches retailake alone, which
+            # passes Terraform exactly one (a second makes Terraform quit on the spot)
+            start_new_session=True,
         )
         stdout, stderr = process.stdout, process.stderr
         assert stdout is not None and stderr is not None  # both are pipes, opened above
@@ -190,12 +208,19 @@ class Terraform:
             target=lambda: stderr_chunks.append(stderr.read()), daemon=True
         )
         drain.start()
-        stdout_lines = []
-        for line in stdout:
-            stdout_lines.append(line)
-            if stream and self.on_line:
-                self.on_line(line.rstrip("\n"))
-        process.wait()
+        stdout_lines: list[str] = []
+        try:
+            for line in stdout:
+                stdout_lines.append(line)
+                if stream and self.on_line:
+                    self.on_line(line.rstrip("\n"))
+            process.wait()
+        except KeyboardInterrupt:
+            _stop(process, stdout_lines)
+            raise TerraformError(
+                f"interrupted: terraform {command} stopped, keeping what it had done in the "
+                "state; run the command again to finish"
+            ) from None
         drain.join()
         return Run(process.returncode, "".join(stdout_lines), "".join(stderr_chunks))
 

@@ -43,11 +43,14 @@ class FakeTerraform:
         exit: int = 0,
         await_: str = "",
         touch: str = "",
+        until_interrupted: str = "",
     ) -> None:
         """`stdout` as a list: one per call, the last repeated. `await_`: the command keeps
-        running until that other command has started. `touch`: a file it writes first."""
+        running until that other command has started. `touch`: a file it writes first.
+        `until_interrupted`: it runs until a SIGINT, then writes how many it got there."""
         self.scenario[command] = {"stdout": stdout, "stderr": stderr, "exit": exit,
-                                  "await": await_, "touch": touch}  # fmt: skip
+                                  "await": await_, "touch": touch,
+                                  "until_interrupted": until_interrupted}  # fmt: skip
         self.save()
 
     def save(self) -> None:

@@ -36,6 +36,18 @@ if answer.get("await"):
         if time.monotonic() > deadline:
             sys.exit(f"fake terraform {command}: no '{answer['await']}' ran beside it")
         time.sleep(0.02)
+if answer.get("until_interrupted"):  # an apply that runs until it is sent SIGINT
+    import signal
+
+    interrupts = []
+    signal.signal(signal.SIGINT, lambda *_: interrupts.append(time.monotonic()))
+    print("Applying...", flush=True)
+    deadline = time.monotonic() + 10
+    while not interrupts and time.monotonic() < deadline:
+        time.sleep(0.02)
+    Path(answer["until_interrupted"]).write_text(f"{len(interrupts)} SIGINT")
+    print("Interrupt received. Gracefully shutting down...", flush=True)
+    sys.exit(1)
 if answer.get("touch"):  # as another process writing the state meanwhile would
     Path(answer["touch"]).write_text(f"written by {command}")
 for arg in sys.argv[2:]:

@@ -172,3 +172,20 @@ def test_each_process_plans_into_its_own_file_and_clears_dead_ones(fake_terrafor
     plan = local_terraform().plan()
     assert plan.path.name == f"deploy-{os.getpid()}.tfplan"
     assert not dead.exists() and alive.exists()
+
+
+def test_ctrl_c_stops_terraform_as_its_own_would_and_waits_for_it(fake_terraform, tmp_path):
+    marker = tmp_path / "interrupted"
+    fake_terraform.answer("apply", until_interrupted=str(marker))
+    seen: list[str] = []
+
+    def ctrl_c_on_first_line(line: str) -> None:  # as a Ctrl-C while Terraform works would
+        seen.append(line)
+        if len(seen) == 1:
+            raise KeyboardInterrupt
+
+    terraform = local_terraform(on_line=ctrl_c_on_first_line)
+    with pytest.raises(TerraformError, match="interrupted: terraform apply stopped, keeping "
+                       "what it had done in the state; run the command again to finish"):
+        terraform._run("apply", "plan.tfplan")
+    assert marker.read_text() == "1 SIGINT"  # exactly one: a second makes Terraform quit
