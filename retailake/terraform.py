@@ -109,21 +109,26 @@ def _stop(process: subprocess.Popen[str], lines: list[str]) -> None:
 
 
 def error_lines(text: str) -> str:
-    """The diagnostic boxes of Terraform's output (`Error: ...` and its context), unboxed."""
+    """The diagnostic boxes of Terraform's output (`Error: ...` and its context), unboxed;
+    without boxes (`-no-color`), each `Error:` or `Warning:` line and the lines after it."""
     blocks: list[list[str]] = []
     current: list[str] | None = None
+    plain: list[str] | None = None
     for raw in text.splitlines():
         line = raw.rstrip()
         if line.startswith("╷"):
-            current = []
+            current, plain = [], None
         elif line.startswith("╵"):
             if current is not None:
                 blocks.append(current)
             current = None
         elif current is not None:
             current.append(line.removeprefix("│").strip())
-        elif line.startswith("Error:"):
-            blocks.append([line])
+        elif line.startswith(("Error:", "Warning:")):
+            plain = [line]
+            blocks.append(plain)
+        elif plain is not None:
+            plain.append(line.strip())
     errors = [block for block in blocks if block and block[0].startswith("Error")]
     chosen = errors or blocks
     if not chosen:
@@ -227,11 +232,14 @@ class Terraform:
     def _check(self, run: Run, doing: str) -> Run:
         if run.returncode != 0:
             text = run.stderr + run.stdout
-            hint = (
-                f"\nAnother command holds the state lock of '{self.env.name}' (a deploy, "
-                "plan or destroy under way): run again when it is done."
-                if "Error acquiring the state lock" in text else ""
-            )
+            hint = ""
+            if "Error acquiring the state lock" in text:
+                hint = (f"\nAnother command holds the state lock of '{self.env.name}' (a "
+                        "deploy, plan or destroy under way): run again when it is done.")
+            elif "No valid credential sources found" in text:
+                hint = (f"\nTerraform found no AWS credentials for '{self.env.name}': set "
+                        "AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for its "
+                        "account, or run `aws sso login` for that profile.")
             raise TerraformError(f"terraform {doing} failed:\n{error_lines(text)}{hint}")
         return run
 

@@ -41,6 +41,22 @@ def test_error_lines_keeps_errors_and_drops_warnings():
     assert "│" not in text
 
 
+def test_error_lines_keep_an_unboxed_error_whole_and_missing_credentials_get_a_hint(
+    fake_terraform,
+):
+    plain = ("Initializing the backend...\n\nError: No valid credential sources found\n\n"
+             "Please see the provider's docs\nfor more information.\n\n"
+             "Error: failed to refresh cached credentials, no EC2 IMDS role found,\n"
+             "operation error ec2imds: GetMetadata, request canceled\n")
+    assert error_lines(plain) == (
+        "Error: No valid credential sources found\nPlease see the provider's docs\n"
+        "for more information.\n\nError: failed to refresh cached credentials, no EC2 IMDS "
+        "role found,\noperation error ec2imds: GetMetadata, request canceled")
+    fake_terraform.answer("init", stderr=plain, exit=1)
+    with pytest.raises(TerraformError, match="set AWS_PROFILE"):
+        local_terraform().init()
+
+
 def test_error_lines_falls_back_to_the_tail():
     assert error_lines("a\nb\n\nfatal: no config\n") == "a\nb\nfatal: no config"
 
