@@ -5,13 +5,14 @@ Heavy modules (boto3, python_terraform, pyarrow) are imported inside the command
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from retailake import __version__
 from retailake.cli import data, deploy, local, pipeline, status, warehouse
-from retailake.cli.common import Settings
+from retailake.cli.common import Settings, print_json
 
 app = typer.Typer(
     name="retailake",
@@ -49,4 +50,21 @@ app.add_typer(local.app, name="local")
 
 
 def main() -> None:
-    app()
+    """The console script. A usage error (a bad option or value) is Click's, reported before
+    any command runs: under `--format json` it is also one JSON document on stdout."""
+    try:
+        app()
+    except SystemExit as stop:
+        usage = stop.__context__  # typer exits from inside its handler of (its) Click's error
+        if isinstance(usage, typer.TyperException) and _wants_json(sys.argv[1:]):
+            words = usage.format_message() if hasattr(usage, "format_message") else str(usage)
+            print_json({"error": words, "exit_code": stop.code})
+        raise
+
+
+def _wants_json(argv: list[str]) -> bool:
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return any(
+        (flag in ("--format", "-f") and value == "json") or flag in ("--format=json", "-fjson")
+        for flag, value in pairs
+    )

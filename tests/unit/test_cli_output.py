@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from rich.console import Console
 
 from retailake.cli import common
@@ -99,3 +100,29 @@ def test_a_home_that_cannot_be_made_is_named_with_exit_2(tmp_path, monkeypatch):
     assert result.exit_code == 2, result.output
     assert result.output.startswith(f"error: cannot use {tmp_path / 'afile' / 'home'}")
     assert "Not a directory" in result.output and "unexpected" not in result.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["status", "--format", "json", "--bogus"], ["run-pipeline", "-f", "json", "--timeout", "0"],
+     ["seed-sample", "--format=json", "--start", "2025-02-30"]],
+)
+def test_a_usage_error_under_format_json_is_one_json_document_too(argv, monkeypatch, capsys):
+    from retailake.cli import main
+
+    monkeypatch.setattr("sys.argv", ["retailake", *argv])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["exit_code"] == 2 and document["error"]
+
+
+def test_a_usage_error_without_json_prints_nothing_on_stdout(monkeypatch, capsys):
+    from retailake.cli import main
+
+    monkeypatch.setattr("sys.argv", ["retailake", "status", "--bogus"])
+    with pytest.raises(SystemExit):
+        main()
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--bogus" in captured.err
