@@ -45,6 +45,9 @@ def test_prod_deploy_without_a_terminal_or_flag_applies_nothing(prod_with_change
     assert "needs an answer" in shown and "--auto-approve" in shown
     assert "apply" not in prod_with_changes.commands()
     assert "replace" in shown and "holds data" in shown  # the plan was shown first
+    result, shown = invoke("deploy", "--env", "prod", "--format", "json")
+    assert result.exit_code == 2, shown
+    assert json.loads(result.stdout)["plan"]["replace"] == 1  # a machine sees the plan too
 
 
 def test_prod_deploy_declined_at_the_prompt_applies_nothing(prod_with_changes, monkeypatch):
