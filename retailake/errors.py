@@ -32,6 +32,12 @@ class EmulatorError(RetailakeError):
     """The local twin's emulator could not be started, reached or stopped."""
 
 
+class PortTakenError(EmulatorError):
+    """The twin's port is another program's: a setting to change (RETAILAKE_LOCAL_PORT)."""
+
+    exit_code = EXIT_USAGE
+
+
 class AwsError(RetailakeError):
     """An AWS (or emulator) call failed."""
 

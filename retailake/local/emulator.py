@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from retailake.config import Environment
-from retailake.errors import EmulatorError
+from retailake.errors import EmulatorError, PortTakenError
 from retailake.local.server import (
     EXIT_PORT_IN_USE,
     FLUSH_PATH,
@@ -116,8 +116,8 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def _port_taken_error(env: Environment) -> EmulatorError:
-    return EmulatorError(
+def _port_taken_error(env: Environment) -> PortTakenError:
+    return PortTakenError(
         f"port {env.local_port} on 127.0.0.1 is in use by another program; "
         "free it or set RETAILAKE_LOCAL_PORT to another port"
     )
