@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -311,3 +312,20 @@ def test_a_run_whose_state_cannot_be_saved_still_finishes_its_record(
     saved = history.load_run(env, run.run_id)
     assert (saved.state, saved.error) == ("FAILED", run.error)
     assert saved.ended_at is not None
+
+
+def test_spark_reads_a_table_whose_partition_was_emptied(env, runtime, lake):
+    # A run that moves a month's last rows elsewhere deletes that partition's files; in a
+    # versioned bucket their delete markers stay. The folder must not be listed any more
+    # (S3 does not), or Spark lists it, finds nothing there and fails every later read.
+    s3 = _client(env, "s3")
+    for month, count in (("10", 2), ("11", 1)):
+        sink = io.BytesIO()
+        pq.write_table(pa.table({"n": list(range(count))}), sink)
+        s3.put_object(Bucket=BUCKET, Key=f"emptied/month={month}/part-0.parquet",
+                      Body=sink.getvalue())
+    s3.delete_object(Bucket=BUCKET, Key="emptied/month=11/part-0.parquet")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="emptied/", Delimiter="/")
+    assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["emptied/month=10/"]
+    table = runtime.session().read.parquet(f"s3a://{BUCKET}/emptied/")
+    assert sorted(tuple(r) for r in table.collect()) == [(0, 10), (1, 10)]
