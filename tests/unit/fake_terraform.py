@@ -39,7 +39,7 @@ if answer.get("await"):
 if answer.get("until_interrupted"):  # an apply that runs until it is sent SIGINT
     import signal
 
-    interrupts = []
+    interrupts: list[float] = []
     signal.signal(signal.SIGINT, lambda *_: interrupts.append(time.monotonic()))
     print("Applying...", flush=True)
     deadline = time.monotonic() + 10
