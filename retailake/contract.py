@@ -268,5 +268,7 @@ def _read_jsonl(path: Path) -> tuple[int, pa.Schema]:
 
 
 def _read_parquet(path: Path) -> tuple[int, pa.Schema]:
-    metadata = pq.read_metadata(path)
-    return metadata.num_rows, metadata.schema.to_arrow_schema()
+    # INT96 timestamps (Spark's, Hive's, Glue's default) as microseconds, as Spark reads them:
+    # pyarrow's default would make them nanosecond timestamps, which `_beyond_spark` refuses
+    parquet = pq.ParquetFile(path, coerce_int96_timestamp_unit="us")
+    return parquet.metadata.num_rows, parquet.schema_arrow

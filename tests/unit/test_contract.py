@@ -113,6 +113,15 @@ def test_parquet_types_are_checked(tmp_path):
     assert [p for p, _ in refused.problems] == [FileProblem.INCOMPATIBLE_TYPE]
 
 
+def test_int96_timestamps_as_spark_writes_them_pass(tmp_path):
+    table = pa.table({"customer_id": ["C1"], "signup_ts": pa.array([1], pa.timestamp("ns"))})
+    pq.write_table(table, tmp_path / "c.parquet", use_deprecated_int96_timestamps=True)
+    assert pq.ParquetFile(tmp_path / "c.parquet").metadata.schema.column(1).physical_type == (
+        "INT96")
+    check = check_file(tmp_path / "c.parquet", "customers")
+    assert check.ok, check.reason
+
+
 @pytest.mark.parametrize(
     ("column", "words"),
     [
