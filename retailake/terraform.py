@@ -100,7 +100,8 @@ def _stop(process: subprocess.Popen[str], lines: list[str]) -> None:
     second Ctrl-C is passed on too, and Terraform then quits at once."""
     while process.poll() is None:
         try:
-            process.send_signal(signal.SIGINT)
+            # to its process group, as a terminal would: a wrapper script's Terraform too
+            os.killpg(process.pid, signal.SIGINT)
             assert process.stdout is not None
             lines.extend(process.stdout)  # it exits once it has said its last
             process.wait()
@@ -240,7 +241,9 @@ class Terraform:
                 hint = (f"\nTerraform found no AWS credentials for '{self.env.name}': set "
                         "AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for its "
                         "account, or run `aws sso login` for that profile.")
-            raise TerraformError(f"terraform {doing} failed:\n{error_lines(text)}{hint}")
+            # Terraform writes its diagnostics to stderr; stdout is progress ("Creating...")
+            said = error_lines(run.stderr if run.stderr.strip() else run.stdout)
+            raise TerraformError(f"terraform {doing} failed:\n{said}{hint}")
         return run
 
     # -- commands -----------------------------------------------------------------------

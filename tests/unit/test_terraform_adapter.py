@@ -52,9 +52,11 @@ def test_error_lines_keep_an_unboxed_error_whole_and_missing_credentials_get_a_h
         "Error: No valid credential sources found\nPlease see the provider's docs\n"
         "for more information.\n\nError: failed to refresh cached credentials, no EC2 IMDS "
         "role found,\noperation error ec2imds: GetMetadata, request canceled")
-    fake_terraform.answer("init", stderr=plain, exit=1)
-    with pytest.raises(TerraformError, match="set AWS_PROFILE"):
+    fake_terraform.answer("init", stdout="Initializing provider plugins...\n", stderr=plain,
+                          exit=1)
+    with pytest.raises(TerraformError, match="set AWS_PROFILE") as raised:
         local_terraform().init()
+    assert "Initializing" not in str(raised.value)  # stdout's progress is no part of it
 
 
 def test_error_lines_falls_back_to_the_tail():
@@ -190,7 +192,9 @@ def test_each_process_plans_into_its_own_file_and_clears_dead_ones(fake_terrafor
     assert not dead.exists() and alive.exists()
 
 
-def test_ctrl_c_stops_terraform_as_its_own_would_and_waits_for_it(fake_terraform, tmp_path):
+def test_ctrl_c_stops_terraform_as_its_own_would_and_waits_for_it(
+    fake_terraform, tmp_path, monkeypatch
+):
     marker = tmp_path / "interrupted"
     fake_terraform.answer("apply", until_interrupted=str(marker))
     seen: list[str] = []
@@ -205,3 +209,13 @@ def test_ctrl_c_stops_terraform_as_its_own_would_and_waits_for_it(fake_terraform
                        "what it had done in the state; run the command again to finish"):
         terraform._run("apply", "plan.tfplan")
     assert marker.read_text() == "1 SIGINT"  # exactly one: a second makes Terraform quit
+    # Terraform behind a wrapper script (a version manager's shim) gets it too
+    wrapper = tmp_path / "terraform-shim"
+    wrapper.write_text(f'#!/bin/bash\n"{os.environ["RETAILAKE_TERRAFORM_BIN"]}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("RETAILAKE_TERRAFORM_BIN", str(wrapper))
+    seen.clear()
+    marker.unlink()
+    with pytest.raises(TerraformError, match="interrupted"):
+        local_terraform(on_line=ctrl_c_on_first_line)._run("apply", "plan.tfplan")
+    assert marker.read_text() == "1 SIGINT"
