@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from retailake_etl.contract import skipped_name
+
 from retailake.aws.clients import client
 from retailake.aws.s3 import (
     UploadResult,
@@ -42,23 +44,19 @@ def _hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def _spark_skips(name: str) -> bool:
-    """Spark's reader skips `.x` and `_x` (but `_x=y`) names: uploaded, such a file would sit
-    in raw unread."""
-    return _hidden(name) or (name.startswith("_") and "=" not in name)
-
-
 def _taken(found: Path, root: Path) -> bool:
-    """A data file not in a folder, nor named, as the pipeline skips."""
-    parts = found.relative_to(root).parts
-    return found.suffix.lower() in FORMATS and not any(map(_spark_skips, parts))
+    """A data file whose name the pipeline reads (it lands in raw under its name alone, so
+    only the name counts), not in a hidden folder (`.ipynb_checkpoints/` holds copies)."""
+    folders = found.relative_to(root).parts[:-1]
+    return (found.suffix.lower() in FORMATS and not skipped_name(found.name)
+            and not any(map(_hidden, folders)))  # fmt: skip
 
 
 def find_files(path: Path) -> list[Path]:
-    """PATH itself, or every *.csv, *.json, *.jsonl and *.parquet below it that is not in a
-    folder, or named, as the pipeline skips (`.ipynb_checkpoints/`, `_draft.csv`)."""
+    """PATH itself, or every *.csv, *.json, *.jsonl and *.parquet below it whose name the
+    pipeline reads (not `_draft.csv`), hidden folders aside."""
     if path.is_file():
-        if _spark_skips(path.name):
+        if skipped_name(path.name):
             raise DataError(f"{path}: the pipeline skips a file whose name starts with "
                             f"'{path.name[0]}'; rename it first")  # fmt: skip
         return [path]

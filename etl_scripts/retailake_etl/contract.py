@@ -146,3 +146,10 @@ def contract_for(source: str) -> SourceContract:
         return CONTRACTS[source]
     except KeyError:
         raise ValueError(f"unknown source '{source}': choose one of {', '.join(SOURCES)}") from None
+
+
+def skipped_name(name: str) -> bool:
+    """Whether Spark's listing skips a file or folder of this name, as it does `.x`, and `_x`
+    without a `=` (a partition folder such as `_x=1` is kept): read by folder, such an object
+    is never seen."""
+    return name.startswith(".") or (name.startswith("_") and "=" not in name)

@@ -20,6 +20,7 @@ from py4j.protocol import Py4JError
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
+from retailake_etl.contract import skipped_name
 from retailake_etl.read import RawFile
 
 _INGEST_DATE = re.compile(r"(?:^|/)ingest_date=(\d{4}-\d{2}-\d{2})(?:/|$)")
@@ -62,10 +63,8 @@ def source_folder(raw_root: str, source: str) -> str:
 
 
 def _hidden(key: str) -> bool:
-    """Whether Spark's own listing skips the object, as it does every file or folder named
-    `.x`, or `_x` without a `=` (a partition folder such as `_x=1` is kept): reading by folder,
-    a job would never see it."""
-    return any(p.startswith(".") or (p.startswith("_") and "=" not in p) for p in key.split("/"))
+    """Whether Spark's own listing skips the object (a part of its key is so named)."""
+    return any(map(skipped_name, key.split("/")))
 
 
 def _ingest_date(key: str) -> str | None:
