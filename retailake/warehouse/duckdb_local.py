@@ -70,12 +70,12 @@ def to_duckdb(sql: str, query_only: bool = False) -> str:
 
 
 def _refuse_all_but_a_query(tree: exp.Expr, sql: str) -> None:
-    if not isinstance(tree, exp.Query):
+    if not isinstance(tree, exp.Query) or tree.find(exp.Into):  # SELECT INTO makes a table
         raise SqlInputError("not a Redshift query: the local warehouse runs SELECT statements "
                             "(a WITH or a UNION of them) only", sql)  # fmt: skip
-    for table in tree.find_all(exp.Table):
-        if isinstance(table.this, exp.Func):
-            raise SqlInputError(f"{table.this.sql('duckdb')} is not a table of the lake: the "
+    for source in tree.find_all(exp.Table, exp.Lateral):
+        if isinstance(source.this, exp.Func):
+            raise SqlInputError(f"{source.this.sql('duckdb')} is not a table of the lake: the "
                                 "local warehouse reads its tables only", sql)  # fmt: skip
 
 
@@ -164,6 +164,9 @@ class LocalWarehouse:
             )
         with self._connect() as con:
             self._refresh_external_schema(con)
+            # the user's statement reads the warehouse's copy of the lake and nothing else
+            con.execute("SET allowed_directories = ?", [[str(self.folder)]])
+            con.execute("SET enable_external_access = false")
             cursor = _execute(con, sql, query_only=True, missing=(
                 f"the BI views and external tables are made anew by "
                 f"`retailake warehouse setup --env {self.env.name}`"))  # fmt: skip
@@ -257,7 +260,10 @@ def _execute(
     try:
         return con.execute(translated)
     except duckdb.CatalogException as error:
-        raise SqlError(f"{error}\n({missing})" if missing else str(error), statement) from None
+        text = str(error)
+        a_relation = any(f"{kind} with name" in text for kind in ("Table", "View", "Schema"))
+        said = f"{text}\n({missing})" if missing and a_relation else text
+        raise SqlError(said, statement) from None
     except duckdb.Error as error:
         raise SqlError(str(error), statement) from None
 

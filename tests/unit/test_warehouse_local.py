@@ -128,3 +128,19 @@ def test_a_query_of_a_view_that_is_gone_says_how_to_make_it_again(local, monkeyp
     assert "Table with name v_dropped does not exist" in result.output
     assert "(the BI views and external tables are made anew by `retailake warehouse setup " \
         "--env local`)\n  in the statement:\n    SELECT * FROM retail_bi.v_dropped" in result.output
+    result, shown = invoke("query", "--sql", "SELECT nosuchfunction(1)")  # not a relation
+    assert result.exit_code == 1, shown
+    assert "nosuchfunction" in result.output and "warehouse setup" not in result.output
+
+
+def test_a_query_reads_no_file_outside_the_warehouse_copy(local, monkeypatch, tmp_path):
+    database = local.state_dir / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    duckdb.connect(str(database)).close()
+    monkeypatch.setattr(LocalWarehouse, "_refresh_external_schema", lambda self, con: [])
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("secret\n42\n")
+    # a quoted path is a table name to sqlglot, and a file to DuckDB's replacement scan
+    result, shown = invoke("query", "--sql", f"SELECT * FROM '{outside}'")
+    assert result.exit_code == 1, shown
+    assert "42" not in result.output

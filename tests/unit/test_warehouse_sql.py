@@ -123,6 +123,10 @@ def test_unaliased_aggregates_take_redshift_names():
          "SELECT statements (a WITH or a UNION of them) only"),
         ("select * from read_csv('/etc/hostname')", "READ_CSV('/etc/hostname') is not a table "
          "of the lake: the local warehouse reads its tables only"),
+        ("select * from t, lateral read_csv('/etc/hostname')", "READ_CSV('/etc/hostname') is "
+         "not a table of the lake: the local warehouse reads its tables only"),
+        ("select 1 as x into newtab", "not a Redshift query: the local warehouse runs SELECT "
+         "statements (a WITH or a UNION of them) only"),
     ],
 )
 def test_bad_or_multiple_statements_are_refused_with_the_statement(sql, message):
