@@ -138,6 +138,12 @@ def status(env: Environment) -> EmulatorStatus:
     )
 
 
+def gone(env: Environment) -> bool:
+    """Whether the emulator has stopped: no answer, and no process of it left. One that is
+    busy (a large snapshot) answers late but still runs."""
+    return health(env, timeout=5.0) is None and _live_pid(env) is None
+
+
 def _live_pid(env: Environment) -> int | None:
     """The pid file's process if it still runs; a stale pid file is removed."""
     pid = _read_pid(env)

@@ -66,9 +66,11 @@ def test_state_survives_kill_9_after_a_flush(env):
     assert first.running and first.pid
     seeded = _seed(env)
     emulator.flush(env)  # what every retailake command does when it has finished writing
+    assert not emulator.gone(env)
     os.kill(first.pid, signal.SIGKILL)
     time.sleep(0.2)
     assert not emulator.status(env).running
+    assert emulator.gone(env)  # what the runner asks after a failed node
     second = emulator.start(env)
     assert second.pid != first.pid
     _check(env, seeded)

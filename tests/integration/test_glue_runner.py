@@ -281,7 +281,7 @@ def test_a_failed_job_stops_the_run_only_when_the_emulator_went_with_it(
     run = run_workflow(env, None, workflow="siblings", runtime=runtime)
     assert {n.name: n.state for n in run.nodes} == {"fail-job": "FAILED", "ok-job": "SUCCEEDED"}
     # ...but with the emulator gone, the sibling would only fail on it too: it is skipped.
-    monkeypatch.setattr(runner.emulator, "health", lambda *_args, **_kwargs: None)
+    monkeypatch.setattr(runner.emulator, "gone", lambda _env: True)
     run = run_workflow(env, None, workflow="siblings", runtime=runtime)
     assert (run.state, {n.name: n.state for n in run.nodes}) == (
         "FAILED", {"fail-job": "FAILED", "ok-job": "SKIPPED"})

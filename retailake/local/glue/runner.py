@@ -283,7 +283,7 @@ def _drive(state: _Run, plan: WorkflowPlan) -> None:
         if action.node in engine.states:
             continue
         final = state.execute(action)
-        if final != SUCCEEDED and emulator.health(state.env) is None:
+        if final != SUCCEEDED and emulator.gone(state.env):
             return
         queue.extend(engine.finished(action.node, final))
 
