@@ -366,8 +366,11 @@ def _read_parquet(
         try:
             schema = spark.read.parquet(uri).schema
         except Exception as error:  # Spark's words (a type it cannot read), and which object
+            cause = _root_cause(error)
+            if "parquet" not in cause.lower():  # not the file's fault: the store, say
+                raise
             raise ValueError(
-                f"raw object {raw_file.key} cannot be read as Parquet: {_root_cause(error)}; "
+                f"raw object {raw_file.key} cannot be read as Parquet: {cause}; "
                 "replace it (`retailake ingest --replace`)"
             ) from error
         groups[tuple((f.name, f.dataType.simpleString()) for f in schema.fields)].append(uri)
