@@ -254,7 +254,7 @@ def flush(env: Environment) -> None:
         with urllib.request.urlopen(request, timeout=120) as response:
             response.read()
     except (OSError, urllib.error.URLError) as error:
-        if not status(env).running:
+        if gone(env):
             raise EmulatorError(
                 f"the emulator at {env.endpoint_url} stopped while the command ran: its state "
                 "up to its last save is on disk; run `retailake local up`, then the command "

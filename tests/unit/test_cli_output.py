@@ -47,8 +47,6 @@ def test_a_failure_quoting_brackets_is_shown_as_text(capsys):
 
 
 def test_a_flush_after_the_emulator_died_says_to_bring_it_up(monkeypatch):
-    import pytest
-
     from retailake.config import load_environment
     from retailake.errors import EmulatorError
     from retailake.local import emulator
