@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retailake.errors import ConfigError
@@ -70,6 +71,21 @@ class Environment:
     def terraform_dir(self) -> Path:
         return bundled_path("terraform") / "environments" / self.name
 
+    @property
+    def outputs_file(self) -> Path:
+        """The Terraform outputs the last deploy saved (see `retailake.outputs`)."""
+        return self.state_dir / "outputs.json"
+
+
+def _deployed_region(outputs_file: Path) -> str | None:
+    """The region the last deploy went to: Terraform's (its tfvars or a --var-file), which
+    neither AWS_REGION nor a profile's region changes."""
+    try:
+        region = json.loads(outputs_file.read_text()).get("region")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return region if isinstance(region, str) and region else None
+
 
 def load_environment(name: str | None = None) -> Environment:
     """Resolve --env (or RETAILAKE_ENV, default local) into an Environment."""
@@ -86,7 +102,11 @@ def load_environment(name: str | None = None) -> Environment:
     if not 1 <= port <= 65535:
         raise ConfigError(f"RETAILAKE_LOCAL_PORT must be between 1 and 65535, not {port}")
     home = Path(os.environ.get("RETAILAKE_HOME", ".retailake")).resolve()
-    region = os.environ.get("RETAILAKE_REGION") or os.environ.get("AWS_REGION") or "us-east-1"
-    if name == "local":
-        region = "us-east-1"
-    return Environment(name=name, home=home, region=region, local_port=port)
+    env = Environment(name=name, home=home, region="us-east-1", local_port=port)
+    if env.is_local:
+        return env
+    # AWS calls go where the lake is; before a first deploy, where the shell says (the
+    # bundled tfvars deploy to us-east-1)
+    region = (_deployed_region(env.outputs_file) or os.environ.get("AWS_REGION")
+              or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+    return replace(env, region=region)

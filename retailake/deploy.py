@@ -8,7 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,8 @@ def deploy(
         else:
             outputs = terraform.outputs()
     save_outputs(env, outputs)
+    if not env.is_local:  # from here on, AWS calls go to the region Terraform deployed to
+        env = replace(env, region=outputs.get("region") or env.region)
     ensure_pii_key(env, Outputs(outputs))
     step("uploading ETL scripts")
     scripts = upload_etl_scripts(env, Outputs(outputs), scripts_dir or bundled_path("etl_scripts"))

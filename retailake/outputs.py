@@ -12,8 +12,6 @@ from typing import Any
 from retailake.config import Environment
 from retailake.errors import ConfigError
 
-OUTPUTS_FILE = "outputs.json"
-
 
 @dataclass(frozen=True)
 class Outputs:
@@ -35,16 +33,16 @@ class Outputs:
 
 def save_outputs(env: Environment, values: dict[str, Any]) -> None:
     env.state_dir.mkdir(parents=True, exist_ok=True)
-    (env.state_dir / OUTPUTS_FILE).write_text(json.dumps(values, indent=2, sort_keys=True))
+    env.outputs_file.write_text(json.dumps(values, indent=2, sort_keys=True))
 
 
 def forget_outputs(env: Environment) -> None:
-    (env.state_dir / OUTPUTS_FILE).unlink(missing_ok=True)
+    env.outputs_file.unlink(missing_ok=True)
 
 
 def load_outputs(env: Environment) -> Outputs:
     """The outputs saved by the last deploy; a clear error when there was none."""
-    path = env.state_dir / OUTPUTS_FILE
+    path = env.outputs_file
     if not path.is_file():
         raise ConfigError(
             f"environment '{env.name}' is not deployed (no outputs at {path}): "

@@ -203,3 +203,24 @@ def test_destroy_forgets_the_lakes_history_and_warehouse_copy(fake_terraform, tm
     assert "apply" in fake_terraform.commands()
     assert not (env.state_dir / "pipeline").exists()
     assert not (env.state_dir / "warehouse").exists()
+
+
+def test_aws_calls_go_to_the_region_terraform_deployed_to(prod_with_changes, monkeypatch):
+    """A --var-file may deploy elsewhere than the shell's AWS_REGION: the secret and the
+    scripts are set up there, and later commands find the lake there."""
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    assert load_environment("prod").region == "us-west-2"  # nothing deployed yet
+    regions = []
+    monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
+    monkeypatch.setattr("retailake.deploy.upload_etl_scripts",
+                        lambda env, outputs, d: regions.append(env.region) or [])
+    monkeypatch.setattr("retailake.deploy.ensure_pii_key",
+                        lambda env, outputs: regions.append(env.region) or False)
+    prod_with_changes.answer("output", stdout=json.dumps({
+        "region": {"value": "eu-west-1"}, "buckets": {"value": {"scripts": "s"}},
+        "scripts_prefix": {"value": "etl/"}}))
+    result, shown = invoke("deploy", "--env", "prod", input="y\n")
+    assert result.exit_code == 0, shown
+    assert regions == ["eu-west-1", "eu-west-1"]
+    assert load_environment("prod").region == "eu-west-1"
+    assert load_environment("local").region == "us-east-1"
