@@ -48,7 +48,9 @@ _NODE_STATES = {
     "FAILED": FAILED, "ERROR": FAILED, "TIMEOUT": FAILED, "STOPPED": FAILED,
     "EXPIRED": FAILED, "CANCELLED": FAILED,
 }  # fmt: skip
-DEFAULT_JOB_LOG_GROUP = "/aws-glue/jobs/error"
+# Glue 5.0 logs a job run to <group>/error, stream <run id>-driver (stdout to <group>/output);
+# the run's LogGroupName is that group, or absent for the default one.
+DEFAULT_JOB_LOG_GROUP = "/aws-glue/jobs"
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,8 @@ def attempts_from_graph(graph: Mapping[str, Any]) -> list[_Attempt]:
                 JOB, node["Name"], _NODE_STATES.get(raw, RUNNING), run_id=run.get("Id"),
                 started=run.get("StartedOn"), ended=run.get("CompletedOn"),
                 error=run.get("ErrorMessage"), raw_state=raw,
-                log_group=run.get("LogGroupName") or DEFAULT_JOB_LOG_GROUP,
-                log_stream=run.get("Id"),
+                log_group=f"{(run.get('LogGroupName') or DEFAULT_JOB_LOG_GROUP).rstrip('/')}/error",
+                log_stream=f"{run.get('Id')}-driver",
             ))  # fmt: skip
         elif node.get("Type") == "CRAWLER":
             crawl = _latest((node.get("CrawlerDetails") or {}).get("Crawls") or [])

@@ -35,10 +35,17 @@ def test_deploy_created_the_whole_lake(deployed_local_env):
     assert set(outputs.buckets.values()) <= names
     glue = client(deployed_local_env, "glue")
     assert glue.get_workflow(Name=outputs["glue_workflow"])["Workflow"]["Name"]
+    log_groups = {group["logGroupName"]: group for group in
+                  client(deployed_local_env, "logs").describe_log_groups()["logGroups"]}
     for job in outputs["glue_jobs"].values():
-        location = glue.get_job(JobName=job)["Job"]["Command"]["ScriptLocation"]
+        definition = glue.get_job(JobName=job)["Job"]
+        location = definition["Command"]["ScriptLocation"]
         bucket, key = location.removeprefix("s3://").split("/", 1)
         assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, location  # uploaded
+        # Glue 5.0 logs to <prefix>/error and <prefix>/output: both made with retention
+        prefix = definition["DefaultArguments"]["--custom-logGroup-prefix"]
+        for group in (f"{prefix}/error", f"{prefix}/output"):
+            assert log_groups[group]["retentionInDays"] > 0, group
     for bucket in outputs.buckets.values():  # delete markers do not pile up behind versions
         rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
         housekeeping = next(rule for rule in rules if rule["ID"] == "housekeeping")

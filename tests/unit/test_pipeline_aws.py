@@ -98,7 +98,7 @@ class Aws:
             self.stubs["cloudwatch"].add_response(
                 "get_metric_statistics", {"Datapoints": points},
                 {"Namespace": "Lake", "MetricName": metric, "Dimensions": dims,
-                 "StartTime": ANY, "EndTime": ANY, "Period": 60, "Statistics": ["Sum"]},
+                 "StartTime": ANY, "EndTime": ANY, "Period": ANY, "Statistics": ["Sum"]},
             )  # fmt: skip
 
     def assert_all_used(self) -> None:
@@ -198,7 +198,7 @@ def test_a_failed_job_names_its_error_and_logs_and_skips_what_follows(aws, dev):
     assert run.state == "FAILED"
     assert (sales.state, sales.run_id) == ("FAILED", "jr_retry")  # the newest attempt counts
     assert (sales.error.type, sales.error.message) == ("FAILED", "AnalysisException: no col")
-    assert (sales.log_group, sales.log_stream) == ("/aws-glue/jobs/rl-dev", "jr_retry")
+    assert (sales.log_group, sales.log_stream) == ("/aws-glue/jobs/rl-dev/error", "jr_retry-driver")
     assert agg.state == "SKIPPED"
 
 
@@ -237,7 +237,7 @@ def test_cli_on_aws_shows_the_failure_and_exits_1(aws, dev):
     aws.assert_all_used()
     assert result.exit_code == 1, result.output
     assert "job rl-dev-transform-sales failed: TIMEOUT: Job timed out" in result.stderr
-    assert "CloudWatch log group /aws-glue/jobs/error, stream jr_9" in result.stderr
+    assert "CloudWatch log group /aws-glue/jobs/error, stream jr_9-driver" in result.stderr
     record = json.loads(result.stdout)
     assert [n["state"] for n in record["nodes"]] == ["SUCCEEDED", "FAILED", "SKIPPED"]
 

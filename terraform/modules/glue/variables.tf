@@ -48,7 +48,7 @@ variable "glue_role_arn" {
 }
 
 variable "log_group_name" {
-  description = "CloudWatch log group for the jobs' continuous logging (created by the monitoring module)."
+  description = "Prefix of the jobs' CloudWatch log groups, <prefix>/error and <prefix>/output (created by the monitoring module)."
   type        = string
 
   validation {

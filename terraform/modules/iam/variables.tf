@@ -45,7 +45,7 @@ variable "pii_hmac_secret_arn" {
 }
 
 variable "glue_log_group_name" {
-  description = "CloudWatch log group the Glue jobs log to continuously (must start with /aws-glue/)."
+  description = "Prefix of the CloudWatch log groups the Glue jobs log to (must start with /aws-glue/)."
   type        = string
 
   validation {

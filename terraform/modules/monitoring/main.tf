@@ -10,7 +10,10 @@ locals {
   redshift_log_groups = {
     for log in var.redshift_audit_log_exports : "redshift_${log}" => "/aws/redshift/cluster/${var.redshift_cluster_identifier}/${log}"
   }
-  log_groups = merge({ glue = var.glue_log_group_name }, local.redshift_log_groups)
+  glue_log_groups = {
+    for stream in ["error", "output"] : "glue_${stream}" => "${var.glue_log_group_name}/${stream}"
+  }
+  log_groups = merge(local.glue_log_groups, local.redshift_log_groups)
 
   custom_metrics = ["RowsRead", "RowsWritten", "RowsRejected", "DurationSeconds"]
 }
@@ -113,7 +116,7 @@ resource "aws_cloudwatch_event_target" "this" {
 }
 
 ################################################################################
-# Log groups (retention, KMS): Glue continuous logs and Redshift audit logs
+# Log groups (retention, KMS): the Glue jobs' logs and Redshift audit logs
 ################################################################################
 
 resource "aws_cloudwatch_log_group" "this" {

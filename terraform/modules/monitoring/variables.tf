@@ -36,7 +36,7 @@ variable "glue_job_names" {
 }
 
 variable "glue_log_group_name" {
-  description = "Log group of the Glue jobs' continuous logging."
+  description = "Prefix of the Glue jobs' log groups: <prefix>/error and <prefix>/output."
   type        = string
 }
 
