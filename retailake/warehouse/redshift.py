@@ -36,6 +36,15 @@ def _database_errors() -> tuple[type[Exception], ...]:
     return (redshift_connector.Error,)
 
 
+def _bound_connect_only(connection: Any) -> None:
+    """The driver keeps `timeout` on its socket for the connection's life: a statement whose
+    first rows take longer (a Spectrum scan, a cluster resuming) would fail with it. It is
+    meant for the connect (an unreachable cluster in a private subnet), so it ends there."""
+    sock = getattr(connection, "_usock", None)
+    if sock is not None:
+        sock.settimeout(None)
+
+
 def _masked(text: str, secret: str) -> str:
     return text.replace(secret, "****") if secret else text
 
@@ -105,6 +114,7 @@ class RedshiftWarehouse:
             raise AwsError(
                 f"connecting to Redshift at {endpoint} as {user}: {_masked(str(error), password)}"
             ) from None
+        _bound_connect_only(connection)
         return _Session(connection, password)
 
 

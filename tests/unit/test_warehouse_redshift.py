@@ -4,8 +4,10 @@ sent, IAM credentials over verified TLS, idempotence, and that no secret reaches
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
+import socket
 from decimal import Decimal
 
 import pytest
@@ -65,13 +67,17 @@ class FakeDatabase:
         self.connects.append(kwargs)
         if self.refuse_connection:
             raise redshift_connector.InterfaceError(self.refuse_connection)
-        return FakeConnection(self)
+        self.connection = FakeConnection(self, kwargs.get("timeout"))
+        return self.connection
 
 
 class FakeConnection:
-    def __init__(self, database: FakeDatabase) -> None:
+    def __init__(self, database: FakeDatabase, timeout: float | None) -> None:
         self.database = database
         self.autocommit = False
+        self._usock, peer = socket.socketpair()  # as the driver keeps it, with its timeout
+        self._usock.settimeout(timeout)
+        peer.close()
 
     def cursor(self) -> FakeCursor:
         assert self.autocommit, "setup statements must each commit"
@@ -79,6 +85,7 @@ class FakeConnection:
 
     def close(self) -> None:
         self.database.closed += 1
+        self._usock.close()
 
 
 class FakeCursor:
@@ -163,6 +170,18 @@ def test_setup_sends_exactly_the_external_schema_and_the_views_over_verified_tls
     assert "retail_bi.top_products" in result.stdout
 
 
+def test_the_connect_timeout_does_not_bound_the_statements(redshift):
+    """redshift-connector sets `timeout` on its socket (`_usock`) and leaves it there: a
+    Spectrum scan slower than the connect timeout would fail unless it is lifted."""
+    database, _ = redshift
+    assert "self._usock.settimeout(timeout)" in inspect.getsource(
+        redshift_connector.core.Connection.__init__)  # the driver still works this way
+    result, shown = invoke("query", "--sql", "SELECT 1", "--env", "dev")
+    assert result.exit_code == 0, shown
+    assert database.connects[0]["timeout"] == 30
+    assert database.connection._usock.gettimeout() is None
+
+
 def test_setup_twice_succeeds_and_sends_the_same_statements(redshift):
     database, _ = redshift
     first, shown = invoke("warehouse", "setup", "--env", "dev")
@@ -176,7 +195,7 @@ def test_setup_twice_succeeds_and_sends_the_same_statements(redshift):
 
 def test_the_toy_catalog_would_catch_a_statement_that_is_not_idempotent(redshift):
     database, _ = redshift
-    connection = FakeConnection(database)
+    connection = FakeConnection(database, timeout=None)
     connection.autocommit = True
     plain = connection.cursor()
     plain.execute("CREATE VIEW retail_bi.v AS SELECT 1")
