@@ -107,7 +107,7 @@ def queue_metrics(stubber: Stubber, sums: dict[str, float]) -> None:
         points = [{"Sum": sums[metric], "Timestamp": T0}] if metric in sums else []
         stubber.add_response("get_metric_statistics", {"Datapoints": points}, {
             "Namespace": "Custom", "MetricName": metric, "Dimensions": ANY, "StartTime": ANY,
-            "EndTime": ANY, "Period": 60, "Statistics": ["Sum"]})
+            "EndTime": ANY, "Period": ANY, "Statistics": ["Sum"]})
 
 
 def test_aws_pipeline_reads_last_runs_and_each_runs_published_rows(monkeypatch):

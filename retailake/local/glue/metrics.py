@@ -7,6 +7,7 @@ dimension set exactly (moto matches a subset), so a job must not add other dimen
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 DEFAULT_NAMESPACE = "Retailake"
@@ -18,6 +19,17 @@ METRICS = {
     "DurationSeconds": "duration_seconds",
 }
 _MARGIN = dt.timedelta(minutes=5)
+# CloudWatch keeps data older than 15 days only at 5-minute, and past 63 days hourly, periods:
+# a finer one answers no data points at all.
+_PERIOD_UNITS = ((dt.timedelta(days=15), 60), (dt.timedelta(days=63), 300))
+
+
+def query_period(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> int:
+    """One period over the whole window, in the unit data that old is kept at: a run of weeks
+    ago still has its counts, and a day-long run does not ask for more than 1,440 points."""
+    age = now - start
+    unit = next((seconds for limit, seconds in _PERIOD_UNITS if age < limit), 3600)
+    return max(1, math.ceil((end - start).total_seconds() / unit)) * unit
 
 
 def job_metrics(cloudwatch: Any, namespace: str, job_name: str, run_id: str,
@@ -25,12 +37,13 @@ def job_metrics(cloudwatch: Any, namespace: str, job_name: str, run_id: str,
     """Metric key (rows_read, ...) -> its sum over the run; metrics never published are absent.
     CloudWatch answers in floats; a whole number is given back as an int (a row count)."""
     dimensions = [{"Name": "JobName", "Value": job_name}, {"Name": "JobRunId", "Value": run_id}]
+    start, end = started - _MARGIN, ended + _MARGIN
+    period = query_period(start, end, dt.datetime.now(dt.UTC))
     found: dict[str, float] = {}
     for metric, key in METRICS.items():
         answer = cloudwatch.get_metric_statistics(
             Namespace=namespace, MetricName=metric, Dimensions=dimensions,
-            StartTime=started - _MARGIN, EndTime=ended + _MARGIN, Period=60,
-            Statistics=["Sum"],
+            StartTime=start, EndTime=end, Period=period, Statistics=["Sum"],
         )
         points = answer.get("Datapoints", [])
         if points:
