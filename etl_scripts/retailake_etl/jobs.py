@@ -62,7 +62,7 @@ class Settings:
     raw_root: str  # e.g. s3://<raw bucket>; objects under <raw_root>/<source>/
     staged_root: str  # e.g. s3://<staged bucket>
     full_refresh: bool = False
-    hmac_key: bytes | None = None  # customers only
+    hmac_key: bytes | None = field(default=None, repr=False)  # customers only; never printed
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,21 @@ def _d(text: str):
     import datetime as dt
 
     return dt.date.fromisoformat(text)
+
+
+def test_the_key_is_nowhere_in_a_plan_or_an_error(spark):
+    """An analysis error quotes the plan, and so would a literal in it: one XOR of an HMAC
+    pad gives the key, and errors reach the job's log and `run-pipeline`'s output."""
+    key = bytes(range(40))
+    pads = [bytes(b ^ pad for b in key.ljust(64, b"\0")).hex() for pad in (0x36, 0x5C)]
+    result = transform_customers(raw_rows(spark, "customers", [person("c1")],
+                                          ingest="2025-01-10"), key)  # fmt: skip
+    shown = [frame._jdf.queryExecution().toString() for frame in (result.rows, result.rejects)]
+    try:
+        result.rows.select("no_such_column").collect()
+    except Exception as error:  # AnalysisException, which prints the plan it failed on
+        shown.append(str(error))
+    assert len(shown) == 3 and "email_hash" in shown[0]
+    assert not [pad for pad in pads for text in shown if pad[:24] in text.lower()]
+    assert collect(result.rows, "email_hash") == [
+        (hmac.new(key, b"ada.lovelace@example.com", hashlib.sha256).hexdigest(),)]
