@@ -45,12 +45,12 @@ bench: install ## benchmarks against their references
 	$(BIN)/python bench/bench_pipeline.py --preset medium
 
 demo: install ## the whole local path; safe to rerun (each step does only what is missing)
-	$(BIN)/retailake deploy --auto-approve
-	$(BIN)/retailake seed-sample --preset small
-	$(BIN)/retailake run-pipeline
-	$(BIN)/retailake warehouse setup
-	$(BIN)/retailake query monthly_kpis
-	$(BIN)/retailake status
+	$(BIN)/retailake deploy --env local --auto-approve
+	$(BIN)/retailake seed-sample --env local --preset small
+	$(BIN)/retailake run-pipeline --env local
+	$(BIN)/retailake warehouse setup --env local
+	$(BIN)/retailake query monthly_kpis --env local
+	$(BIN)/retailake status --env local
 
 clean:
 	-$(BIN)/retailake local down

@@ -19,7 +19,7 @@ from retailake.local.glue import history
 from retailake.outputs import Outputs, forget_outputs, save_outputs
 from retailake.pii_key import ensure_pii_key
 from retailake.plan import PlanSummary
-from retailake.scripts import upload_etl_scripts
+from retailake.scripts import built_scripts, scripts_to_upload, upload_scripts
 from retailake.terraform import LineCallback, Terraform
 from retailake.warehouse import local_copy_dir
 
@@ -69,7 +69,10 @@ def plan(
     (on_step or (lambda _m: None))("terraform plan")
     result = terraform.plan(destroy=destroy)
     result.path.unlink(missing_ok=True)
-    return result.summary
+    if destroy:
+        return result.summary
+    with built_scripts(bundled_path("etl_scripts")) as artifacts:
+        return replace(result.summary, scripts=scripts_to_upload(env, artifacts))
 
 
 def deploy(
@@ -80,40 +83,42 @@ def deploy(
     on_step: StepCallback | None = None,
     scripts_dir: Path | None = None,
 ) -> DeployResult:
-    """Plan, ask, apply the plan that was approved, then ship the ETL scripts."""
+    """Plan (the ETL scripts to upload included), ask, apply the plan that was approved, then
+    upload the very scripts that were compared."""
     step = on_step or (lambda _message: None)
     terraform = open_terraform(env, var_files, on_line, on_step)
     step("terraform plan")
-    with ThreadPoolExecutor(max_workers=1) as reader:
+    with (built_scripts(scripts_dir or bundled_path("etl_scripts")) as artifacts,
+          ThreadPoolExecutor(max_workers=1) as reader):
         # On the twin the outputs are read while the plan runs, which saves a no-change
         # deploy a second: a plan without changes leaves them as they are. They count only if
         # no other command wrote the state meanwhile (`terraform output` takes no lock).
         version = terraform.state_version()
         early = reader.submit(terraform.outputs) if version else None
         saved = terraform.plan()
-        applied = False
-        if saved.summary.has_changes:
-            if not approve(saved.summary):
-                saved.path.unlink(missing_ok=True)
-                return DeployResult(saved.summary, applied=False)
-            step("terraform apply")
-            terraform.apply(saved)
-            applied = True
-        else:
+        try:
+            summary = replace(saved.summary, scripts=scripts_to_upload(env, artifacts))
+            if summary.has_changes and not approve(summary):
+                return DeployResult(summary, applied=False)
+            if summary.terraform_changes:
+                step("terraform apply")
+                terraform.apply(saved)
+        finally:
             saved.path.unlink(missing_ok=True)
         step("reading outputs")
-        if early is not None and not applied and terraform.state_version() == version:
+        if early is not None and not summary.terraform_changes and (
+                terraform.state_version() == version):
             outputs = early.result()
         else:
             outputs = terraform.outputs()
-    save_outputs(env, outputs)
-    if not env.is_local:  # from here on, AWS calls go to the region Terraform deployed to
-        env = replace(env, region=outputs.get("region") or env.region)
-    ensure_pii_key(env, Outputs(outputs))
-    step("uploading ETL scripts")
-    scripts = upload_etl_scripts(env, Outputs(outputs), scripts_dir or bundled_path("etl_scripts"))
+        save_outputs(env, outputs)
+        if not env.is_local:  # from here on, AWS calls go to the region Terraform deployed to
+            env = replace(env, region=outputs.get("region") or env.region)
+        ensure_pii_key(env, Outputs(outputs))
+        step("uploading ETL scripts")
+        scripts = upload_scripts(env, Outputs(outputs), artifacts)
     emulator.flush(env)
-    return DeployResult(saved.summary, applied, outputs, scripts)
+    return DeployResult(summary, summary.has_changes, outputs, scripts)
 
 
 def destroy(

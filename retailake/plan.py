@@ -49,6 +49,9 @@ class PlanSummary:
     # Root outputs the plan adds, changes or removes: a release that only adds an output
     # must still be applied, or the outputs saved for the other commands never gain it.
     outputs: tuple[str, ...] = ()
+    # ETL scripts whose bytes the scripts bucket does not hold yet: code the lake will run,
+    # approved with the plan like any resource.
+    scripts: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> PlanSummary:
@@ -58,8 +61,12 @@ class PlanSummary:
         return sum(1 for change in self.changes if change.action == action)
 
     @property
-    def has_changes(self) -> bool:
+    def terraform_changes(self) -> bool:
         return bool(self.changes or self.outputs)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.terraform_changes or bool(self.scripts)
 
     @property
     def destructive(self) -> tuple[ResourceChange, ...]:
@@ -77,6 +84,7 @@ class PlanSummary:
             "replace": self.count("replace"),
             "delete": self.count("delete"),
             "outputs": list(self.outputs),
+            "scripts": list(self.scripts),
             "data_loss": [change.address for change in self.data_loss],
             "changes": [
                 {"address": change.address, "type": change.type, "action": change.action}

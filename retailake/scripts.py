@@ -1,18 +1,27 @@
 """Ship the Glue ETL scripts to the scripts bucket, uploading only what changed.
 
 Top-level `*.py` files are the jobs' entry points; each package folder beside them is zipped
-(deterministically, so an unchanged package hashes the same) for `--extra-py-files`."""
+(deterministically, so an unchanged package hashes the same) for `--extra-py-files`. The
+scripts are code the lake runs, so deploy counts the ones to upload as changes: shown with
+the plan, approved with it (outside local), and uploaded from the very files approved."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
-from retailake.aws.clients import client
-from retailake.aws.s3 import UploadResult, upload_if_changed
+from botocore.exceptions import BotoCoreError, ClientError
+
+from retailake.aws.clients import aws_error, client
+from retailake.aws.s3 import UploadResult, file_sha256, remote_sha256, upload_if_changed
 from retailake.config import Environment
-from retailake.outputs import Outputs
+from retailake.errors import ConfigError
+from retailake.outputs import Outputs, load_outputs
+
+Artifacts = dict[str, Path]  # object name below the scripts prefix -> local file
 
 _FIXED_TIME = (2020, 1, 1, 0, 0, 0)
 
@@ -28,22 +37,38 @@ def zip_package(package: Path, target: Path) -> Path:
     return target
 
 
-def script_artifacts(scripts_dir: Path, workdir: Path) -> dict[str, Path]:
-    """Object name -> local file for everything the Glue jobs load."""
-    artifacts = {path.name: path for path in sorted(scripts_dir.glob("*.py"))}
-    for package in sorted(scripts_dir.iterdir()):
-        if package.is_dir() and (package / "__init__.py").is_file():
-            artifacts[f"{package.name}.zip"] = zip_package(package, workdir / f"{package.name}.zip")
-    return artifacts
+@contextlib.contextmanager
+def built_scripts(scripts_dir: Path) -> Iterator[Artifacts]:
+    """Everything the Glue jobs load, packages zipped into a folder that lives as long as the
+    block: what is compared, shown and uploaded is one set of files."""
+    with tempfile.TemporaryDirectory(prefix="retailake-scripts-") as workdir:
+        artifacts = {path.name: path for path in sorted(scripts_dir.glob("*.py"))}
+        for package in sorted(scripts_dir.iterdir()):
+            if package.is_dir() and (package / "__init__.py").is_file():
+                zipped = zip_package(package, Path(workdir) / f"{package.name}.zip")
+                artifacts[zipped.name] = zipped
+        yield artifacts
 
 
-def upload_etl_scripts(env: Environment, outputs: Outputs, scripts_dir: Path) -> list[UploadResult]:
-    """Upload the job scripts under the scripts bucket's prefix; unchanged ones are skipped."""
+def scripts_to_upload(env: Environment, artifacts: Artifacts) -> tuple[str, ...]:
+    """The artifacts the deployed scripts bucket does not hold byte for byte (every one
+    before the first deploy)."""
+    try:
+        outputs = load_outputs(env)
+    except ConfigError:
+        return tuple(artifacts)
     s3 = client(env, "s3")
     bucket, prefix = outputs.buckets["scripts"], outputs["scripts_prefix"]
-    with tempfile.TemporaryDirectory(prefix="retailake-scripts-") as workdir:
-        artifacts = script_artifacts(scripts_dir, Path(workdir))
-        return [
-            upload_if_changed(s3, bucket, f"{prefix}{name}", path)
-            for name, path in artifacts.items()
-        ]
+    try:
+        return tuple(name for name, path in artifacts.items()
+                     if remote_sha256(s3, bucket, f"{prefix}{name}") != file_sha256(path))
+    except (ClientError, BotoCoreError) as error:
+        raise aws_error(error, f"comparing the ETL scripts with s3://{bucket}/{prefix}") from error
+
+
+def upload_scripts(env: Environment, outputs: Outputs, artifacts: Artifacts) -> list[UploadResult]:
+    """Upload the artifacts under the scripts bucket's prefix; unchanged ones are skipped."""
+    s3 = client(env, "s3")
+    bucket, prefix = outputs.buckets["scripts"], outputs["scripts_prefix"]
+    return [upload_if_changed(s3, bucket, f"{prefix}{name}", path)
+            for name, path in artifacts.items()]

@@ -60,6 +60,10 @@ def plan_totals(summary: PlanSummary) -> str:
         named = "" if summary.changes else f" ({', '.join(summary.outputs)})"
         count = len(summary.outputs)
         parts.append(f"{count} output{'' if count == 1 else 's'} to change{named}")
+    if summary.scripts:
+        count = len(summary.scripts)
+        parts.append(f"{count} ETL script{'' if count == 1 else 's'} to upload "
+                     f"({', '.join(summary.scripts)})")
     return "Plan: " + ", ".join(parts)
 
 
@@ -119,8 +123,20 @@ def register(app: typer.Typer) -> None:
     app.command()(destroy)
 
 
+def _refuse_unnamed_prod(ctx: typer.Context, environment: Environment) -> None:
+    """--auto-approve reaches prod only when the command line names it: an exported
+    RETAILAKE_ENV=prod would turn a local demo (`make demo`) into an unattended prod apply."""
+    from typer._click.core import ParameterSource
+
+    named = ctx.get_parameter_source("env") is ParameterSource.COMMANDLINE
+    if environment.name == "prod" and not named:
+        raise ConfigError("--auto-approve applies to prod only with --env prod on the command "
+                          "line (here RETAILAKE_ENV chose prod): nothing was planned or applied")
+
+
 @handle_errors
 def deploy(
+    ctx: typer.Context,
     env: EnvOption = None,
     auto_approve: AutoApproveOption = False,
     var_file: VarFileOption = None,
@@ -130,6 +146,8 @@ def deploy(
     from retailake import deploy as core
 
     environment = load_environment(env)
+    if auto_approve:
+        _refuse_unnamed_prod(ctx, environment)
     with TerraformProgress(err, f"Deploying '{environment.name}'") as progress:
         result = core.deploy(
             environment,
@@ -189,7 +207,8 @@ def plan(
         print_json({"environment": environment.name, **summary.as_dict()})
         return
     if summary.has_changes:
-        out.print(plan_table(summary))
+        if summary.changes:
+            out.print(plan_table(summary))
         out.print(plan_totals(summary))
     else:
         out.print("No changes. The deployment matches the configuration.")

@@ -15,7 +15,7 @@ import pytest
 
 from retailake.aws.clients import client
 from retailake.outputs import load_outputs
-from retailake.scripts import upload_etl_scripts
+from retailake.scripts import built_scripts, scripts_to_upload, upload_scripts
 from tests.integration.conftest import free_port, retailake
 
 pytestmark = pytest.mark.integration
@@ -102,6 +102,11 @@ def test_state_survives_the_emulator_being_killed(deployed_local_env, tmp_path):
     assert body == sales.read_bytes()  # what a finished command wrote survives a kill -9
 
 
+def upload_etl_scripts(env, outputs, folder) -> list:
+    with built_scripts(folder) as artifacts:
+        return upload_scripts(env, outputs, artifacts)
+
+
 def test_scripts_upload_only_what_changed(deployed_local_env, tmp_path):
     outputs = load_outputs(deployed_local_env)
     (tmp_path / "job_a.py").write_text("print('a')\n")
@@ -120,6 +125,8 @@ def test_scripts_upload_only_what_changed(deployed_local_env, tmp_path):
         False,
     ]
     (tmp_path / "job_b.py").write_text("print('b2')\n")
+    with built_scripts(tmp_path) as artifacts:  # what deploy shows with its plan
+        assert scripts_to_upload(deployed_local_env, artifacts) == ("job_b.py",)
     again = {r.key: r.uploaded for r in upload_etl_scripts(deployed_local_env, outputs, tmp_path)}
     assert again == {"etl/job_a.py": False, "etl/job_b.py": True, "etl/shared.zip": False}
     s3 = client(deployed_local_env, "s3")

@@ -65,7 +65,7 @@ def test_prod_deploy_approved_applies_the_shown_plan(prod_with_changes, monkeypa
     uploads = []
     monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
     monkeypatch.setattr(
-        "retailake.deploy.upload_etl_scripts", lambda env, outputs, d: uploads.append(env) or []
+        "retailake.deploy.upload_scripts", lambda env, outputs, d: uploads.append(env) or []
     )
     monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
     prod_with_changes.answer(
@@ -90,8 +90,9 @@ def deployed_twin(fake_terraform, monkeypatch) -> dict:
     monkeypatch.setattr("retailake.deploy.emulator.ensure_running", lambda env: None)
     monkeypatch.setattr("retailake.deploy.emulator.flush", lambda env: None)
     monkeypatch.setattr("retailake.deploy.save_outputs", lambda env, o: saved.update(o))
-    monkeypatch.setattr("retailake.deploy.upload_etl_scripts", lambda env, outputs, d: [])
+    monkeypatch.setattr("retailake.deploy.upload_scripts", lambda env, outputs, d: [])
     monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
+    monkeypatch.setattr("retailake.deploy.scripts_to_upload", lambda env, artifacts: ())
     state = load_environment("local").state_dir / "terraform.tfstate"
     state.parent.mkdir(parents=True, exist_ok=True)
     state.write_text("{}")
@@ -212,7 +213,7 @@ def test_aws_calls_go_to_the_region_terraform_deployed_to(prod_with_changes, mon
     assert load_environment("prod").region == "us-west-2"  # nothing deployed yet
     regions = []
     monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
-    monkeypatch.setattr("retailake.deploy.upload_etl_scripts",
+    monkeypatch.setattr("retailake.deploy.upload_scripts",
                         lambda env, outputs, d: regions.append(env.region) or [])
     monkeypatch.setattr("retailake.deploy.ensure_pii_key",
                         lambda env, outputs: regions.append(env.region) or False)
@@ -224,3 +225,61 @@ def test_aws_calls_go_to_the_region_terraform_deployed_to(prod_with_changes, mon
     assert regions == ["eu-west-1", "eu-west-1"]
     assert load_environment("prod").region == "eu-west-1"
     assert load_environment("local").region == "us-east-1"
+
+
+@pytest.fixture
+def prod_scripts_changed(fake_terraform, tmp_path, monkeypatch):
+    """prod with nothing for Terraform to do, but one ETL script edited since the last deploy."""
+    backend = tmp_path / "backend.hcl"
+    backend.write_text('bucket = "state"\n')
+    monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
+    fake_terraform.answer("plan", exit=0)
+    fake_terraform.answer("output", stdout=json.dumps({
+        "buckets": {"value": {"scripts": "s"}}, "scripts_prefix": {"value": "etl/"}}))
+    uploaded: list[list[str]] = []
+    monkeypatch.setattr("retailake.deploy.scripts_to_upload",
+                        lambda env, artifacts: ("transform_raw.py",))
+    monkeypatch.setattr("retailake.deploy.upload_scripts",
+                        lambda env, outputs, artifacts: uploaded.append(sorted(artifacts)) or [])
+    monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
+    return uploaded
+
+
+def test_a_changed_etl_script_is_a_change_prod_must_approve(prod_scripts_changed, monkeypatch):
+    """The scripts are code the lake runs on customers' data: no upload to prod unasked."""
+    result, shown = invoke("deploy", "--env", "prod", "--format", "json")
+    assert result.exit_code == 2, shown
+    assert "1 ETL script to upload (transform_raw.py)" in result.stderr
+    assert json.loads(result.stdout)["plan"]["scripts"] == ["transform_raw.py"]
+    assert prod_scripts_changed == []  # nothing uploaded
+    monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
+    result, shown = invoke("deploy", "--env", "prod", input="n\n")
+    assert result.exit_code == 1 and prod_scripts_changed == [], shown
+    result, shown = invoke("deploy", "--env", "prod", input="y\n")
+    assert result.exit_code == 0, shown
+    assert prod_scripts_changed == [["analytics_aggregation.py", "retailake_etl.zip",
+                                     "transform_raw.py"]]  # fmt: skip
+
+
+def test_plan_shows_the_etl_scripts_a_deploy_would_upload(prod_scripts_changed):
+    result, shown = invoke("plan", "--env", "prod")
+    assert result.exit_code == 0, shown
+    assert "1 ETL script to upload (transform_raw.py)" in result.stdout
+
+
+def test_auto_approve_reaches_prod_only_when_the_command_line_names_it(
+    prod_with_changes, monkeypatch
+):
+    """An exported RETAILAKE_ENV=prod must not turn `make demo`'s deploy into a prod apply."""
+    monkeypatch.setenv("RETAILAKE_ENV", "prod")
+    result, shown = invoke("deploy", "--auto-approve")
+    assert result.exit_code == 2, shown
+    assert "only with --env prod on the command line" in shown
+    assert prod_with_changes.commands() == []  # nothing planned, nothing applied
+    monkeypatch.setattr("retailake.deploy.upload_scripts", lambda env, outputs, artifacts: [])
+    monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
+    prod_with_changes.answer("output", stdout='{"buckets": {"value": {"scripts": "s"}}, '
+                                              '"scripts_prefix": {"value": "etl/"}}')
+    result, shown = invoke("deploy", "--env", "prod", "--auto-approve")
+    assert result.exit_code == 0, shown
+    assert "apply" in prod_with_changes.commands()
