@@ -33,7 +33,10 @@ def twin_copy(environment: str, target) -> None:
     (target / "twin.tf").write_text('variable "endpoint_url" {\n  type = string\n}\n')
 
 
-def plan(environment: str, endpoint: str, tmp_path) -> dict:
+PROD_VARIABLES = ('-var=trusted_principal_arns=["arn:aws:iam::123456789012:role/sso-admin"]',)
+
+
+def plan(environment: str, endpoint: str, tmp_path, *variables: str) -> dict:
     workdir = tmp_path / environment
     twin_copy(environment, workdir)
     environ = dict(os.environ, TF_DATA_DIR=str(tmp_path / "tfdata"), TF_IN_AUTOMATION="1")
@@ -49,7 +52,8 @@ def plan(environment: str, endpoint: str, tmp_path) -> dict:
     init = terraform("init", "-input=false", "-no-color")
     assert init.returncode == 0, init.stdout + init.stderr
     planned = terraform(
-        "plan", "-input=false", "-no-color", "-out=plan", f"-var=endpoint_url={endpoint}"
+        "plan", "-input=false", "-no-color", "-out=plan", f"-var=endpoint_url={endpoint}",
+        *variables,
     )
     assert planned.returncode == 0, planned.stdout + planned.stderr
     shown = terraform("show", "-json", "plan")
@@ -71,7 +75,7 @@ def endpoint(local_env) -> str:
 
 
 def test_prod_plans_with_its_guards_and_sizes(endpoint, tmp_path):
-    resources = planned_resources(plan("prod", endpoint, tmp_path))
+    resources = planned_resources(plan("prod", endpoint, tmp_path, *PROD_VARIABLES))
     assert "module.retailake.module.s3.terraform_data.data_bucket_guard[0]" in resources
     clusters = [v for k, v in resources.items() if k.endswith("aws_redshift_cluster.this")]
     assert len(clusters) == 1
@@ -88,3 +92,9 @@ def test_dev_plans_without_prod_guards(endpoint, tmp_path):
     resources = planned_resources(plan("dev", endpoint, tmp_path))
     assert not any("guard" in address for address in resources)
     assert any(k.endswith("aws_redshift_cluster.this") for k in resources)
+
+
+def test_prod_refuses_to_trust_the_whole_account(endpoint, tmp_path):
+    """Without trusted_principal_arns the lake-admin role would trust the account root."""
+    with pytest.raises(AssertionError, match="prod needs trusted_principal_arns"):
+        plan("prod", endpoint, tmp_path)

@@ -47,9 +47,16 @@ variable "alarm_email" {
 }
 
 variable "trusted_principal_arns" {
-  description = "IAM principals (e.g. SSO roles) allowed to assume the analyst and lake-admin roles; empty = the account root."
+  description = "IAM principals (e.g. SSO roles) allowed to assume the analyst and lake-admin roles. Required in prod."
   type        = list(string)
   default     = []
+
+  # Trusting the account root would let any principal of the account allowed sts:AssumeRole
+  # become a Lake Formation admin, and grant itself the raw customers.
+  validation {
+    condition     = length(var.trusted_principal_arns) > 0 && alltrue([for arn in var.trusted_principal_arns : !endswith(arn, ":root")])
+    error_message = "prod needs trusted_principal_arns in your tfvars: the roles (e.g. SSO roles) that may assume the analyst and lake-admin roles, not the account root."
+  }
 }
 
 variable "lake_admin_arns" {
