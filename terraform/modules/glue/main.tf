@@ -32,18 +32,17 @@ locals {
     # Glue 5.0 logs every job as it runs, to <prefix>/error (the driver's, Spark's and the
     # Glue logger's lines) and <prefix>/output (stdout, stderr); streams <run id>-driver and
     # <run id>-executor<N>. (Glue 4.0's continuous-log arguments do not apply to 5.0.)
-    "--custom-logGroup-prefix"  = var.log_group_name
-    "--enable-glue-datacatalog" = "true"
-    "--job-bookmark-option"     = "job-bookmark-disable"
-    "--TempDir"                 = "s3://${var.bucket_names["scripts"]}/tmp/"
-    "--extra-py-files"          = "${local.scripts_base}retailake_etl.zip"
-    "--raw_bucket"              = var.bucket_names["raw"]
-    "--staged_bucket"           = var.bucket_names["staged"]
-    "--analytics_bucket"        = var.bucket_names["analytics"]
-    "--raw_database"            = var.database_names["raw"]
-    "--staged_database"         = var.database_names["staged"]
-    "--analytics_database"      = var.database_names["analytics"]
-    "--metrics_namespace"       = var.metrics_namespace
+    "--custom-logGroup-prefix" = var.log_group_name
+    "--job-bookmark-option"    = "job-bookmark-disable"
+    "--TempDir"                = "s3://${var.bucket_names["scripts"]}/tmp/"
+    "--extra-py-files"         = "${local.scripts_base}retailake_etl.zip"
+    "--raw_bucket"             = var.bucket_names["raw"]
+    "--staged_bucket"          = var.bucket_names["staged"]
+    "--analytics_bucket"       = var.bucket_names["analytics"]
+    "--raw_database"           = var.database_names["raw"]
+    "--staged_database"        = var.database_names["staged"]
+    "--analytics_database"     = var.database_names["analytics"]
+    "--metrics_namespace"      = var.metrics_namespace
     # Incremental by default; `retailake run-pipeline --full-refresh` overrides it per run.
     "--full_refresh" = "false"
   }

@@ -84,11 +84,10 @@ resource "aws_iam_role" "glue" {
   tags = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "glue_service" {
-  role       = aws_iam_role.glue.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSGlueServiceRole"
-}
-
+# No AWS-managed AWSGlueServiceRole: it grants glue:* on every resource of the account (any
+# job's script, any table, the catalog's resource policy) and objects of any bucket whose key
+# holds "aws-glue-". What it gave that the lake uses is below: Glue's log groups, Glue's own
+# job metrics, reading the security configuration.
 data "aws_iam_policy_document" "glue" {
   statement {
     sid     = "ListLakeBuckets"
@@ -124,7 +123,6 @@ data "aws_iam_policy_document" "glue" {
     sid = "UseLakeKey"
     actions = [
       "kms:Decrypt",
-      "kms:Encrypt",
       "kms:GenerateDataKey",
       "kms:DescribeKey",
     ]
@@ -134,16 +132,14 @@ data "aws_iam_policy_document" "glue" {
   statement {
     sid = "CatalogOfTheLake"
     actions = concat(local.catalog_read_actions, [
+      # the crawlers add and update tables and partitions; they delete nothing (their
+      # delete_behavior is LOG), and the jobs write no catalog entries
       "glue:CreateTable",
       "glue:UpdateTable",
-      "glue:DeleteTable",
       "glue:BatchCreatePartition",
       "glue:CreatePartition",
       "glue:UpdatePartition",
       "glue:BatchUpdatePartition",
-      "glue:DeletePartition",
-      "glue:BatchDeletePartition",
-      "glue:UpdateDatabase",
     ])
     resources = concat(
       [local.catalog_arn],
@@ -165,9 +161,17 @@ data "aws_iam_policy_document" "glue" {
   }
 
   statement {
-    sid       = "EncryptedContinuousLogs"
-    actions   = ["logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.glue_log_group_name}*"]
+    sid = "GlueLogs"
+    # The jobs' <prefix>/error and /output, the crawlers' /aws-glue/crawlers, under the names
+    # Glue gives them when a security configuration encrypts them (/aws-glue/crawlers-role/...)
+    actions   = ["logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"]
+  }
+
+  statement {
+    sid       = "ReadSecurityConfiguration"
+    actions   = ["glue:GetSecurityConfiguration"]
+    resources = ["*"] # no resource-level scoping for security configurations
   }
 
   statement {
@@ -184,7 +188,7 @@ data "aws_iam_policy_document" "glue" {
     condition {
       test     = "StringEquals"
       variable = "cloudwatch:namespace"
-      values   = [var.metrics_namespace]
+      values   = [var.metrics_namespace, "Glue"] # the jobs' rows; Glue's own (--enable-metrics)
     }
   }
 }

@@ -28,5 +28,5 @@ output "glue_role_ready_arn" {
   description = "ARN of the Glue role, available only once its policies are attached (use it for crawlers and jobs)."
   value       = aws_iam_role.glue.arn
 
-  depends_on = [aws_iam_role_policy.glue, aws_iam_role_policy_attachment.glue_service]
+  depends_on = [aws_iam_role_policy.glue]
 }
