@@ -72,6 +72,20 @@ module "glue" {
   job_timeout_minutes         = var.glue_job_timeout_minutes
   workflow_schedule           = var.workflow_schedule
   secret_recovery_window_days = var.secret_recovery_window_days
+
+  # its catalog databases are created once Lake Formation governs them
+  depends_on = [module.lakeformation_settings]
+}
+
+module "lakeformation_settings" {
+  source = "./modules/lakeformation_settings"
+
+  admin_arns = concat([module.iam.role_arns["lake_admin"]], var.lake_admin_arns)
+}
+
+moved {
+  from = module.lakeformation.aws_lakeformation_data_lake_settings.this
+  to   = module.lakeformation_settings.aws_lakeformation_data_lake_settings.this
 }
 
 module "lakeformation" {
@@ -83,10 +97,11 @@ module "lakeformation" {
   glue_database_names         = module.glue.database_names
   staged_customers_table_name = module.glue.staged_customers_table_name
   registration_role_arn       = module.iam.lf_registration_role_arn
-  admin_arns                  = concat([module.iam.role_arns["lake_admin"]], var.lake_admin_arns)
   glue_role_arn               = module.iam.role_arns["glue"]
   redshift_role_arn           = module.iam.role_arns["redshift_spectrum"]
   analyst_role_arn            = module.iam.role_arns["analyst"]
+
+  depends_on = [module.lakeformation_settings]
 }
 
 module "redshift" {

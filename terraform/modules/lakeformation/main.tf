@@ -1,32 +1,18 @@
-data "aws_caller_identity" "current" {}
-
-# The identity running Terraform must stay a data lake admin, or it cannot grant.
-data "aws_iam_session_context" "current" {
-  arn = data.aws_caller_identity.current.arn
-}
-
 locals {
-  admins = distinct(concat(var.admin_arns, [data.aws_iam_session_context.current.issuer_arn]))
-
   glue_database_permissions = ["ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"]
   glue_table_permissions    = ["ALTER", "DELETE", "DESCRIBE", "DROP", "INSERT", "SELECT"]
   read_table_permissions    = ["DESCRIBE", "SELECT"]
-
-  # Lake Formation only: no create_*_default_permissions blocks, so new databases and
-  # tables get no IAM_ALLOWED_PRINCIPALS grant and the grants below are what counts.
 }
 
-resource "aws_lakeformation_data_lake_settings" "this" {
-  admins = local.admins
-}
+# The data lake settings (admins, no IAM_ALLOWED_PRINCIPALS defaults) are the
+# lakeformation_settings module's, which this one waits for: the identity running Terraform
+# must be an admin before it grants.
 
 resource "aws_lakeformation_resource" "this" {
   for_each = var.data_location_arns
 
   arn      = each.value
   role_arn = var.registration_role_arn
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 ################################################################################
@@ -53,8 +39,6 @@ resource "aws_lakeformation_permissions" "glue_database" {
   database {
     name = each.value
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "glue_tables" {
@@ -67,8 +51,6 @@ resource "aws_lakeformation_permissions" "glue_tables" {
     database_name = each.value
     wildcard      = true
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 ################################################################################
@@ -91,8 +73,6 @@ resource "aws_lakeformation_permissions" "analytics_database" {
   database {
     name = var.glue_database_names["analytics"]
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "analytics_tables" {
@@ -105,8 +85,6 @@ resource "aws_lakeformation_permissions" "analytics_tables" {
     database_name = var.glue_database_names["analytics"]
     wildcard      = true
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 ################################################################################
@@ -120,8 +98,6 @@ resource "aws_lakeformation_permissions" "analyst_staged_database" {
   database {
     name = var.glue_database_names["staged"]
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "analyst_staged_customers" {
@@ -134,6 +110,4 @@ resource "aws_lakeformation_permissions" "analyst_staged_customers" {
     wildcard              = true                 # all columns ...
     excluded_column_names = var.pii_hash_columns # ... except the hashed PII
   }
-
-  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
