@@ -176,6 +176,7 @@ def start(env: Environment) -> EmulatorStatus:
         raise _port_taken_error(env)
     state_dir = emulator_dir(env)
     state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o700)  # it holds the PII key's value and the raw layer's customers
     stale = _live_pid(env)
     if stale is not None:  # alive but not answering: a hung emulator of ours
         _terminate(stale)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import stat
 import time
 from pathlib import Path
 from xml.etree import ElementTree
@@ -151,6 +152,14 @@ def test_a_multipart_upload_completes_with_the_result_s3_sends(env):
     assert root.tag == "{http://s3.amazonaws.com/doc/2006-03-01/}CompleteMultipartUploadResult"
     assert root.findtext("{http://s3.amazonaws.com/doc/2006-03-01/}Key") == "big.bin"
     assert s3.get_object(Bucket="parts", Key="big.bin")["Body"].read() == b"".join(bodies)
+
+
+def test_only_its_owner_may_read_the_emulators_state(env):
+    """The snapshot holds the PII hashing key and the raw customers."""
+    emulator.emulator_dir(env).mkdir(parents=True)
+    emulator.emulator_dir(env).chmod(0o755)  # made by an older retailake
+    emulator.start(env)
+    assert stat.S_IMODE(emulator.emulator_dir(env).stat().st_mode) == 0o700
 
 
 def test_port_taken_by_another_program(env):
