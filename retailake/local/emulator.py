@@ -254,6 +254,16 @@ def flush(env: Environment) -> None:
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             response.read()
+    except urllib.error.HTTPError as error:  # 507: the save failed, a full disk say
+        try:
+            failure = json.loads(error.read()).get("snapshot_error") or str(error)
+        except (ValueError, AttributeError):
+            failure = str(error)
+        raise EmulatorError(
+            f"the emulator could not save its state under {emulator_dir(env)} ({failure}): what "
+            "this command wrote is not durable and goes if the emulator stops; make room, "
+            "then run the command again"
+        ) from None
     except (OSError, urllib.error.URLError) as error:
         if gone(env):
             raise EmulatorError(

@@ -111,8 +111,9 @@ class Snapshots:
     during a pipeline run."""
 
     COST_FACTOR = 10
+    RETRY_AFTER_FAILURE = 5.0  # a full disk: try again, without a failed save every 0.5 s
 
-    def __init__(self, lock: ReadWriteLock, save: Callable[[], None], delay: float) -> None:
+    def __init__(self, lock: ReadWriteLock, save: Callable[[], bool], delay: float) -> None:
         self._lock = lock
         self._save = save
         self._delay = delay
@@ -121,6 +122,7 @@ class Snapshots:
         self._changed = 0
         self._durable = 0
         self._saving = False
+        self._failed = False
         threading.Thread(target=self._background, name="snapshots", daemon=True).start()
 
     def record_change(self) -> None:
@@ -134,11 +136,14 @@ class Snapshots:
         with self._cond:
             return self._changed - self._durable
 
-    def flush(self) -> None:
-        """Return once every change made so far is on disk."""
+    def flush(self) -> bool:
+        """Whether every change made so far is on disk, once a snapshot covering them was
+        taken (False: the save failed, a full disk say; they stay pending)."""
         with self._cond:
             target = self._changed
         self._ensure(target)
+        with self._cond:
+            return self._durable >= target
 
     def _background(self) -> None:
         while True:
@@ -146,35 +151,38 @@ class Snapshots:
                 while self._changed <= self._durable:
                     self._cond.wait()
             # let the rest of a burst of writes join this snapshot
-            time.sleep(max(self._delay, self.COST_FACTOR * self._last_seconds))
+            pause = max(self._delay, self.COST_FACTOR * self._last_seconds)
+            time.sleep(max(pause, self.RETRY_AFTER_FAILURE) if self._failed else pause)
             self.flush()
 
     def _ensure(self, target: int) -> None:
-        """Take a snapshot covering `target` unless one that does is under way or done."""
-        while True:
+        """Take a snapshot covering `target` unless one that does is done or under way (then
+        wait for it, and take another if it fell short)."""
+        with self._cond:
+            while self._saving and self._durable < target:
+                self._cond.wait()
+            if self._durable >= target:
+                return
+            self._saving = True
+        covered = None
+        try:
+            covered = self._snapshot()
+        finally:
             with self._cond:
-                while self._saving and self._durable < target:
-                    self._cond.wait()
-                if self._durable >= target:
-                    return
-                self._saving = True
-            covered = 0
-            try:
-                covered = self._snapshot()
-            finally:
-                with self._cond:
+                self._failed = covered is None
+                if covered is not None:
                     self._durable = max(self._durable, covered)
-                    self._saving = False
-                    self._cond.notify_all()
+                self._saving = False
+                self._cond.notify_all()
 
-    def _snapshot(self) -> int:
+    def _snapshot(self) -> int | None:
+        """The changes the snapshot covers; None when it could not be saved."""
         self._lock.acquire_write(yield_to_writers=True)
         started = time.monotonic()
         try:
             with self._cond:
                 target = self._changed
-            self._save()
-            return target
+            return target if self._save() else None
         finally:
             self._last_seconds = time.monotonic() - started
             self._lock.release_write()
@@ -231,6 +239,7 @@ class EmulatorApp:
         self.lock = ReadWriteLock()
         self.snapshots = Snapshots(self.lock, self.snapshot, SNAPSHOT_DELAY)
         self.replies = WriteReplies()
+        self.snapshot_error: str | None = None  # the last snapshot's failure, if it failed
         self.started = time.time()
         self.code = code_fingerprint()
 
@@ -244,17 +253,18 @@ class EmulatorApp:
             "snapshots": self.store.count if self.store else 0,
             "last_snapshot_ms": self.store.last_ms if self.store else None,
             "pending_changes": self.snapshots.pending,
+            "snapshot_error": self.snapshot_error,
         }
         return json.dumps(info).encode()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO")
         if path in (HEALTH_PATH, FLUSH_PATH):
-            if path == FLUSH_PATH:
-                self.snapshots.flush()
+            durable = self.snapshots.flush() if path == FLUSH_PATH else True
             info = self.health()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(info)))])
+            status = "200 OK" if durable else "507 Insufficient Storage"
+            start_response(status, [("Content-Type", "application/json"),
+                                    ("Content-Length", str(len(info)))])
             return [info]
         if not is_mutating(environ):
             self.lock.acquire_read()
@@ -289,13 +299,18 @@ class EmulatorApp:
             if close:
                 close()
 
-    def snapshot(self) -> None:
+    def snapshot(self) -> bool:
+        """Save the state; False if that failed (the flush that asked answers 507)."""
         if self.store is None:
-            return
+            return True
         try:
             self.store.save()
-        except Exception:  # a failed snapshot must not fail the request; say so loudly
+        except Exception as error:  # a failed snapshot must not fail the request; say so loudly
             log.exception("snapshot failed: state since the last snapshot is not persisted")
+            self.snapshot_error = f"{type(error).__name__}: {error}"
+            return False
+        self.snapshot_error = None
+        return True
 
 
 def build_app(state_dir: Path, persist: bool = True) -> EmulatorApp:

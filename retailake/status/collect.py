@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from retailake.aws.clients import client, describe_error
 from retailake.config import Environment
 from retailake.errors import RetailakeError
+from retailake.local import emulator
 from retailake.status.alarms import collect_alarms
 from retailake.status.catalog import collect_catalog
 from retailake.status.context import SERVICES, Context
@@ -64,8 +65,21 @@ def collect_status(env: Environment, *, check: bool = False) -> LakeStatus:
         section = getattr(report, name)
         if section is not None:
             report.problems += [Problem(name, message) for message in section.problems()]
+    if env.is_local:
+        report.problems += _emulator_problems(env)
     report.elapsed_seconds = round(time.monotonic() - began, 3)
     return report
+
+
+def _emulator_problems(env: Environment) -> list[Problem]:
+    """The twin's emulator failing to save its state (a full disk): what it holds now goes
+    if it stops."""
+    failure = (emulator.health(env) or {}).get("snapshot_error")
+    if not failure:
+        return []
+    return [Problem("deployment", f"the emulator cannot save its state under "
+                                  f"{emulator.emulator_dir(env)} ({failure}): changes since its "
+                                  "last save are lost if it stops; make room")]
 
 
 def _settle(report: LakeStatus, name: str, future: Future[Any],

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import http.server
 import io
+import json
 import threading
 import time
 from collections.abc import Callable
 
+import pytest
+
+from retailake.config import load_environment
+from retailake.errors import EmulatorError
+from retailake.local import emulator
 from retailake.local.replies import retried_attempt
-from retailake.local.server import EmulatorApp, ReadWriteLock, Snapshots, is_mutating
+from retailake.local.server import (
+    FLUSH_PATH,
+    EmulatorApp,
+    ReadWriteLock,
+    Snapshots,
+    is_mutating,
+)
 
 
 def _environ(method: str, path: str = "/", body: bytes = b"", **headers: str) -> dict:
@@ -132,12 +145,13 @@ def test_read_write_lock_allows_many_readers():
     lock.release_write()
 
 
-def _recording_save(state: dict) -> Callable[[], None]:
-    def save() -> None:  # a slow snapshot of whatever has changed so far
+def _recording_save(state: dict) -> Callable[[], bool]:
+    def save() -> bool:  # a slow snapshot of whatever has changed so far
         seen = state["changes"]
         time.sleep(0.05)
         state["on_disk"] = seen
         state["snapshots"] += 1
+        return True
 
     return save
 
@@ -188,3 +202,61 @@ def test_a_costly_snapshot_spaces_out_the_next_ones():
     assert 1 <= state["snapshots"] <= 5
     snapshots.flush()
     assert state["on_disk"] == state["changes"]
+
+
+class _FullDisk:
+    """A store whose saves fail until there is room again."""
+
+    count, last_ms = 0, None
+
+    def __init__(self) -> None:
+        self.room = False
+
+    def save(self) -> None:
+        if not self.room:
+            raise OSError(28, "No space left on device")
+        self.count += 1
+
+
+def _post(app: EmulatorApp, path: str) -> tuple[str, dict]:
+    answered: list[str] = []
+    body = b"".join(app(_environ("POST", path), lambda status, *_: answered.append(status)))
+    return answered[0], json.loads(body)
+
+
+def test_a_flush_whose_save_fails_says_so_and_the_changes_stay_pending(tmp_path):
+    """A full disk: the command that flushed must not report its writes as durable."""
+    store = _FullDisk()
+    app = EmulatorApp(_Crawlers(), store, tmp_path)
+    app.snapshots = Snapshots(app.lock, app.snapshot, delay=60)  # no background snapshot
+    assert _create(app, "raw", "call-1", attempt=1)[0] == "200 OK"
+    status, info = _post(app, FLUSH_PATH)
+    assert status.startswith("507")
+    assert "No space left on device" in info["snapshot_error"] and info["pending_changes"] == 1
+    store.room = True  # space freed: the next flush saves what was pending
+    status, info = _post(app, FLUSH_PATH)
+    assert (status, info["snapshot_error"], info["pending_changes"]) == ("200 OK", None, 0)
+    assert store.count == 1
+
+
+def test_a_command_whose_flush_fails_stops_with_what_to_do(monkeypatch):
+    class FullDisk(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.dumps({"snapshot_error": "OSError: [Errno 28] No space left"}).encode()
+            self.send_response(507)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), FullDisk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("RETAILAKE_LOCAL_PORT", str(server.server_address[1]))
+    try:
+        with pytest.raises(EmulatorError, match=r"could not save its state .*No space left.*"
+                                                r"not durable.*make room"):
+            emulator.flush(load_environment("local"))
+    finally:
+        server.shutdown()

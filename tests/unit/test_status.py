@@ -416,3 +416,15 @@ def test_the_json_schema_is_what_the_readme_documents():
     assert set(document["alarms"]) == {"alarms", "counts"}
     assert set(document["alarms"]["alarms"][0]) == {"name", "state", "reason", "metric",
                                                     "updated_at"}
+
+
+def test_an_emulator_that_cannot_save_its_state_is_a_problem(monkeypatch):
+    monkeypatch.setattr("retailake.status.collect.emulator.health",
+                        lambda env: {"snapshot_error": "OSError: [Errno 28] No space left"})
+    report = collect.collect_status(load_environment("local"))
+    assert [(p.section, p.message.split(" (")[0]) for p in report.problems][-1] == (
+        "deployment", f"the emulator cannot save its state under "
+                      f"{load_environment('local').state_dir / 'emulator'}")
+    monkeypatch.setattr("retailake.status.collect.emulator.health", lambda env: {})
+    assert [p.message for p in collect.collect_status(load_environment("local")).problems
+            if "cannot save" in p.message] == []
