@@ -5,6 +5,8 @@ Heavy modules (boto3, python_terraform, pyarrow) are imported inside the command
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import Annotated
 
@@ -51,7 +53,10 @@ app.add_typer(local.app, name="local")
 
 def main() -> None:
     """The console script. A usage error (a bad option or value) is Click's, reported before
-    any command runs: under `--format json` it is also one JSON document on stdout."""
+    any command runs: under `--format json` it is also one JSON document on stdout. SIGTERM
+    (a `kill`, a CI runner's timeout) is taken as Ctrl-C: Terraform is stopped and waited for,
+    a pipeline run is recorded as it ended, and the command says what a rerun finishes."""
+    signal.signal(signal.SIGTERM, _as_ctrl_c)
     try:
         app()
     except SystemExit as stop:
@@ -60,6 +65,10 @@ def main() -> None:
             words = usage.format_message() if hasattr(usage, "format_message") else str(usage)
             print_json({"error": words, "exit_code": stop.code})
         raise
+
+
+def _as_ctrl_c(_signum: int, _frame: object) -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # whichever Ctrl-C handler is in place at the time
 
 
 def _wants_json(argv: list[str]) -> bool:

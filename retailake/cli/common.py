@@ -75,8 +75,11 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except RetailakeError as error:
             # Messages quote user input (SQL, paths) whose brackets are not rich markup.
             _fail(f"[bold red]error:[/] {escape(str(error))}", error, error.exit_code, as_json)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort):
             raise
+        except KeyboardInterrupt:  # commands with more to say catch it themselves
+            words = "interrupted: nothing half-done counts as done; run the command again to finish"
+            _fail(f"[bold red]{words}[/]", RetailakeError(words), EXIT_FAILED, as_json)
         except OSError as error:
             if error.filename is None:  # not a path: a socket, say
                 _unexpected(error, as_json)

@@ -148,8 +148,9 @@ def run_pipeline(
             run = run_workflow_in_aws(environment, outputs, progress.event,
                                       full_refresh=full_refresh,
                                       polling=Polling(timeout_seconds=timeout))
-    if output_format is OutputFormat.json:
-        print_json(run.to_dict())
+    if output_format is OutputFormat.json:  # the run's record, and how the command ends
+        exit_code = 0 if run.state == "SUCCEEDED" else EXIT_FAILED
+        print_json({**run.to_dict(), "exit_code": exit_code})
     else:
         out.print(summary_table(run, outputs["name_prefix"]))
     if run.state == "RUNNING":

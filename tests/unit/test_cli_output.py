@@ -80,6 +80,7 @@ def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypa
     result = CliRunner().invoke(app, ["run-pipeline", "--format", "json"])
     assert result.exit_code == 1, result.output
     assert json.loads(result.stdout)["run_id"] == "wr_1"
+    assert json.loads(result.stdout)["exit_code"] == 1  # the documented failure shape
     assert "KeyboardInterrupt: interrupted by the user" in result.stderr
     assert "Interrupted: `retailake run-pipeline` finishes the work" in result.stderr
     # a full refresh is asked for again, or the rerun would only pick up what is new
@@ -124,3 +125,52 @@ def test_a_usage_error_without_json_prints_nothing_on_stdout(monkeypatch, capsys
         main()
     captured = capsys.readouterr()
     assert captured.out == "" and "--bogus" in captured.err
+
+
+def test_ctrl_c_in_a_command_without_its_own_words_ends_it_with_exit_1(monkeypatch):
+    """ingest and seed-sample: a red line (and JSON) saying a rerun finishes, not a silent 130."""
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("retailake.sample.generate", interrupted)
+    result = CliRunner().invoke(app, ["seed-sample", "--output", "out", "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert "interrupted: nothing half-done counts as done; run the command again" in (
+        result.stderr)
+    assert json.loads(result.stdout)["exit_code"] == 1
+
+
+def test_sigterm_is_taken_as_ctrl_c(tmp_path):
+    """A `kill` (or a CI timeout) stops a command the way Ctrl-C does, with its words."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import sys, time\n"
+        "from retailake.cli import app, main\n"
+        "@app.command('wait-for-test')\n"
+        "def wait() -> None:\n"
+        "    print('ready', flush=True)\n"
+        "    try:\n"
+        "        time.sleep(30)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n"
+        "        raise SystemExit(1)\n"
+        "sys.argv = ['retailake', 'wait-for-test']\n"
+        "main()\n"
+    )
+    env = dict(os.environ, RETAILAKE_HOME=str(tmp_path / "home"))
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                               env=env)
+    assert process.stdout is not None and process.stdout.readline() == "ready\n"
+    began = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=10) == 1
+    assert process.stdout.read() == "interrupted\n" and time.monotonic() - began < 10
