@@ -53,28 +53,42 @@ def aws_job_run(glue: Any, job: str) -> RunStatus:
                      run.get("ErrorMessage"))
 
 
+_ABANDONED = ("its process ended mid-run (killed?); `retailake run-pipeline` finishes the work")
+
+
 def local_runs(env: Any, workflow: str, jobs: list[str]) -> tuple[RunStatus | None,
                                                                      list[RunStatus]]:
     """The last workflow run, and each job's last run (which may be in an earlier workflow
     run, when the last one skipped it), from the twin's run records."""
-    from retailake.local.glue.history import PENDING, SKIPPED, list_runs
+    from retailake.local.glue.history import (
+        FAILED,
+        PENDING,
+        RUNNING,
+        SKIPPED,
+        list_runs,
+        run_under_way,
+    )
 
     runs = [run for run in list_runs(env) if run.workflow == workflow]
+    # A record still RUNNING with no run under way: its process was killed (kill -9).
+    abandoned = bool(runs) and runs[-1].state == RUNNING and not run_under_way(env)
     last = None
     if runs:
         newest = runs[-1]
-        last = RunStatus(workflow, newest.state, newest.run_id, newest.started_at,
-                         newest.ended_at, _seconds(newest.started_at, newest.ended_at),
-                         newest.error)
+        last = RunStatus(workflow, FAILED if abandoned else newest.state, newest.run_id,
+                         newest.started_at, newest.ended_at,
+                         _seconds(newest.started_at, newest.ended_at),
+                         _ABANDONED if abandoned else newest.error)
     found: dict[str, RunStatus] = {}
     for run in reversed(runs):
         for node in run.nodes:
             if node.kind != "job" or node.name in found or node.state in (PENDING, SKIPPED):
                 continue
+            stopped = abandoned and run is runs[-1] and node.state == RUNNING
+            error = f"{node.error.type}: {node.error.message}" if node.error else None
             found[node.name] = RunStatus(
-                node.name, node.state, node.run_id, node.started_at, node.ended_at,
-                node.duration_seconds,
-                f"{node.error.type}: {node.error.message}" if node.error else None)
+                node.name, FAILED if stopped else node.state, node.run_id, node.started_at,
+                node.ended_at, node.duration_seconds, _ABANDONED if stopped else error)
     return last, [found.get(job, RunStatus(job, None)) for job in jobs]
 
 

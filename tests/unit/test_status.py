@@ -380,6 +380,30 @@ def test_a_run_failed_outside_its_nodes_says_why():
         "last workflow run wr_3 FAILED: could not flush the emulator's state to disk"]
 
 
+def test_a_run_whose_process_was_killed_is_a_failure_not_running_forever():
+    import fcntl
+
+    from retailake.local.glue.history import NodeRun, PipelineRun, run_lock, save_run
+    from retailake.status.model import PipelineStatus
+    from retailake.status.pipeline import local_runs
+
+    env = load_environment("local")
+    save_run(env, PipelineRun("wr_4", "wf", "RUNNING", "2026-11-27T13:00:00+00:00", nodes=[
+        NodeRun("job", "a", 1, "SUCCEEDED", "jr_a4"), NodeRun("job", "b", 2, "RUNNING", "jr_b4"),
+        NodeRun("job", "c", 3, "PENDING")]))
+    run_lock(env).write_text("pid 12345")  # left by the killed run, held by nobody
+    last, jobs = local_runs(env, "wf", ["a", "b", "c"])
+    assert [(j.name, j.state) for j in [last, *jobs]] == [
+        ("wf", "FAILED"), ("a", "SUCCEEDED"), ("b", "FAILED"), ("c", None)]
+    assert PipelineStatus("wf", last, jobs).problems()[0].startswith(
+        "last workflow run wr_4 FAILED: its process ended mid-run (killed?); `retailake "
+        "run-pipeline` finishes the work")
+    with run_lock(env).open("a") as held:  # a run really under way: it is RUNNING
+        fcntl.flock(held, fcntl.LOCK_EX)
+        last, jobs = local_runs(env, "wf", ["a", "b", "c"])
+        assert (last.state, jobs[1].state) == ("RUNNING", "RUNNING")
+
+
 def test_the_json_schema_is_what_the_readme_documents():
     """Version 1's fields, pinned: changing one must come with a new schema_version."""
     deployment = DeploymentStatus("dev", "us-east-1", True, None, drift=Drift(False, []))

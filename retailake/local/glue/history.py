@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import tempfile
@@ -28,6 +29,26 @@ def now_iso() -> str:
 
 def pipeline_dir(env: Environment) -> Path:
     return env.state_dir / "pipeline"
+
+
+def run_lock(env: Environment) -> Path:
+    """The lock a pipeline run holds while it runs (see runner.one_run_at_a_time)."""
+    return pipeline_dir(env) / "run.lock"
+
+
+def run_under_way(env: Environment) -> bool:
+    """Whether a pipeline run holds the twin's run lock. The lock is the OS's: a run whose
+    process was killed holds nothing, though its record still says RUNNING."""
+    path = run_lock(env)
+    if not path.is_file():
+        return False
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
 
 
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:

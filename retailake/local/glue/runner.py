@@ -181,7 +181,7 @@ def one_run_at_a_time(env: Environment) -> Iterator[None]:
     """Hold the twin's run lock: as Glue refuses a second concurrent run of the workflow
     (max_concurrent_runs = 1), two local runs would rewrite the same partitions and ledgers.
     The lock is the OS's, so it dies with its process (a killed run leaves nothing to clear)."""
-    path = history.pipeline_dir(env) / "run.lock"
+    path = history.run_lock(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as handle:
         try:
