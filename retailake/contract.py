@@ -9,6 +9,7 @@ own, because then none of its rows can be trusted."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 from dataclasses import dataclass, field
@@ -107,6 +108,8 @@ def check_file(path: Path, source: str) -> FileCheck:
         return check
     reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[check.format]
     try:
+        if check.format != "parquet":
+            _refuse_non_utf8(path)
         check.rows, schema = reader(path)
     except (pa.ArrowException, OSError, UnicodeDecodeError, ValueError) as error:
         text = str(error).strip()
@@ -194,6 +197,27 @@ def _fits_better(names: list[str], contract: SourceContract) -> str | None:
         f"not the {contract.name} one ({carried(contract)} of {len(contract.columns)}): "
         f"ingest it with --source {best.name}"
     )
+
+
+def _refuse_non_utf8(path: Path) -> None:
+    """Text files must be UTF-8, said by line: pyarrow's JSON reader let a stray Latin-1 byte
+    through, and the lake got U+FFFD in place of a letter (a CSV's error gave a byte offset)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 24), b""):
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                line += block.count(b"\n", 0, max(error.start, 0))
+                byte = error.object[error.start]
+                raise ValueError(f"line {line} is not UTF-8 text (byte 0x{byte:02x}): save the "
+                                 "file as UTF-8") from None
+            line += block.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ValueError(f"line {line} ends the file inside a UTF-8 character") from None
 
 
 def _read_csv(path: Path) -> tuple[int, pa.Schema]:

@@ -67,6 +67,20 @@ def test_unreadable_files_are_refused(tmp_path, name, content, problem):
     assert [p for p, _ in check.problems] == [problem]
 
 
+@pytest.mark.parametrize(("name", "content"), [
+    ("a.jsonl", b'{"order_id": "J0"}\n{"order_id": "J1", "store_id": "S\xe9"}\n'),
+    ("a.csv", SALES_HEADER.encode() + b"\nA,1,2026-01-01,S1\nB,1,2026-01-01,S\xe9\n"),
+])
+def test_text_that_is_not_utf8_is_refused_by_line(tmp_path, name, content):
+    """pyarrow's JSON reader took the Latin-1 byte, and staged held 'S\ufffd'."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    line = 2 if name.endswith("jsonl") else 3
+    assert check_file(path, "sales").reason == (
+        f"not readable as {name.split('.')[1]}: line {line} is not UTF-8 text (byte 0xe9): "
+        "save the file as UTF-8")
+
+
 def test_long_csv_rows_pass_up_to_the_block_and_past_it_are_refused_in_words(
     tmp_path, monkeypatch
 ):
