@@ -65,11 +65,14 @@ def write_source(
         key = object_key(source, day, seed, fmt)
         path = out_dir / key
         path.parent.mkdir(parents=True, exist_ok=True)
+        # written under a hidden name (which the pipeline and ingest skip), then renamed: an
+        # interrupted run leaves no half a file under the real name
+        partial = path.with_name(f".{path.name}.part")
         part = table.slice(start, stop - start)
         first, last = int(cuts[index]), int(cuts[index + 1])
         rows, lines = malformed_at[first:last] - start, replacements[first:last]
         if fmt == "parquet":
-            pq.write_table(part, path, compression="snappy")
+            pq.write_table(part, partial, compression="snappy")
         elif fmt == "jsonl":
             if stop > jsonl_start + len(jsonl):  # the lines of this file and the next few at once
                 group = int(np.searchsorted(bounds, start + _JSONL_ROWS, side="right")) - 1
@@ -80,9 +83,10 @@ def write_source(
                     malformed_text.slice(first, past - first),
                 )
             lines_of_file = jsonl.slice(start - jsonl_start, stop - start)
-            path.write_bytes(memoryview(_string_bytes(lines_of_file)))
+            partial.write_bytes(memoryview(_string_bytes(lines_of_file)))
         else:
-            _write_csv(path, part, rows, lines)
+            _write_csv(partial, part, rows, lines)
+        partial.replace(path)
         written.append(WrittenFile(source, key, path, fmt, stop - start, path.stat().st_size))
     return written
 

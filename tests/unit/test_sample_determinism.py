@@ -50,3 +50,17 @@ def test_sales_do_not_depend_on_the_other_sources(tmp_path):
 def test_bad_specs_are_refused(changes):
     with pytest.raises(ValueError):
         SampleSpec(**changes)
+
+
+def test_an_interrupted_write_leaves_no_file_under_its_real_name(tmp_path, monkeypatch):
+    """A killed `seed-sample --output` must not leave half a file that ingest would take."""
+    from retailake.sample import writer
+
+    def killed(path, *args):
+        Path(path).write_bytes(b"order_id,line_num")  # part of a file, then the kill
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer, "_write_csv", killed)
+    with pytest.raises(KeyboardInterrupt):
+        generate(SampleSpec(sales_lines=500, days=5), tmp_path)
+    assert [p.name.startswith(".") for p in tmp_path.rglob("*.csv*")] == [True]
