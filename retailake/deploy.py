@@ -5,8 +5,9 @@ applied unless the callback said yes to the very plan that is then applied."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
+from retailake.errors import RetailakeError
 from retailake.local import emulator
 from retailake.local.glue import history
 from retailake.outputs import Outputs, forget_outputs, save_outputs
@@ -73,6 +75,18 @@ def plan(
         return result.summary
     with built_scripts(bundled_path("etl_scripts")) as artifacts:
         return replace(result.summary, scripts=scripts_to_upload(env, artifacts))
+
+
+@contextlib.contextmanager
+def blaming_a_stopped_emulator(env: Environment) -> Iterator[None]:
+    """On the twin, a failure because the emulator stopped says so and what to do, rather
+    than Terraform's screens of refused connections."""
+    try:
+        yield
+    except RetailakeError as error:
+        if env.is_local and emulator.gone(env):
+            raise emulator.stopped_error(env) from error
+        raise
 
 
 def deploy(

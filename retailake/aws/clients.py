@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from retailake.config import Environment
 from retailake.errors import AwsError
@@ -53,6 +53,9 @@ def describe_error(error: Exception) -> str:
         info = error.response.get("Error", {})
         operation = error.operation_name
         return f"{operation} failed: {info.get('Code', 'Error')}: {info.get('Message', '')}".strip()
+    if isinstance(error, EndpointConnectionError) and "//127.0.0.1:" in str(error):
+        return (f"{error}: the local twin's emulator is not answering; run `retailake local "
+                "up`, then the command again")
     return str(error)
 
 

@@ -148,7 +148,8 @@ def deploy(
     environment = load_environment(env)
     if auto_approve:
         _refuse_unnamed_prod(ctx, environment)
-    with TerraformProgress(err, f"Deploying '{environment.name}'") as progress:
+    with (TerraformProgress(err, f"Deploying '{environment.name}'") as progress,
+          core.blaming_a_stopped_emulator(environment)):
         result = core.deploy(
             environment,
             progress.paused(
@@ -201,7 +202,8 @@ def plan(
     from retailake import deploy as core
 
     environment = load_environment(env)
-    with TerraformProgress(err, f"Planning '{environment.name}'") as progress:
+    with (TerraformProgress(err, f"Planning '{environment.name}'") as progress,
+          core.blaming_a_stopped_emulator(environment)):
         summary = core.plan(environment, var_file or [], progress.line, progress.step)
     if output_format is OutputFormat.json:
         print_json({"environment": environment.name, **summary.as_dict()})
@@ -232,7 +234,8 @@ def destroy(
         raise ConfigError(
             "refusing to destroy prod: pass --allow-prod and type its name when asked"
         )
-    with TerraformProgress(err, f"Destroying '{environment.name}'") as progress:
+    with (TerraformProgress(err, f"Destroying '{environment.name}'") as progress,
+          core.blaming_a_stopped_emulator(environment)):
         result = core.destroy(
             environment,
             progress.paused(

@@ -144,6 +144,14 @@ def gone(env: Environment) -> bool:
     return health(env, timeout=5.0) is None and _live_pid(env) is None
 
 
+def stopped_error(env: Environment) -> EmulatorError:
+    """What a command says when the emulator stopped under it, and what to do."""
+    return EmulatorError(
+        f"the emulator at {env.endpoint_url} stopped while the command ran: its state up to "
+        "its last save is on disk; run `retailake local up`, then the command again"
+    )
+
+
 def _live_pid(env: Environment) -> int | None:
     """The pid file's process if it still runs; a stale pid file is removed."""
     pid = _read_pid(env)
@@ -266,9 +274,5 @@ def flush(env: Environment) -> None:
         ) from None
     except (OSError, urllib.error.URLError) as error:
         if gone(env):
-            raise EmulatorError(
-                f"the emulator at {env.endpoint_url} stopped while the command ran: its state "
-                "up to its last save is on disk; run `retailake local up`, then the command "
-                "again"
-            ) from None
+            raise stopped_error(env) from None
         raise EmulatorError(f"could not flush the emulator's state to disk: {error}") from None

@@ -283,3 +283,30 @@ def test_auto_approve_reaches_prod_only_when_the_command_line_names_it(
     result, shown = invoke("deploy", "--env", "prod", "--auto-approve")
     assert result.exit_code == 0, shown
     assert "apply" in prod_with_changes.commands()
+
+
+def test_a_deploy_failing_because_the_emulator_stopped_says_what_to_do(fake_terraform,
+                                                                       monkeypatch):
+    """Not Terraform's screens of refused connections: the one line run-pipeline gives."""
+    monkeypatch.setattr("retailake.deploy.emulator.ensure_running", lambda env: None)
+    fake_terraform.answer("plan", exit=1,
+                          stderr="Error: dial tcp 127.0.0.1:4599: connect: connection refused")
+    monkeypatch.setattr("retailake.deploy.emulator.gone", lambda env: True)
+    result, shown = invoke("deploy")
+    assert result.exit_code == 1, shown
+    assert "stopped while the command ran" in shown and "retailake local up" in shown
+    assert "connection refused" not in shown
+    monkeypatch.setattr("retailake.deploy.emulator.gone", lambda env: False)
+    result, shown = invoke("deploy")  # a failure of another kind is Terraform's to tell
+    assert "connection refused" in shown and "local up" not in shown
+
+
+def test_a_refused_connection_to_the_twin_names_the_fix():
+    from botocore.exceptions import EndpointConnectionError
+
+    from retailake.aws.clients import describe_error
+
+    twin = EndpointConnectionError(endpoint_url="http://127.0.0.1:4599/raw/a.csv")
+    assert describe_error(twin).endswith("run `retailake local up`, then the command again")
+    aws = EndpointConnectionError(endpoint_url="https://s3.eu-west-1.amazonaws.com/raw")
+    assert "local up" not in describe_error(aws)
