@@ -15,7 +15,7 @@ from typing import Any
 
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
-from retailake.errors import RetailakeError
+from retailake.errors import AwsError, TerraformError
 from retailake.local import emulator
 from retailake.local.glue import history
 from retailake.outputs import Outputs, forget_outputs, save_outputs
@@ -83,7 +83,7 @@ def blaming_a_stopped_emulator(env: Environment) -> Iterator[None]:
     than Terraform's screens of refused connections."""
     try:
         yield
-    except RetailakeError as error:
+    except (TerraformError, AwsError) as error:  # an EmulatorError speaks for itself
         if env.is_local and emulator.gone(env):
             raise emulator.stopped_error(env) from error
         raise

@@ -5,9 +5,9 @@ Heavy modules (boto3, python_terraform, pyarrow) are imported inside the command
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -67,8 +67,13 @@ def main() -> None:
         raise
 
 
-def _as_ctrl_c(_signum: int, _frame: object) -> None:
-    os.kill(os.getpid(), signal.SIGINT)  # whichever Ctrl-C handler is in place at the time
+def _as_ctrl_c(_signum: int, frame: FrameType | None) -> None:
+    """Run whichever Ctrl-C handler is in place at the time; none (a background job of a
+    script ignores SIGINT) means Python's own, which raises KeyboardInterrupt."""
+    handler = signal.getsignal(signal.SIGINT)
+    if not callable(handler):
+        raise KeyboardInterrupt
+    handler(signal.SIGINT, frame)
 
 
 def _wants_json(argv: list[str]) -> bool:

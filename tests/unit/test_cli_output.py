@@ -144,8 +144,10 @@ def test_ctrl_c_in_a_command_without_its_own_words_ends_it_with_exit_1(monkeypat
     assert json.loads(result.stdout)["exit_code"] == 1
 
 
-def test_sigterm_is_taken_as_ctrl_c(tmp_path):
-    """A `kill` (or a CI timeout) stops a command the way Ctrl-C does, with its words."""
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_sigterm_is_taken_as_ctrl_c(tmp_path, sigint):
+    """A `kill` (or a CI timeout) stops a command the way Ctrl-C does, with its words; also
+    in a background job of a script, which starts with SIGINT ignored."""
     import os
     import signal
     import subprocess
@@ -167,8 +169,9 @@ def test_sigterm_is_taken_as_ctrl_c(tmp_path):
         "main()\n"
     )
     env = dict(os.environ, RETAILAKE_HOME=str(tmp_path / "home"))
+    inherited = signal.SIG_IGN if sigint == "ignored" else signal.SIG_DFL
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                               env=env)
+                               env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, inherited))
     assert process.stdout is not None and process.stdout.readline() == "ready\n"
     began = time.monotonic()
     process.send_signal(signal.SIGTERM)
