@@ -113,7 +113,7 @@ class Snapshots:
     COST_FACTOR = 10
     RETRY_AFTER_FAILURE = 5.0  # a full disk: try again, without a failed save every 0.5 s
 
-    def __init__(self, lock: ReadWriteLock, save: Callable[[], bool], delay: float) -> None:
+    def __init__(self, lock: ReadWriteLock, save: Callable[[], None], delay: float) -> None:
         self._lock = lock
         self._save = save
         self._delay = delay
@@ -122,7 +122,7 @@ class Snapshots:
         self._changed = 0
         self._durable = 0
         self._saving = False
-        self._failed = False
+        self.error: str | None = None  # the last save's failure; None once one succeeds
         threading.Thread(target=self._background, name="snapshots", daemon=True).start()
 
     def record_change(self) -> None:
@@ -152,7 +152,7 @@ class Snapshots:
                     self._cond.wait()
             # let the rest of a burst of writes join this snapshot
             pause = max(self._delay, self.COST_FACTOR * self._last_seconds)
-            time.sleep(max(pause, self.RETRY_AFTER_FAILURE) if self._failed else pause)
+            time.sleep(max(pause, self.RETRY_AFTER_FAILURE) if self.error else pause)
             self.flush()
 
     def _ensure(self, target: int) -> None:
@@ -169,20 +169,27 @@ class Snapshots:
             covered = self._snapshot()
         finally:
             with self._cond:
-                self._failed = covered is None
                 if covered is not None:
                     self._durable = max(self._durable, covered)
                 self._saving = False
                 self._cond.notify_all()
 
     def _snapshot(self) -> int | None:
-        """The changes the snapshot covers; None when it could not be saved."""
+        """The changes the snapshot covers; None when it could not be saved (a full disk: the
+        request that asked must not fail for it, but the flush says so, with `error`)."""
         self._lock.acquire_write(yield_to_writers=True)
         started = time.monotonic()
         try:
             with self._cond:
                 target = self._changed
-            return target if self._save() else None
+            try:
+                self._save()
+            except Exception as error:
+                log.exception("snapshot failed: state since the last snapshot is not persisted")
+                self.error = f"{type(error).__name__}: {error}"
+                return None
+            self.error = None
+            return target
         finally:
             self._last_seconds = time.monotonic() - started
             self._lock.release_write()
@@ -239,7 +246,6 @@ class EmulatorApp:
         self.lock = ReadWriteLock()
         self.snapshots = Snapshots(self.lock, self.snapshot, SNAPSHOT_DELAY)
         self.replies = WriteReplies()
-        self.snapshot_error: str | None = None  # the last snapshot's failure, if it failed
         self.started = time.time()
         self.code = code_fingerprint()
 
@@ -253,7 +259,7 @@ class EmulatorApp:
             "snapshots": self.store.count if self.store else 0,
             "last_snapshot_ms": self.store.last_ms if self.store else None,
             "pending_changes": self.snapshots.pending,
-            "snapshot_error": self.snapshot_error,
+            "snapshot_error": self.snapshots.error,
         }
         return json.dumps(info).encode()
 
@@ -299,18 +305,9 @@ class EmulatorApp:
             if close:
                 close()
 
-    def snapshot(self) -> bool:
-        """Save the state; False if that failed (the flush that asked answers 507)."""
-        if self.store is None:
-            return True
-        try:
+    def snapshot(self) -> None:
+        if self.store is not None:
             self.store.save()
-        except Exception as error:  # a failed snapshot must not fail the request; say so loudly
-            log.exception("snapshot failed: state since the last snapshot is not persisted")
-            self.snapshot_error = f"{type(error).__name__}: {error}"
-            return False
-        self.snapshot_error = None
-        return True
 
 
 def build_app(state_dir: Path, persist: bool = True) -> EmulatorApp:

@@ -145,13 +145,12 @@ def test_read_write_lock_allows_many_readers():
     lock.release_write()
 
 
-def _recording_save(state: dict) -> Callable[[], bool]:
-    def save() -> bool:  # a slow snapshot of whatever has changed so far
+def _recording_save(state: dict) -> Callable[[], None]:
+    def save() -> None:  # a slow snapshot of whatever has changed so far
         seen = state["changes"]
         time.sleep(0.05)
         state["on_disk"] = seen
         state["snapshots"] += 1
-        return True
 
     return save
 
