@@ -48,6 +48,7 @@ module "iam" {
   kms_key_arn            = module.s3.kms_key_arn
   glue_database_names    = local.glue_database_names
   pii_hmac_secret_arn    = module.glue.pii_hmac_secret_arn
+  job_storage            = module.glue.job_storage
   glue_log_group_name    = local.glue_log_group_name
   glue_workflow_name     = local.glue_workflow_name
   trusted_principal_arns = var.trusted_principal_arns
@@ -62,7 +63,8 @@ module "glue" {
   database_names              = local.glue_database_names
   bucket_names                = module.s3.bucket_names
   kms_key_arn                 = module.s3.kms_key_arn
-  glue_role_arn               = module.iam.glue_role_ready_arn
+  crawler_role_arn            = module.iam.crawler_role_ready_arn
+  job_role_arns               = module.iam.job_role_ready_arns
   log_group_name              = local.glue_log_group_name
   workflow_name               = local.glue_workflow_name
   scripts_prefix              = local.scripts_prefix
@@ -97,7 +99,7 @@ module "lakeformation" {
   glue_database_names         = module.glue.database_names
   staged_customers_table_name = module.glue.staged_customers_table_name
   registration_role_arn       = module.iam.lf_registration_role_arn
-  glue_role_arn               = module.iam.role_arns["glue"]
+  crawler_role_arn            = module.iam.role_arns["glue_crawler"]
   redshift_role_arn           = module.iam.role_arns["redshift_spectrum"]
   analyst_role_arn            = module.iam.role_arns["analyst"]
 

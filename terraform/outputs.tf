@@ -52,7 +52,7 @@ output "scripts_prefix" {
 }
 
 output "role_arns" {
-  description = "Role ARNs by key: glue, redshift_spectrum, analyst, lake_admin."
+  description = "Role ARNs by key: glue_crawler, redshift_spectrum, analyst, lake_admin (each Glue job names its own role)."
   value       = module.iam.role_arns
 }
 

@@ -51,7 +51,7 @@ output "scripts_prefix" {
 }
 
 output "role_arns" {
-  description = "Role ARNs by key: glue, redshift_spectrum, analyst, lake_admin."
+  description = "Role ARNs by key: glue_crawler, redshift_spectrum, analyst, lake_admin (each Glue job names its own role)."
   value       = module.retailake.role_arns
 }
 

@@ -75,6 +75,33 @@ locals {
   }
 }
 
+locals {
+  # What each job reads and writes, folders by bucket (see etl_scripts/): its role gets
+  # exactly these. The customers job alone reads the PII HMAC key.
+  job_storage = {
+    transform_sales = {
+      read       = { raw = ["sales"] }
+      write      = { staged = ["sales", "_rejects/sales", "_state/sales"] }
+      pii_secret = false
+    }
+    transform_inventory = {
+      read       = { raw = ["inventory"] }
+      write      = { staged = ["inventory_snapshots", "products", "_rejects/inventory", "_state/inventory"] }
+      pii_secret = false
+    }
+    transform_customers = {
+      read       = { raw = ["customers"] }
+      write      = { staged = ["customers", "_rejects/customers", "_state/customers"] }
+      pii_secret = true
+    }
+    analytics_aggregation = {
+      read       = { staged = ["sales", "inventory_snapshots", "products", "customers"] }
+      write      = { analytics = [""] }
+      pii_secret = false
+    }
+  }
+}
+
 ################################################################################
 # Catalog
 ################################################################################
@@ -198,7 +225,7 @@ resource "aws_glue_crawler" "this" {
   name                   = "${var.name_prefix}-${replace(each.key, "_", "-")}"
   description            = "Catalogs ${join(", ", each.value.paths)}"
   database_name          = each.value.database
-  role                   = var.glue_role_arn
+  role                   = var.crawler_role_arn
   security_configuration = aws_glue_security_configuration.this.name
 
   dynamic "s3_target" {
@@ -236,7 +263,7 @@ resource "aws_glue_job" "this" {
 
   name                   = "${var.name_prefix}-${replace(each.key, "_", "-")}"
   description            = each.value.description
-  role_arn               = var.glue_role_arn
+  role_arn               = var.job_role_arns[each.key]
   glue_version           = "5.0"
   worker_type            = var.job_worker_type
   number_of_workers      = var.job_number_of_workers

@@ -13,6 +13,11 @@ output "job_names" {
   value       = { for key, job in aws_glue_job.this : key => job.name }
 }
 
+output "job_storage" {
+  description = "What each job reads and writes, by job key: folders by bucket key (\"\" for the whole bucket), and whether it reads the PII HMAC key (the iam module's job_storage)."
+  value       = local.job_storage
+}
+
 output "workflow_name" {
   description = "Name of the Glue workflow that runs the pipeline."
   value       = aws_glue_workflow.this.name

@@ -42,9 +42,14 @@ variable "kms_key_arn" {
   type        = string
 }
 
-variable "glue_role_arn" {
-  description = "ARN of the Glue service role used by crawlers and jobs."
+variable "crawler_role_arn" {
+  description = "ARN of the role the crawlers run as."
   type        = string
+}
+
+variable "job_role_arns" {
+  description = "ARN of the role each job runs as, by job key (the keys of the job_storage output)."
+  type        = map(string)
 }
 
 variable "log_group_name" {
@@ -53,7 +58,7 @@ variable "log_group_name" {
 
   validation {
     condition     = startswith(var.log_group_name, "/aws-glue/")
-    error_message = "log_group_name must start with /aws-glue/ (the prefix the Glue service role may write to)."
+    error_message = "log_group_name must start with /aws-glue/ (the prefix the Glue roles may write to)."
   }
 }
 

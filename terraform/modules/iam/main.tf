@@ -28,17 +28,6 @@ locals {
   ]
 }
 
-data "aws_iam_policy_document" "assume_glue" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["glue.amazonaws.com"]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "assume_redshift" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -73,67 +62,107 @@ data "aws_iam_policy_document" "assume_lakeformation" {
 }
 
 ################################################################################
-# Glue service role: crawlers and ETL jobs
+# Glue roles: one for the crawlers, one per ETL job, each with what it touches
 ################################################################################
 
-resource "aws_iam_role" "glue" {
-  name               = "${var.name_prefix}-glue"
-  description        = "Glue crawlers and ETL jobs of ${var.name_prefix}"
+locals {
+  # A folder's objects as IAM resources: `<bucket>/<folder>*` covers the folder's objects
+  # and the marker and probe keys a Hadoop file system reads and writes beside them
+  # (`<folder>`, `<folder>_$folder$`); an empty folder means the whole bucket.
+  job_reads = {
+    for job, access in var.job_storage : job => flatten([
+      for bucket, folders in access.read : [for folder in folders : "${var.bucket_arns[bucket]}/${folder}*"]
+    ])
+  }
+  job_writes = {
+    for job, access in var.job_storage : job => flatten([
+      for bucket, folders in access.write : [for folder in folders : "${var.bucket_arns[bucket]}/${folder}*"]
+    ])
+  }
+  job_buckets = {
+    for job, access in var.job_storage : job => distinct([
+      for bucket in concat(keys(access.read), keys(access.write)) : var.bucket_arns[bucket]
+    ])
+  }
+  glue_log_groups = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"
+}
+
+data "aws_iam_policy_document" "assume_glue" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+  }
+}
+
+# No AWS-managed AWSGlueServiceRole on any Glue role: it grants glue:* on every resource of
+# the account (any job's script, any table, the catalog's resource policy) and objects of any
+# bucket whose key holds "aws-glue-". What it gave that the lake uses is in the two documents
+# below: Glue's log groups, Glue's own job metrics, reading the security configuration.
+data "aws_iam_policy_document" "glue_service" {
+  statement {
+    sid = "GlueLogs"
+    # The jobs' <prefix>/error and /output, the crawlers' /aws-glue/crawlers, under the names
+    # Glue gives them when a security configuration encrypts them (/aws-glue/crawlers-role/...)
+    actions   = ["logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = [local.glue_log_groups]
+  }
+
+  statement {
+    sid       = "ReadSecurityConfiguration"
+    actions   = ["glue:GetSecurityConfiguration"]
+    resources = ["*"] # no resource-level scoping for security configurations
+  }
+}
+
+# For the roles that read through the catalog: Lake Formation vends their S3 credentials.
+data "aws_iam_policy_document" "lake_formation_data_access" {
+  statement {
+    sid       = "LakeFormationCredentialVending"
+    actions   = ["lakeformation:GetDataAccess"]
+    resources = ["*"] # GetDataAccess supports no resource-level scoping; Lake Formation grants do the scoping.
+  }
+}
+
+resource "aws_iam_role" "glue_crawler" {
+  name               = "${var.name_prefix}-glue-crawler"
+  description        = "Glue crawlers of ${var.name_prefix}: read the lake, catalog what they find"
   assume_role_policy = data.aws_iam_policy_document.assume_glue.json
 
   tags = var.tags
 }
 
-# No AWS-managed AWSGlueServiceRole: it grants glue:* on every resource of the account (any
-# job's script, any table, the catalog's resource policy) and objects of any bucket whose key
-# holds "aws-glue-". What it gave that the lake uses is below: Glue's log groups, Glue's own
-# job metrics, reading the security configuration.
-data "aws_iam_policy_document" "glue" {
+data "aws_iam_policy_document" "glue_crawler" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.glue_service.json,
+    data.aws_iam_policy_document.lake_formation_data_access.json,
+  ]
+
   statement {
-    sid     = "ListLakeBuckets"
-    actions = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [
-      var.bucket_arns["raw"],
-      var.bucket_arns["staged"],
-      var.bucket_arns["analytics"],
-      var.bucket_arns["scripts"],
-    ]
+    sid       = "ListLakeBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [for key in ["raw", "staged", "analytics"] : var.bucket_arns[key]]
   }
 
   statement {
-    sid     = "ReadRawAndScripts"
-    actions = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [
-      "${var.bucket_arns["raw"]}/*",
-      "${var.bucket_arns["scripts"]}/*",
-    ]
+    sid       = "ReadLake"
+    actions   = ["s3:GetObject"]
+    resources = [for key in ["raw", "staged", "analytics"] : "${var.bucket_arns[key]}/*"]
   }
 
   statement {
-    sid     = "WriteStagedAnalyticsAndTemp"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [
-      "${var.bucket_arns["staged"]}/*",
-      "${var.bucket_arns["analytics"]}/*",
-      "${var.bucket_arns["scripts"]}/tmp/*",
-    ]
-  }
-
-  statement {
-    sid = "UseLakeKey"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-      "kms:DescribeKey",
-    ]
+    sid       = "DecryptWithLakeKey"
+    actions   = ["kms:Decrypt", "kms:DescribeKey"]
     resources = [var.kms_key_arn]
   }
 
   statement {
     sid = "CatalogOfTheLake"
     actions = concat(local.catalog_read_actions, [
-      # the crawlers add and update tables and partitions; they delete nothing (their
-      # delete_behavior is LOG), and the jobs write no catalog entries
+      # tables and partitions added and updated; nothing deleted (delete_behavior is LOG)
       "glue:CreateTable",
       "glue:UpdateTable",
       "glue:BatchCreatePartition",
@@ -147,11 +176,62 @@ data "aws_iam_policy_document" "glue" {
       values(local.table_arns),
     )
   }
+}
+
+resource "aws_iam_role_policy" "glue_crawler" {
+  name   = "crawl-the-lake"
+  role   = aws_iam_role.glue_crawler.id
+  policy = data.aws_iam_policy_document.glue_crawler.json
+}
+
+resource "aws_iam_role" "glue_job" {
+  for_each = var.job_storage
+
+  name               = "${var.name_prefix}-job-${replace(each.key, "_", "-")}"
+  description        = "Glue job ${each.key} of ${var.name_prefix}"
+  assume_role_policy = data.aws_iam_policy_document.assume_glue.json
+
+  tags = var.tags
+}
+
+# A job reads S3 straight (no Data Catalog), so it has no catalog or Lake Formation rights.
+data "aws_iam_policy_document" "glue_job" {
+  for_each = var.job_storage
+
+  source_policy_documents = [data.aws_iam_policy_document.glue_service.json]
 
   statement {
-    sid       = "ReadPiiHmacKey"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = [var.pii_hmac_secret_arn]
+    sid       = "ListItsBuckets"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = concat(local.job_buckets[each.key], [var.bucket_arns["scripts"]])
+  }
+
+  statement {
+    sid       = "ReadItsInputsAndScripts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = concat(local.job_reads[each.key], ["${var.bucket_arns["scripts"]}/*"])
+  }
+
+  statement {
+    sid       = "WriteItsOutputsAndTemp"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = concat(local.job_writes[each.key], ["${var.bucket_arns["scripts"]}/tmp/*"])
+  }
+
+  statement {
+    sid       = "UseLakeKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [var.kms_key_arn]
+  }
+
+  dynamic "statement" {
+    for_each = each.value.pii_secret ? [var.pii_hmac_secret_arn] : []
+
+    content {
+      sid       = "ReadPiiHmacKey"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
   }
 
   statement {
@@ -161,27 +241,7 @@ data "aws_iam_policy_document" "glue" {
   }
 
   statement {
-    sid = "GlueLogs"
-    # The jobs' <prefix>/error and /output, the crawlers' /aws-glue/crawlers, under the names
-    # Glue gives them when a security configuration encrypts them (/aws-glue/crawlers-role/...)
-    actions   = ["logs:CreateLogGroup", "logs:AssociateKmsKey", "logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"]
-  }
-
-  statement {
-    sid       = "ReadSecurityConfiguration"
-    actions   = ["glue:GetSecurityConfiguration"]
-    resources = ["*"] # no resource-level scoping for security configurations
-  }
-
-  statement {
-    sid       = "LakeFormationCredentialVending"
-    actions   = ["lakeformation:GetDataAccess"]
-    resources = ["*"] # GetDataAccess supports no resource-level scoping; Lake Formation grants do the scoping.
-  }
-
-  statement {
-    sid       = "CustomJobMetrics"
+    sid       = "JobMetrics"
     actions   = ["cloudwatch:PutMetricData"]
     resources = ["*"] # PutMetricData supports no resource-level scoping; the condition pins the namespace.
 
@@ -193,10 +253,12 @@ data "aws_iam_policy_document" "glue" {
   }
 }
 
-resource "aws_iam_role_policy" "glue" {
-  name   = "lake-access"
-  role   = aws_iam_role.glue.id
-  policy = data.aws_iam_policy_document.glue.json
+resource "aws_iam_role_policy" "glue_job" {
+  for_each = var.job_storage
+
+  name   = "job-access"
+  role   = aws_iam_role.glue_job[each.key].id
+  policy = data.aws_iam_policy_document.glue_job[each.key].json
 }
 
 ################################################################################
@@ -212,6 +274,8 @@ resource "aws_iam_role" "redshift_spectrum" {
 }
 
 data "aws_iam_policy_document" "analytics_read" {
+  source_policy_documents = [data.aws_iam_policy_document.lake_formation_data_access.json]
+
   statement {
     sid       = "ListAnalytics"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
@@ -238,12 +302,6 @@ data "aws_iam_policy_document" "analytics_read" {
       local.database_arns["analytics"],
       local.table_arns["analytics"],
     ]
-  }
-
-  statement {
-    sid       = "LakeFormationCredentialVending"
-    actions   = ["lakeformation:GetDataAccess"]
-    resources = ["*"] # GetDataAccess supports no resource-level scoping; Lake Formation grants do the scoping.
   }
 }
 

@@ -1,7 +1,7 @@
 output "role_arns" {
-  description = "Role ARNs by key: glue, redshift_spectrum, analyst, lake_admin."
+  description = "Role ARNs by key: glue_crawler, redshift_spectrum, analyst, lake_admin."
   value = {
-    glue              = aws_iam_role.glue.arn
+    glue_crawler      = aws_iam_role.glue_crawler.arn
     redshift_spectrum = aws_iam_role.redshift_spectrum.arn
     analyst           = aws_iam_role.analyst.arn
     lake_admin        = aws_iam_role.lake_admin.arn
@@ -9,14 +9,17 @@ output "role_arns" {
 }
 
 output "role_names" {
-  description = "Role names by key: glue, redshift_spectrum, analyst, lake_admin, lf_registration."
-  value = {
-    glue              = aws_iam_role.glue.name
-    redshift_spectrum = aws_iam_role.redshift_spectrum.name
-    analyst           = aws_iam_role.analyst.name
-    lake_admin        = aws_iam_role.lake_admin.name
-    lf_registration   = aws_iam_role.lf_registration.name
-  }
+  description = "Role names by key: glue_crawler, job_<job key>, redshift_spectrum, analyst, lake_admin, lf_registration."
+  value = merge(
+    {
+      glue_crawler      = aws_iam_role.glue_crawler.name
+      redshift_spectrum = aws_iam_role.redshift_spectrum.name
+      analyst           = aws_iam_role.analyst.name
+      lake_admin        = aws_iam_role.lake_admin.name
+      lf_registration   = aws_iam_role.lf_registration.name
+    },
+    { for key, role in aws_iam_role.glue_job : "job_${key}" => role.name },
+  )
 }
 
 output "lf_registration_role_arn" {
@@ -24,9 +27,16 @@ output "lf_registration_role_arn" {
   value       = aws_iam_role.lf_registration.arn
 }
 
-output "glue_role_ready_arn" {
-  description = "ARN of the Glue role, available only once its policies are attached (use it for crawlers and jobs)."
-  value       = aws_iam_role.glue.arn
+output "crawler_role_ready_arn" {
+  description = "ARN of the crawlers' role, available only once its policy is attached."
+  value       = aws_iam_role.glue_crawler.arn
 
-  depends_on = [aws_iam_role_policy.glue]
+  depends_on = [aws_iam_role_policy.glue_crawler]
+}
+
+output "job_role_ready_arns" {
+  description = "The jobs' role ARNs by job key, available only once their policies are attached."
+  value       = { for key, role in aws_iam_role.glue_job : key => role.arn }
+
+  depends_on = [aws_iam_role_policy.glue_job]
 }

@@ -40,7 +40,7 @@ variable "glue_database_names" {
 }
 
 variable "pii_hmac_secret_arn" {
-  description = "ARN of the Secrets Manager secret holding the customers PII HMAC key (read by the Glue role only)."
+  description = "ARN of the Secrets Manager secret holding the customers PII HMAC key (read by the jobs whose job_storage says pii_secret only)."
   type        = string
 }
 
@@ -51,6 +51,24 @@ variable "glue_log_group_name" {
   validation {
     condition     = startswith(var.glue_log_group_name, "/aws-glue/")
     error_message = "glue_log_group_name must start with /aws-glue/."
+  }
+}
+
+variable "job_storage" {
+  description = "Per Glue job (by key), the folders it reads and writes, as prefixes by bucket key (raw, staged, analytics; \"\" for the whole bucket), and whether it reads the PII HMAC key. Each job gets a role of its own with exactly these, plus the scripts bucket."
+  type = map(object({
+    read       = map(list(string))
+    write      = map(list(string))
+    pii_secret = optional(bool, false)
+  }))
+
+  validation {
+    condition = alltrue(flatten([
+      for access in values(var.job_storage) : [
+        for bucket in concat(keys(access.read), keys(access.write)) : contains(["raw", "staged", "analytics"], bucket)
+      ]
+    ]))
+    error_message = "job_storage may name the buckets raw, staged and analytics only."
   }
 }
 

@@ -16,13 +16,13 @@ resource "aws_lakeformation_resource" "this" {
 }
 
 ################################################################################
-# Glue role: processing on all three layers
+# Crawlers: cataloging on all three layers
 ################################################################################
 
 resource "aws_lakeformation_permissions" "glue_location" {
   for_each = var.data_location_arns
 
-  principal   = var.glue_role_arn
+  principal   = var.crawler_role_arn
   permissions = ["DATA_LOCATION_ACCESS"]
 
   data_location {
@@ -33,7 +33,7 @@ resource "aws_lakeformation_permissions" "glue_location" {
 resource "aws_lakeformation_permissions" "glue_database" {
   for_each = var.glue_database_names
 
-  principal   = var.glue_role_arn
+  principal   = var.crawler_role_arn
   permissions = local.glue_database_permissions
 
   database {
@@ -44,7 +44,7 @@ resource "aws_lakeformation_permissions" "glue_database" {
 resource "aws_lakeformation_permissions" "glue_tables" {
   for_each = var.glue_database_names
 
-  principal   = var.glue_role_arn
+  principal   = var.crawler_role_arn
   permissions = local.glue_table_permissions
 
   table {

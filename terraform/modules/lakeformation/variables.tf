@@ -35,8 +35,8 @@ variable "registration_role_arn" {
   type        = string
 }
 
-variable "glue_role_arn" {
-  description = "Glue service role: processing rights on all three databases and data locations."
+variable "crawler_role_arn" {
+  description = "The Glue crawlers' role: cataloging rights on all three databases and data locations (the jobs read S3 without the catalog, so they get no grants)."
   type        = string
 }
 
