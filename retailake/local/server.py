@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from retailake.local import access
 from retailake.local.replies import WriteReplies, retried_attempt
 
 # moto reads its settings at import time: set them before anything imports it.
@@ -237,7 +238,8 @@ def is_mutating(environ: dict[str, Any]) -> bool:
 
 
 class EmulatorApp:
-    """WSGI wrapper: identity and flush endpoints, request locking, snapshots of every write."""
+    """WSGI wrapper: identity and flush endpoints, a Glue role's access checked (`access`),
+    request locking, snapshots of every write."""
 
     def __init__(self, inner: Callable[..., Iterable[bytes]], store: Any, state_dir: Path):
         self.inner = inner
@@ -296,7 +298,12 @@ class EmulatorApp:
         return body
 
     def _run(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        """Run moto to completion, so all its state changes happen inside the lock."""
+        """Run moto to completion, so all its state changes happen inside the lock (and a
+        role's access is read from IAM under it too)."""
+        refused = access.refusal(environ, lambda: _read_body(environ))
+        if refused is not None:
+            start_response(refused.status, refused.headers)
+            return [refused.body]
         result = self.inner(environ, start_response)
         try:
             return [b"".join(result)]

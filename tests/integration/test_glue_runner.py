@@ -1,12 +1,13 @@
 """The local Glue runner end to end against the emulator: a workflow registered with boto3
 (crawler -> job -> crawler) over a KMS-encrypted bucket, run with one warm SparkSession,
 checked in the catalog, in S3, in the run record; then a failing job that stops its
-downstream crawler."""
+downstream crawler, and a job whose role may not write its output."""
 
 from __future__ import annotations
 
 import io
 import itertools
+import json
 import socket
 import textwrap
 import zipfile
@@ -145,13 +146,14 @@ def lake(env) -> dict[str, str]:
     s3.put_object(Bucket=BUCKET, Key="scripts/helpers.zip", Body=_helpers_zip())
     glue.create_database(DatabaseInput={"Name": "test_raw"})
     glue.create_database(DatabaseInput={"Name": "test_out"})
-    role = "arn:aws:iam::123456789012:role/glue"
+    role = _role(env, "glue-job", JOB_ACCESS)
+    crawler_role = _role(env, "glue-crawler", CRAWLER_ACCESS)
     s3.put_object(Bucket=BUCKET, Key="broken/orders/part-0.parquet", Body=b"not parquet at all")
     for name, database, path in (("raw-orders", "test_raw", "raw/orders/"),
                                  ("out", "test_out", "out/orders/"),
                                  ("never", "test_out", "never/"),
                                  ("broken", "test_raw", "broken/")):
-        glue.create_crawler(Name=name, Role=role, DatabaseName=database, Targets={
+        glue.create_crawler(Name=name, Role=crawler_role, DatabaseName=database, Targets={
             "S3Targets": [{"Path": f"s3://{BUCKET}/{path}", "Exclusions": ["**/_SUCCESS"]}]})
     defaults = {
         "--in_path": f"s3://{BUCKET}/raw/orders/",
@@ -159,17 +161,46 @@ def lake(env) -> dict[str, str]:
         "--metrics_namespace": NAMESPACE,
         "--extra-py-files": f"s3://{BUCKET}/scripts/helpers.zip",
     }
-    for name, script in (("ok-job", "ok.py"), ("fail-job", "fail.py")):
-        glue.create_job(Name=name, Role=role, DefaultArguments=defaults, GlueVersion="5.0",
+    # the same job as a role that may not write its output folder
+    short = _role(env, "glue-job-short", JOB_ACCESS[:-1])
+    for name, script, job_role in (("ok-job", "ok.py", role), ("fail-job", "fail.py", role),
+                                   ("short-job", "ok.py", short)):
+        glue.create_job(Name=name, Role=job_role, DefaultArguments=defaults, GlueVersion="5.0",
                         Command={"Name": "glueetl",
                                  "ScriptLocation": f"s3://{BUCKET}/scripts/{script}"})
     _workflow(glue, "good", [("crawler", "raw-orders"), ("job", "ok-job"), ("crawler", "out")])
     _workflow(glue, "bad", [("crawler", "raw-orders"), ("job", "fail-job"), ("crawler", "never")])
     _workflow(glue, "unreadable", [("crawler", "broken"), ("job", "ok-job")])
+    _workflow(glue, "short", [("job", "short-job")])
     glue.create_workflow(Name="siblings")  # two jobs of one trigger: the second runs after
     glue.create_trigger(Name="siblings-start", WorkflowName="siblings", Type="ON_DEMAND",
                         Actions=[{"JobName": "fail-job"}, {"JobName": "ok-job"}])
     return {"bucket": BUCKET}
+
+
+# What the jobs and crawlers may do, as IAM statements: the runner runs each as its role, and
+# the emulator holds the role's S3 requests to them.
+JOB_ACCESS: list[dict[str, object]] = [
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
+    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/raw/*"},
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+     "Resource": f"arn:aws:s3:::{BUCKET}/out*"},
+]
+CRAWLER_ACCESS: list[dict[str, object]] = [
+    {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"],
+     "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"]},
+]
+
+
+def _role(env, name: str, statements: list[dict[str, object]]) -> str:
+    iam = _client(env, "iam")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=name, PolicyName="access", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    return arn
 
 
 def _workflow(glue, name: str, chain: list[tuple[str, str]]) -> None:
@@ -272,6 +303,23 @@ def test_failing_job_is_reported_and_stops_downstream(env, runtime, lake):
     assert saved.node("crawler", "never").state == "SKIPPED"
     with pytest.raises(Exception, match="EntityNotFound"):
         _client(env, "glue").get_table(DatabaseName="test_out", Name="never")
+
+
+def test_a_job_runs_as_its_role_and_fails_on_what_the_role_may_not_do(env, runtime, lake):
+    run = run_workflow(env, None, workflow="short", runtime=runtime)
+
+    assert (run.state, run.node("job", "short-job").state) == ("FAILED", "FAILED")
+    message = run.node("job", "short-job").error.message
+    # S3A's words (a HEAD's refusal has no body), then which role, and where the rest is
+    assert f"AccessDeniedException: s3://{BUCKET}/out/orders" in message, message
+    assert "the job ran as arn:aws:iam::123456789012:role/glue-job-short" in message, message
+    refusal = (f"refused: User: arn:aws:sts::123456789012:assumed-role/glue-job-short/"
+               f"GlueJobRunnerSession is not authorized to perform: s3:GetObject on resource: "
+               f"arn:aws:s3:::{BUCKET}/out/orders because")
+    assert refusal in emulator.status(env).log_file.read_text()
+    # the role's session stayed with the job: the runner's own reads after it are its own
+    table = runtime.session().read.option("header", "true").csv(f"s3a://{BUCKET}/raw/orders/")
+    assert table.count() == 4
 
 
 def test_a_failed_job_stops_the_run_only_when_the_emulator_went_with_it(

@@ -8,7 +8,7 @@ the lake's policies are assumed (UPDATE_IN_DATABASE, MergeNewColumns, DeleteBeha
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -168,9 +168,11 @@ def _add_partitions(glue: Any, database: str, group: inf.TableGroup, descriptor:
     return added
 
 
-def run_crawler(glue: Any, s3: Any, name: str) -> CrawlResult:
-    """Crawl as the registered crawler would; raises ClientError on emulator failures."""
+def run_crawler(glue: Any, s3_as: Callable[[str], Any], name: str) -> CrawlResult:
+    """Crawl as the registered crawler would, reading S3 as its role (`s3_as`: a role ARN to
+    an S3 client signing as it); raises ClientError on emulator failures."""
     definition = glue.get_crawler(Name=name)["Crawler"]
+    s3 = s3_as(definition["Role"])
     result = CrawlResult(name, definition["DatabaseName"])
     targets = definition.get("Targets", {})
     for kind, items in targets.items():

@@ -3,7 +3,8 @@
 The definition comes from GetJob: Command.ScriptLocation, DefaultArguments (with
 --extra-py-files) and NonOverridableArguments. Script and extra files are fetched from the
 emulator's S3; the script runs in-process with `runpy` so it shares the runner's SparkContext,
-with Glue's argv, the `awsglue` shim on sys.path, and AWS_* variables aimed at the emulator.
+with Glue's argv, the `awsglue` shim on sys.path, and AWS_* variables aimed at the emulator
+(credentials of a session of the job's role, as S3A's: see roles).
 Everything it changes in the process (argv, path, environment, modules, logging) is restored."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 import runpy
 import secrets
 import shutil
@@ -25,12 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from retailake.local.glue import roles
 from retailake.local.glue.history import FAILED, SUCCEEDED, NodeError
 from retailake.local.glue.spark import SparkRuntime
 
 SHIM_DIR = Path(__file__).resolve().parent / "shim"
-_CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+_CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SECURITY_TOKEN")
 _MESSAGE_LINES = 4
+_ACCESS_DENIED = re.compile(r"AccessDenied|403 Forbidden")
 _MESSAGE_CHARS = 800
 
 
@@ -158,11 +162,13 @@ def _patched_process(argv: list[str], paths: list[str], variables: Mapping[str, 
                 del sys.modules[name]
 
 
-def run_job(glue: Any, s3: Any, runtime: SparkRuntime, job_name: str, *, run_id: str,
+def run_job(glue: Any, s3: Any, sts: Any, runtime: SparkRuntime, job_name: str, *, run_id: str,
             overrides: Mapping[str, str], log_file: Path) -> JobRunResult:
-    """Run the registered job once; a failing script gives a FAILED result, never an exception
-    (KeyboardInterrupt aside). Emulator errors while fetching the definition do raise."""
+    """Run the registered job once, as its role; a failing script gives a FAILED result, never
+    an exception (KeyboardInterrupt aside). Emulator errors while fetching the definition or
+    assuming the role do raise."""
     definition = glue.get_job(JobName=job_name)["Job"]
+    role = roles.assume(sts, definition["Role"], roles.JOB_SESSION)
     arguments = job_arguments(definition, overrides)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started, began = dt.datetime.now(dt.UTC), time.monotonic()
@@ -180,13 +186,14 @@ def run_job(glue: Any, s3: Any, runtime: SparkRuntime, job_name: str, *, run_id:
                 runtime.add_py_file(_stable_copy(path, runtime))
         paths = [str(SHIM_DIR), *(str(p if p.suffix != ".py" else p.parent) for p in extra),
                  str(script.parent)]
-        variables = _aws_variables(runtime)
+        variables = _aws_variables(runtime, role)
         argv = job_argv(str(script), job_name, run_id, arguments)
         with open(log_file, "a", encoding="utf-8") as log:
             log.write(f"=== {job_name} {run_id} {started.isoformat()}\n{argv}\n")
             log.flush()
             try:
-                with _patched_process(argv, paths, variables, log, workdir):
+                with runtime.acting_as(role), _patched_process(argv, paths, variables, log,
+                                                                workdir):
                     spark.sparkContext.setJobGroup(run_id, job_name)
                     runpy.run_path(str(script), run_name="__main__")
             except SystemExit as stop:
@@ -194,6 +201,10 @@ def run_job(glue: Any, s3: Any, runtime: SparkRuntime, job_name: str, *, run_id:
                     error = NodeError("SystemExit", f"the script exited with code {stop.code}")
             except Exception as failure:
                 error = describe_failure(failure, script, workdir)
+                if _ACCESS_DENIED.search(error.message):
+                    error.message += (f" [the job ran as {role.role_arn}: the emulator's log, "
+                                      "shown by `retailake local status`, names each request "
+                                      "the role's policies refused]")
             if error is not None:
                 log.write(error.traceback or f"{error.type}: {error.message}\n")
     finally:
@@ -203,11 +214,11 @@ def run_job(glue: Any, s3: Any, runtime: SparkRuntime, job_name: str, *, run_id:
                         time.monotonic() - began, arguments, error)
 
 
-def _aws_variables(runtime: SparkRuntime) -> dict[str, str]:
+def _aws_variables(runtime: SparkRuntime, role: roles.RoleSession) -> dict[str, str]:
+    """What the script's boto3 calls see: the emulator, the region, the role's session."""
     return {
         "AWS_ENDPOINT_URL": runtime.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
+        **role.environment(),
         "AWS_DEFAULT_REGION": runtime.region,
         "AWS_REGION": runtime.region,
     }

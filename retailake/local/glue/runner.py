@@ -27,7 +27,7 @@ from retailake.aws.clients import client, describe_error
 from retailake.config import Environment
 from retailake.errors import AwsError, ConfigError, EmulatorError, RetailakeError
 from retailake.local import emulator
-from retailake.local.glue import history, metrics
+from retailake.local.glue import history, metrics, roles
 from retailake.local.glue.crawler import run_crawler
 from retailake.local.glue.history import (
     FAILED,
@@ -77,7 +77,7 @@ class _Run:
                  runtime: SparkRuntime, on_event: EventHandler | None) -> None:
         self.env, self.plan, self.run, self.runtime = env, plan, run, runtime
         self.on_event = on_event
-        self.glue, self.s3 = client(env, "glue"), client(env, "s3")
+        self.glue, self.s3, self.sts = client(env, "glue"), client(env, "s3"), client(env, "sts")
         self.cloudwatch = client(env, "cloudwatch")
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
@@ -124,12 +124,17 @@ class _Run:
         return f"{error} (Spark's log: {self.runtime.log_file})"
 
     def _crawl(self, record: NodeRun) -> None:
-        result = run_crawler(self.glue, self.s3, record.name)
+        result = run_crawler(self.glue, self._s3_as, record.name)
         record.tables_created = result.tables_created
         record.tables_updated = result.tables_updated
         record.partitions_added = result.partitions_added
         record.warnings = result.warnings
         record.state = SUCCEEDED
+
+    def _s3_as(self, role_arn: str) -> Any:
+        """S3 as a crawler's role: a session of it, as Glue's crawler uses."""
+        session = roles.assume(self.sts, role_arn, roles.CRAWLER_SESSION)
+        return client(self.env, "s3", session.boto3_credentials())
 
     def _save_crawl_state(self, record: NodeRun) -> None:
         history.save_crawl_state(self.env, record.name, {
@@ -147,7 +152,7 @@ class _Run:
             "--WORKFLOW_RUN_ID": self.run.run_id,
             **dict(action.arguments),
         }
-        result = run_job(self.glue, self.s3, self.runtime, record.name,
+        result = run_job(self.glue, self.s3, self.sts, self.runtime, record.name,
                          run_id=run_id, overrides=overrides, log_file=log_file)
         record.state, record.error = result.state, result.error
         namespace = result.arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)

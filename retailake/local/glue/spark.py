@@ -22,16 +22,19 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from retailake.errors import ConfigError
+from retailake.local.glue.roles import RoleSession
 
 JARS_VARIABLE = "RETAILAKE_SPARK_JARS"
 _JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
 _INSTALL_HINT = "pip install --no-deps 'sagemaker-pyspark==1.4.5'"
 S3A = "org.apache.hadoop.fs.s3a.S3AFileSystem"
 CLIENT_FACTORY = "retailake.local.LocalS3ClientFactory"
+SESSION_CREDENTIALS = "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider"
 DIRECT_COMMITTER = "retailake.local.DirectOutputCommitter"
 _JAVA_SOURCE = Path(__file__).resolve().parent / "java" / "retailake" / "local"
 
@@ -254,6 +257,35 @@ class SparkRuntime:
             raise KeyboardInterrupt
 
         signal.signal(signal.SIGINT, on_interrupt)
+
+    @contextlib.contextmanager
+    def acting_as(self, role: RoleSession) -> Iterator[None]:
+        """S3A signs as `role` inside, as a Glue job's file system does with its role's
+        session; the twin's own keys again after. S3A reads credentials when it makes a file
+        system, so the open ones (Hadoop caches them across jobs) are closed each time."""
+        context = self.session().sparkContext
+        hadoop_conf = context._jsc.hadoopConfiguration()
+        wanted = {
+            "fs.s3a.aws.credentials.provider": SESSION_CREDENTIALS,
+            "fs.s3a.access.key": role.access_key,
+            "fs.s3a.secret.key": role.secret_key,
+            "fs.s3a.session.token": role.token,
+        }
+        before = {key: hadoop_conf.get(key) for key in wanted}
+
+        def use(values: dict[str, str | None]) -> None:
+            for key, value in values.items():
+                if value is None:
+                    hadoop_conf.unset(key)
+                else:
+                    hadoop_conf.set(key, value)
+            context._jvm.org.apache.hadoop.fs.FileSystem.closeAll()
+
+        use(dict(wanted))
+        try:
+            yield
+        finally:
+            use(before)
 
     def add_py_file(self, path: Path) -> None:
         """Ship a job's --extra-py-files to Python workers (once per distinct file)."""

@@ -1,0 +1,37 @@
+"""Glue runs each crawler and job as the role its definition names, and so does the twin: a
+session from the emulator's STS, whose S3 and PII-key requests the emulator holds to that
+role's policies (retailake.local.access). A policy that misses what a job touches fails the
+job here, as it would in AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# the session names Glue gives its own sessions of a job's and a crawler's role
+JOB_SESSION = "GlueJobRunnerSession"
+CRAWLER_SESSION = "AWS-Crawler"
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    role_arn: str
+    access_key: str
+    secret_key: str = field(repr=False)
+    token: str = field(repr=False)
+
+    def boto3_credentials(self) -> dict[str, str]:
+        return {"aws_access_key_id": self.access_key, "aws_secret_access_key": self.secret_key,
+                "aws_session_token": self.token}
+
+    def environment(self) -> dict[str, str]:
+        """The variables boto3 (and the AWS CLI) read credentials from."""
+        return {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key,
+                "AWS_SESSION_TOKEN": self.token}
+
+
+def assume(sts: Any, role_arn: str, session_name: str) -> RoleSession:
+    """A session of `role_arn` (an STS client of the twin's root keys)."""
+    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    return RoleSession(role_arn, answer["AccessKeyId"], answer["SecretAccessKey"],
+                       answer["SessionToken"])

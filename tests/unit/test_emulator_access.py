@@ -1,0 +1,157 @@
+"""What the emulator lets a Glue role's session do: S3 requests as IAM authorizes them, and the
+PII key, checked against the role's policies; every other caller passes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from retailake.local.access import refusal, s3_permissions
+
+REGION = "us-east-1"
+
+
+def _environ(method: str, path: str, query: str = "", body: bytes = b"",
+             access_key: str = "test", token: str = "", service: str = "s3",
+             **headers: str) -> dict:
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+               "HTTP_AUTHORIZATION": (f"AWS4-HMAC-SHA256 Credential={access_key}/20261205/"
+                                      f"{REGION}/{service}/aws4_request, SignedHeaders=host, "
+                                      "Signature=0")}
+    if token:
+        environ["HTTP_X_AMZ_SECURITY_TOKEN"] = token
+    environ.update({f"HTTP_{k.upper()}": v for k, v in headers.items()})
+    return environ
+
+
+def _permissions(environ: dict) -> list[tuple[str, str]]:
+    return s3_permissions(environ, lambda: environ["wsgi.input"].getvalue())
+
+
+@pytest.mark.parametrize(("method", "path", "query", "action", "resource"), [
+    ("GET", "/b/k", "", "s3:GetObject", "b/k"),
+    ("HEAD", "/b/folder/part-0.parquet", "", "s3:GetObject", "b/folder/part-0.parquet"),
+    ("GET", "/b/k", "versionId=3", "s3:GetObjectVersion", "b/k"),
+    ("PUT", "/b/k", "", "s3:PutObject", "b/k"),
+    ("POST", "/b/k", "uploads", "s3:PutObject", "b/k"),
+    ("PUT", "/b/k", "partNumber=1&uploadId=u", "s3:PutObject", "b/k"),
+    ("POST", "/b/k", "uploadId=u", "s3:PutObject", "b/k"),
+    ("DELETE", "/b/k", "uploadId=u", "s3:AbortMultipartUpload", "b/k"),
+    ("DELETE", "/b/k", "", "s3:DeleteObject", "b/k"),
+    ("GET", "/b", "list-type=2&prefix=sales%2F&delimiter=%2F", "s3:ListBucket", "b"),
+    ("GET", "/b/", "list-type=2", "s3:ListBucket", "b"),
+    ("HEAD", "/b", "", "s3:ListBucket", "b"),  # HeadBucket is authorized as ListBucket
+    ("GET", "/b", "location", "s3:GetBucketLocation", "b"),
+    ("GET", "/b", "versions&prefix=x", "s3:ListBucketVersions", "b"),
+    ("GET", "/b/caf\xc3\xa9 au lait.csv", "", "s3:GetObject", "b/café au lait.csv"),
+])
+def test_an_s3_request_is_authorized_as_iam_names_it(method, path, query, action, resource):
+    assert _permissions(_environ(method, path, query)) == [(action, f"arn:aws:s3:::{resource}")]
+
+
+def test_a_copy_also_reads_its_source():
+    copy = _environ("PUT", "/b/to", x_amz_copy_source="/src/from%20here.csv?versionId=7")
+    assert _permissions(copy) == [("s3:PutObject", "arn:aws:s3:::b/to"),
+                                  ("s3:GetObjectVersion", "arn:aws:s3:::src/from here.csv")]
+
+
+def test_a_multi_object_delete_deletes_each_key():
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/'
+            b'doc/2006-03-01/"><Object><Key>sales/a</Key></Object><Object><Key>_state/b'
+            b'</Key><VersionId>1</VersionId></Object><Quiet>true</Quiet></Delete>')
+    assert _permissions(_environ("POST", "/b", "delete", body)) == [
+        ("s3:DeleteObject", "arn:aws:s3:::b/sales/a"),
+        ("s3:DeleteObject", "arn:aws:s3:::b/_state/b"),
+    ]
+
+
+ACCESS = [
+    {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::lake"},
+    {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+     "Resource": "arn:aws:s3:::lake/sales*"},
+]
+GUARD = [  # a second policy of the role's
+    {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lake/sales/frozen/*"},
+]
+
+
+@pytest.fixture
+def aws() -> Iterator[dict]:
+    """In-process moto: a role with ACCESS, one without the secret, a session of each."""
+    with mock_aws():
+        iam, sts = boto3.client("iam", region_name=REGION), boto3.client("sts", region_name=REGION)
+        secrets = boto3.client("secretsmanager", region_name=REGION)
+        secret = secrets.create_secret(Name="pii-key", SecretString="k")["ARN"]
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})
+        sessions = {}
+        for name, extra in (("reader", [{"Effect": "Allow", "Resource": secret,
+                                         "Action": "secretsmanager:GetSecretValue"}]),
+                            ("other", [])):
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+            iam.put_role_policy(RoleName=name, PolicyName="access", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": ACCESS + extra}))
+            iam.put_role_policy(RoleName=name, PolicyName="guard", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": GUARD}))
+            credentials = sts.assume_role(RoleArn=arn, RoleSessionName="job")["Credentials"]
+            sessions[name] = {"access_key": credentials["AccessKeyId"],
+                              "token": credentials["SessionToken"]}
+        yield {"sessions": sessions, "secret": secret, "iam": iam}
+
+
+def test_a_role_may_do_what_its_policies_allow(aws):
+    reader = aws["sessions"]["reader"]
+    assert refusal(_environ("PUT", "/lake/sales/part-0", **reader), bytes) is None
+    assert refusal(_environ("HEAD", "/lake/sales", **reader), bytes) is None
+    assert refusal(_environ("GET", "/lake", "list-type=2", **reader), bytes) is None
+
+
+def test_a_role_is_refused_what_they_do_not_allow_in_aws_words(aws):
+    reader = aws["sessions"]["reader"]
+    refused = refusal(_environ("PUT", "/lake/customers/part-0", **reader), bytes)
+    assert refused is not None and refused.status == "403 Forbidden"
+    assert (b"<Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/"
+            b"reader/job is not authorized to perform: s3:PutObject on resource: "
+            b"arn:aws:s3:::lake/customers/part-0 because no identity-based policy allows the "
+            b"s3:PutObject action</Message>") in refused.body
+    head = refusal(_environ("HEAD", "/lake/customers/part-0", **reader), bytes)
+    assert head is not None and (head.status, head.body) == ("403 Forbidden", b"")
+    # an explicit Deny, in another of the role's policies, wins over the Allow
+    assert refusal(_environ("PUT", "/lake/sales/frozen/x", **reader), bytes) is not None
+
+
+def test_only_the_role_allowed_reads_the_secret(aws):
+    body = json.dumps({"SecretId": "pii-key"}).encode()  # by name: its ARN is what is checked
+    target = {"x_amz_target": "secretsmanager.GetSecretValue", "service": "secretsmanager"}
+    reader, other = aws["sessions"]["reader"], aws["sessions"]["other"]
+    assert refusal(_environ("POST", "/", body=body, **target, **reader), lambda: body) is None
+    refused = refusal(_environ("POST", "/", body=body, **target, **other), lambda: body)
+    assert refused is not None and refused.status == "400 Bad Request"
+    answer = json.loads(refused.body)
+    assert answer["__type"] == "AccessDeniedException"
+    assert f"secretsmanager:GetSecretValue on resource: {aws['secret']}" in answer["message"]
+
+
+def test_other_callers_and_services_pass(aws):
+    # the twin's root keys (the CLI, Terraform), and what a role asks of Glue or CloudWatch
+    assert refusal(_environ("PUT", "/lake/customers/part-0"), bytes) is None
+    glue = _environ("POST", "/", service="glue", x_amz_target="AWSGlue.DeleteTable",
+                    **aws["sessions"]["other"])
+    assert refusal(glue, bytes) is None
+
+
+def test_a_session_with_a_wrong_token_or_a_deleted_role_may_do_nothing(aws):
+    reader = dict(aws["sessions"]["reader"], token="forged")
+    assert refusal(_environ("GET", "/lake/sales/part-0", **reader), bytes) is not None
+    for policy in ("access", "guard"):
+        aws["iam"].delete_role_policy(RoleName="other", PolicyName=policy)
+    aws["iam"].delete_role(RoleName="other")
+    other = aws["sessions"]["other"]
+    assert refusal(_environ("GET", "/lake/sales/part-0", **other), bytes) is not None
