@@ -32,20 +32,19 @@ def _emulator_running(env: Environment) -> bool:
     return emulator.ensure_running(env).running
 
 
-def client(env: Environment, service: str, credentials: dict[str, str] | None = None) -> Any:
-    """A boto3 client for `service` in `env`, pointed at the emulator for the local twin;
-    `credentials` (boto3's keyword arguments) sign as another identity, a role session say."""
+def client(env: Environment, service: str) -> Any:
+    """A boto3 client for `service` in `env`, pointed at the emulator for the local twin."""
     if env.is_local:
         _emulator_running(env)
-    session = (boto3.session.Session(region_name=env.region, **credentials) if credentials
-               else _session(env.region, env.is_local))
     config = Config(
         retries={"mode": "standard", "max_attempts": 2 if env.is_local else 5},
         connect_timeout=5,
         read_timeout=60,
         s3={"addressing_style": "path"} if env.is_local else None,
     )
-    return session.client(service, endpoint_url=env.endpoint_url, config=config)
+    return _session(env.region, env.is_local).client(
+        service, endpoint_url=env.endpoint_url, config=config
+    )
 
 
 def describe_error(error: Exception) -> str:

@@ -182,7 +182,8 @@ def lake(env) -> dict[str, str]:
 # the emulator holds the role's S3 requests to them.
 JOB_ACCESS: list[dict[str, object]] = [
     {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
-    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/raw/*"},
+    {"Effect": "Allow", "Action": "s3:GetObject",
+     "Resource": [f"arn:aws:s3:::{BUCKET}/raw/*", f"arn:aws:s3:::{BUCKET}/scripts/*"]},
     {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
      "Resource": f"arn:aws:s3:::{BUCKET}/out*"},
 ]

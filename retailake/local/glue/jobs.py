@@ -162,13 +162,14 @@ def _patched_process(argv: list[str], paths: list[str], variables: Mapping[str, 
                 del sys.modules[name]
 
 
-def run_job(glue: Any, s3: Any, sts: Any, runtime: SparkRuntime, job_name: str, *, run_id: str,
+def run_job(glue: Any, sts: Any, runtime: SparkRuntime, job_name: str, *, run_id: str,
             overrides: Mapping[str, str], log_file: Path) -> JobRunResult:
-    """Run the registered job once, as its role; a failing script gives a FAILED result, never
-    an exception (KeyboardInterrupt aside). Emulator errors while fetching the definition or
-    assuming the role do raise."""
+    """Run the registered job once, as its role (which fetches the script, too); a failing
+    script gives a FAILED result, never an exception (KeyboardInterrupt aside). Emulator
+    errors while fetching the definition or assuming the role do raise."""
     definition = glue.get_job(JobName=job_name)["Job"]
     role = roles.assume(sts, definition["Role"], roles.JOB_SESSION)
+    s3 = role.client("s3", runtime.endpoint_url, runtime.region)
     arguments = job_arguments(definition, overrides)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started, began = dt.datetime.now(dt.UTC), time.monotonic()

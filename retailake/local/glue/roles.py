@@ -20,9 +20,16 @@ class RoleSession:
     secret_key: str = field(repr=False)
     token: str = field(repr=False)
 
-    def boto3_credentials(self) -> dict[str, str]:
-        return {"aws_access_key_id": self.access_key, "aws_secret_access_key": self.secret_key,
-                "aws_session_token": self.token}
+    def client(self, service: str, endpoint_url: str, region: str) -> Any:
+        """A boto3 client of the twin's `service` signing as this session."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service, endpoint_url=endpoint_url, region_name=region,
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+            aws_session_token=self.token, config=Config(s3={"addressing_style": "path"}),
+        )  # fmt: skip
 
     def environment(self) -> dict[str, str]:
         """The variables boto3 (and the AWS CLI) read credentials from."""

@@ -77,7 +77,7 @@ class _Run:
                  runtime: SparkRuntime, on_event: EventHandler | None) -> None:
         self.env, self.plan, self.run, self.runtime = env, plan, run, runtime
         self.on_event = on_event
-        self.glue, self.s3, self.sts = client(env, "glue"), client(env, "s3"), client(env, "sts")
+        self.glue, self.sts = client(env, "glue"), client(env, "sts")
         self.cloudwatch = client(env, "cloudwatch")
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
@@ -134,7 +134,7 @@ class _Run:
     def _s3_as(self, role_arn: str) -> Any:
         """S3 as a crawler's role: a session of it, as Glue's crawler uses."""
         session = roles.assume(self.sts, role_arn, roles.CRAWLER_SESSION)
-        return client(self.env, "s3", session.boto3_credentials())
+        return session.client("s3", self.runtime.endpoint_url, self.runtime.region)
 
     def _save_crawl_state(self, record: NodeRun) -> None:
         history.save_crawl_state(self.env, record.name, {
@@ -152,7 +152,7 @@ class _Run:
             "--WORKFLOW_RUN_ID": self.run.run_id,
             **dict(action.arguments),
         }
-        result = run_job(self.glue, self.s3, self.sts, self.runtime, record.name,
+        result = run_job(self.glue, self.sts, self.runtime, record.name,
                          run_id=run_id, overrides=overrides, log_file=log_file)
         record.state, record.error = result.state, result.error
         namespace = result.arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)
