@@ -1,16 +1,18 @@
-"""The twin holds a Glue role to its IAM policies where the lake's data is: S3, and the PII key.
+"""The twin holds a Glue role to its IAM policies where the lake's data is: S3 with its KMS key,
+and the PII key.
 
 A request signed with session credentials from the emulator's STS (`AssumeRole`, which the
 local Glue runner calls for each job and crawler, as Glue does with the role the definition
 names) is checked against that role's policies, inline and attached, with moto's own policy
-evaluator: every S3 request (the action S3 authorizes it as, on the bucket or object ARN) and
-Secrets Manager's `GetSecretValue` (on the secret's ARN). A request the policies do not allow
-is refused as AWS refuses it, naming the role, the action and the resource. So a policy that
-misses a folder a job writes fails that job on the twin, before it reaches AWS.
+evaluator: every S3 request (the action S3 authorizes it as, on the bucket or object ARN, and
+the KMS rights S3 uses for an SSE-KMS object), and Secrets Manager's `GetSecretValue` (on the
+secret's ARN, and Decrypt on its KMS key). A request the policies do not allow is refused as
+AWS refuses it, naming the role, the action and the resource. So a policy that misses a
+folder a job writes fails that job on the twin, before it reaches AWS.
 
 Everything else passes unchecked: the emulator's root keys (the CLI, Terraform), and the other
-services a role calls (Glue, CloudWatch, KMS), which the twin does not model. Signatures are
-not verified: this tests what a role may do, not who signed."""
+services a role calls directly (Glue, CloudWatch, Logs, KMS). Signatures are not verified:
+this tests what a role may do, not who signed."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from xml.etree import ElementTree
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
 _SECRET_TARGET = "secretsmanager.GetSecretValue"
+_SESSION_KEY_PREFIX = "ASIA"  # STS's temporary keys (an expired one is no longer known)
 # moto's names for two requests that IAM authorizes as other actions
 _IAM_ACTION = {"HeadBucket": "ListBucket", "SelectObject": "GetObject"}
 
@@ -54,8 +57,9 @@ def refusal(environ: dict[str, Any], body: Callable[[], bytes]) -> Refusal | Non
     access_key, region, service = match.groups()
     if service == "s3":
         wanted = s3_permissions(environ, body)
+        wanted += key_permissions(region, environ, wanted)
     elif environ.get("HTTP_X_AMZ_TARGET") == _SECRET_TARGET:
-        wanted = [("secretsmanager:GetSecretValue", _secret_arn(region, body()))]
+        wanted = secret_permissions(region, body())
     else:
         return None
     caller = _assumed_role(access_key, region, environ.get("HTTP_X_AMZ_SECURITY_TOKEN", ""))
@@ -107,21 +111,82 @@ def s3_permissions(environ: dict[str, Any], body: Callable[[], bytes]) -> list[t
     return wanted
 
 
-def _secret_arn(region: str, body: bytes) -> str:
-    """The ARN a SecretId (name or ARN) stands for; the id itself when there is no such secret
-    (moto then answers ResourceNotFound, as AWS does to a caller that may read it)."""
+def key_permissions(region: str, environ: dict[str, Any],
+                    s3: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The KMS rights S3 uses on the caller's behalf for SSE-KMS objects: Decrypt to read one
+    (a GET, or a copy's source; a HEAD needs none), GenerateDataKey to write one (the key the
+    request names, else the bucket's default), and Decrypt too to complete a multipart upload.
+    An object under S3's own key (aws/s3), or no KMS at all, needs nothing."""
+    method = environ.get("REQUEST_METHOD", "GET").upper()
+    wanted = []
+    for action, resource in s3:
+        bucket, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
+        if action in ("s3:GetObject", "s3:GetObjectVersion") and method != "HEAD":
+            key_id = _object_key_id(bucket, key)
+            wanted += [("kms:Decrypt", _key_arn(region, key_id))] if key_id else []
+        elif action == "s3:PutObject":
+            named = environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID")
+            key_id = named or _default_key_id(bucket)
+            if key_id:
+                wanted.append(("kms:GenerateDataKey", _key_arn(region, key_id)))
+                if method == "POST" and "uploadId" in environ.get("QUERY_STRING", ""):
+                    wanted.append(("kms:Decrypt", _key_arn(region, key_id)))
+    return wanted
+
+
+def _s3_bucket(name: str) -> Any:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    return s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.get(name)
+
+
+def _object_key_id(bucket_name: str, key: str) -> str | None:
+    """The KMS key of the object's current version (None: no such object, or not SSE-KMS)."""
+    bucket = _s3_bucket(bucket_name)
+    found = bucket.keys.get(key) if bucket is not None else None
+    if found is None or getattr(found, "encryption", None) != "aws:kms":
+        return None
+    return found.kms_key_id
+
+
+def _default_key_id(bucket_name: str) -> str | None:
+    bucket = _s3_bucket(bucket_name)
+    rule = ((bucket.encryption or {}).get("Rule") or {}) if bucket is not None else {}
+    default = rule.get("ApplyServerSideEncryptionByDefault") or {}
+    return default.get("KMSMasterKeyID") if default.get("SSEAlgorithm") == "aws:kms" else None
+
+
+def _key_arn(region: str, key_id: str) -> str:
+    """A key's ARN from its id, alias or ARN, as IAM policies name keys."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.kms.models import kms_backends
+
+    try:
+        return kms_backends[DEFAULT_ACCOUNT_ID][region].describe_key(key_id).arn
+    except Exception:  # no such key in the twin: as named (S3 then fails the request itself)
+        return key_id
+
+
+def secret_permissions(region: str, body: bytes) -> list[tuple[str, str]]:
+    """GetSecretValue on the secret's ARN (its SecretId may be a name), and Decrypt on the KMS
+    key it is encrypted with. No such secret: its id as given, and moto then answers
+    ResourceNotFound, as AWS does to a caller that may read it."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.secretsmanager.models import secretsmanager_backends
 
     secret_id = json.loads(body or b"{}").get("SecretId", "")
-    secrets = secretsmanager_backends[DEFAULT_ACCOUNT_ID][region].secrets
-    secret = secrets.get(secret_id)
-    return secret.arn if secret is not None else secret_id
+    secret = secretsmanager_backends[DEFAULT_ACCOUNT_ID][region].secrets.get(secret_id)
+    if secret is None:
+        return [("secretsmanager:GetSecretValue", secret_id)]
+    wanted = [("secretsmanager:GetSecretValue", secret.arn)]
+    key_id = getattr(secret, "kms_key_id", None)
+    return wanted + ([("kms:Decrypt", _key_arn(region, key_id))] if key_id else [])
 
 
 def _assumed_role(access_key: str, region: str, token: str) -> _Caller | None:
-    """The role whose session signed the request; None for any other key. A session whose
-    role was deleted since has no policies, so it may do nothing."""
+    """The role whose session signed the request; None for any other key. A session that
+    expired, or whose role was deleted since, has no policies, so it may do nothing."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.access_control import AssumedRoleAccessKey, CreateAccessKeyFailure
     from moto.iam.models import iam_backends
@@ -132,9 +197,10 @@ def _assumed_role(access_key: str, region: str, token: str) -> _Caller | None:
         key = AssumedRoleAccessKey(DEFAULT_ACCOUNT_ID, partition, access_key,
                                    {"X-Amz-Security-Token": token})
     except CreateAccessKeyFailure as failure:
-        if failure.reason == "InvalidId":
+        if failure.reason == "InvalidId" and not access_key.startswith(_SESSION_KEY_PREFIX):
             return None  # not a role session: the emulator's root keys
-        return _Caller(f"session {access_key} (its token does not match)", [])
+        problem = "has expired" if failure.reason == "InvalidId" else "has another token"
+        return _Caller(f"session {access_key} (which {problem})", [])
     role = key.arn.split("/")[1]
     if not any(r.name == role for r in iam_backends[DEFAULT_ACCOUNT_ID][partition].roles.values()):
         return _Caller(key.arn, [])

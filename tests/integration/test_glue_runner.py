@@ -135,10 +135,10 @@ def lake(env) -> dict[str, str]:
     # as the lake's buckets: versioned, and SSE-KMS by default, which S3A's requests must cope
     # with over the emulator's HTTP
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    key = _client(env, "kms").create_key()["KeyMetadata"]["Arn"]
+    key_arn = _client(env, "kms").create_key()["KeyMetadata"]["Arn"]
     s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
-                                                "KMSMasterKeyID": key}}]})
+                                                "KMSMasterKeyID": key_arn}}]})
     for key, body in RAW_CSV.items():
         s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode())
     s3.put_object(Bucket=BUCKET, Key="scripts/ok.py", Body=OK_SCRIPT.encode())
@@ -146,8 +146,10 @@ def lake(env) -> dict[str, str]:
     s3.put_object(Bucket=BUCKET, Key="scripts/helpers.zip", Body=_helpers_zip())
     glue.create_database(DatabaseInput={"Name": "test_raw"})
     glue.create_database(DatabaseInput={"Name": "test_out"})
-    role = _role(env, "glue-job", JOB_ACCESS)
-    crawler_role = _role(env, "glue-crawler", CRAWLER_ACCESS)
+    uses_key = {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": key_arn}
+    role = _role(env, "glue-job", [uses_key, *JOB_ACCESS])
+    crawler_role = _role(env, "glue-crawler", [uses_key, *CRAWLER_ACCESS])
     s3.put_object(Bucket=BUCKET, Key="broken/orders/part-0.parquet", Body=b"not parquet at all")
     for name, database, path in (("raw-orders", "test_raw", "raw/orders/"),
                                  ("out", "test_out", "out/orders/"),
@@ -162,7 +164,7 @@ def lake(env) -> dict[str, str]:
         "--extra-py-files": f"s3://{BUCKET}/scripts/helpers.zip",
     }
     # the same job as a role that may not write its output folder
-    short = _role(env, "glue-job-short", JOB_ACCESS[:-1])
+    short = _role(env, "glue-job-short", [uses_key, *JOB_ACCESS[:-1]])
     for name, script, job_role in (("ok-job", "ok.py", role), ("fail-job", "fail.py", role),
                                    ("short-job", "ok.py", short)):
         glue.create_job(Name=name, Role=job_role, DefaultArguments=defaults, GlueVersion="5.0",
@@ -178,8 +180,8 @@ def lake(env) -> dict[str, str]:
     return {"bucket": BUCKET}
 
 
-# What the jobs and crawlers may do, as IAM statements: the runner runs each as its role, and
-# the emulator holds the role's S3 requests to them.
+# What the jobs and crawlers may do in S3, as IAM statements (with the bucket's key besides):
+# the runner runs each as its role, and the emulator holds the role's requests to them.
 JOB_ACCESS: list[dict[str, object]] = [
     {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
     {"Effect": "Allow", "Action": "s3:GetObject",

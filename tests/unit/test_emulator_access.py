@@ -83,17 +83,28 @@ GUARD = [  # a second policy of the role's
 
 @pytest.fixture
 def aws() -> Iterator[dict]:
-    """In-process moto: a role with ACCESS, one without the secret, a session of each."""
+    """In-process moto: the `lake` bucket, SSE-KMS by default, holding one object; the PII
+    secret under the same key; a role with ACCESS, the secret and the key ("reader"), one
+    with ACCESS alone ("other"), and a session of each."""
     with mock_aws():
         iam, sts = boto3.client("iam", region_name=REGION), boto3.client("sts", region_name=REGION)
+        key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="lake")
+        s3.put_bucket_encryption(Bucket="lake", ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                    "KMSMasterKeyID": key}}]})
+        s3.put_object(Bucket="lake", Key="sales/part-0", Body=b"rows")
         secrets = boto3.client("secretsmanager", region_name=REGION)
-        secret = secrets.create_secret(Name="pii-key", SecretString="k")["ARN"]
+        secret = secrets.create_secret(Name="pii-key", SecretString="k", KmsKeyId=key)["ARN"]
         trust = json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "glue.amazonaws.com"},
             "Action": "sts:AssumeRole"}]})
         sessions = {}
         for name, extra in (("reader", [{"Effect": "Allow", "Resource": secret,
-                                         "Action": "secretsmanager:GetSecretValue"}]),
+                                         "Action": "secretsmanager:GetSecretValue"},
+                                        {"Effect": "Allow", "Resource": key,
+                                         "Action": ["kms:Decrypt", "kms:GenerateDataKey"]}]),
                             ("other", [])):
             arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
             iam.put_role_policy(RoleName=name, PolicyName="access", PolicyDocument=json.dumps(
@@ -103,7 +114,7 @@ def aws() -> Iterator[dict]:
             credentials = sts.assume_role(RoleArn=arn, RoleSessionName="job")["Credentials"]
             sessions[name] = {"access_key": credentials["AccessKeyId"],
                               "token": credentials["SessionToken"]}
-        yield {"sessions": sessions, "secret": secret, "iam": iam}
+        yield {"sessions": sessions, "secret": secret, "iam": iam, "key": key}
 
 
 def test_a_role_may_do_what_its_policies_allow(aws):
@@ -127,6 +138,18 @@ def test_a_role_is_refused_what_they_do_not_allow_in_aws_words(aws):
     assert refusal(_environ("PUT", "/lake/sales/frozen/x", **reader), bytes) is not None
 
 
+def test_an_encrypted_object_needs_its_key_to_be_read_or_written(aws):
+    other, key = aws["sessions"]["other"], aws["key"]
+    read = refusal(_environ("GET", "/lake/sales/part-0", **other), bytes)
+    assert read is not None and f"kms:Decrypt on resource: {key}".encode() in read.body
+    write = refusal(_environ("PUT", "/lake/sales/part-1", **other), bytes)  # the bucket's key
+    assert write is not None and f"kms:GenerateDataKey on resource: {key}".encode() in write.body
+    assert refusal(_environ("HEAD", "/lake/sales/part-0", **other), bytes) is None
+    complete = refusal(_environ("POST", "/lake/sales/big", "uploadId=u",
+                                **aws["sessions"]["reader"]), bytes)
+    assert complete is None  # GenerateDataKey and Decrypt: the reader has both
+
+
 def test_only_the_role_allowed_reads_the_secret(aws):
     body = json.dumps({"SecretId": "pii-key"}).encode()  # by name: its ARN is what is checked
     target = {"x_amz_target": "secretsmanager.GetSecretValue", "service": "secretsmanager"}
@@ -137,6 +160,13 @@ def test_only_the_role_allowed_reads_the_secret(aws):
     answer = json.loads(refused.body)
     assert answer["__type"] == "AccessDeniedException"
     assert f"secretsmanager:GetSecretValue on resource: {aws['secret']}" in answer["message"]
+    # the secret is encrypted with the lake's key: reading it needs that key too
+    aws["iam"].put_role_policy(RoleName="other", PolicyName="secret", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": aws["secret"],
+                                                 "Action": "secretsmanager:GetSecretValue"}]}))
+    refused = refusal(_environ("POST", "/", body=body, **target, **other), lambda: body)
+    assert refused is not None
+    assert f"kms:Decrypt on resource: {aws['key']}" in json.loads(refused.body)["message"]
 
 
 def test_other_callers_and_services_pass(aws):
@@ -147,10 +177,14 @@ def test_other_callers_and_services_pass(aws):
     assert refusal(glue, bytes) is None
 
 
-def test_a_session_with_a_wrong_token_or_a_deleted_role_may_do_nothing(aws):
+def test_a_session_with_a_wrong_token_an_expired_one_or_a_deleted_role_may_do_nothing(aws):
     reader = dict(aws["sessions"]["reader"], token="forged")
     assert refusal(_environ("GET", "/lake/sales/part-0", **reader), bytes) is not None
-    for policy in ("access", "guard"):
+    forgotten = {"access_key": "ASIAEXPIREDSESSION01", "token": "t"}  # STS dropped it
+    refused = refusal(_environ("GET", "/lake/sales/part-0", **forgotten), bytes)
+    assert refused is not None
+    assert b"session ASIAEXPIREDSESSION01 (which has expired)" in refused.body
+    for policy in aws["iam"].list_role_policies(RoleName="other")["PolicyNames"]:
         aws["iam"].delete_role_policy(RoleName="other", PolicyName=policy)
     aws["iam"].delete_role(RoleName="other")
     other = aws["sessions"]["other"]

@@ -250,3 +250,22 @@ def test_revoking_a_rule_id_the_group_does_not_hold_is_rule_id_not_found():
         backend.revoke_security_group_egress(**revoke, security_rule_ids=["sgr-0123456789abcdef0"])
     backend.revoke_security_group_egress(**revoke, security_rule_ids=[default_egress.id])
     assert group.egress_rules == []
+
+
+def test_sts_forgets_expired_sessions_when_the_next_is_made():
+    from moto.sts.models import sts_backends
+
+    backend = sts_backends[ACCOUNT]["aws"]
+    keys = iam_models.iam_backends[ACCOUNT]["aws"].access_keys
+    role = f"arn:aws:iam::{ACCOUNT}:role/job"
+    old = backend.assume_role(region_name="us-east-1", role_session_name="old", role_arn=role,
+                              policy="", duration=900, external_id="")
+    live = backend.assume_role(region_name="us-east-1", role_session_name="live",
+                               role_arn=role, policy="", duration=3600, external_id="")
+    assert {r.session_name for r in backend.assumed_roles} >= {"old", "live"}
+    old.expiration = live.expiration.replace(year=2000)
+    backend.assume_role(region_name="us-east-1", role_session_name="next", role_arn=role,
+                        policy="", duration=3600, external_id="")
+    names = {r.session_name for r in backend.assumed_roles}
+    assert "old" not in names and {"live", "next"} <= names
+    assert old.access_key_id not in keys and live.access_key_id in keys

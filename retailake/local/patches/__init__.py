@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("iam", "redshift", "lakeformation", "cloudtrail", "glue", "s3", "ec2", "dispatch")
+MODULES = ("iam", "sts", "redshift", "lakeformation", "cloudtrail", "glue", "s3", "ec2", "dispatch")
 _applied = False
 
 
