@@ -3,19 +3,23 @@ and the PII key.
 
 A request signed with session credentials from the emulator's STS (`AssumeRole`, which the
 local Glue runner calls for each job and crawler, as Glue does with the role the definition
-names) is checked against that role's policies, inline and attached, with moto's own policy
-evaluator: every S3 request (the action S3 authorizes it as, on the bucket or object ARN, and
-the KMS rights S3 uses for an SSE-KMS object), and Secrets Manager's `GetSecretValue` (on the
-secret's ARN, and Decrypt on its KMS key). A request the policies do not allow is refused as
-AWS refuses it, naming the role, the action and the resource. So a policy that misses a
-folder a job writes fails that job on the twin, before it reaches AWS.
+names) is checked against that role's policies, inline and attached, by IAM's rules (an
+explicit Deny wins, else an Allow is needed; `Action`/`NotAction`, `Resource`/`NotResource`
+with IAM's wildcards): every S3 request (the action S3 authorizes it as, on the bucket or
+object ARN; ListBucket besides to read a key that does not exist, since S3 answers 403, not
+404, to a caller that may not list; the KMS rights S3 uses for an SSE-KMS object), and Secrets
+Manager's `GetSecretValue` (on the secret's ARN, and Decrypt on its KMS key). A request the
+policies do not allow is refused as AWS refuses it, naming the role, the action and the
+resource. So a policy that misses a folder a job writes fails that job on the twin, before it
+reaches AWS.
 
-Everything else passes unchecked: the emulator's root keys (the CLI, Terraform), and the other
-services a role calls directly (Glue, CloudWatch, Logs, KMS). Signatures are not verified:
-this tests what a role may do, not who signed."""
+Not modeled: conditions (a statement applies as if they held), policy variables, signatures,
+presigned URLs, and the other services a role calls directly (Glue, CloudWatch, Logs, KMS).
+Every other caller, the emulator's root keys (the CLI, Terraform), passes unchecked."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -30,6 +34,7 @@ _SECRET_TARGET = "secretsmanager.GetSecretValue"
 _SESSION_KEY_PREFIX = "ASIA"  # STS's temporary keys (an expired one is no longer known)
 # moto's names for two requests that IAM authorizes as other actions
 _IAM_ACTION = {"HeadBucket": "ListBucket", "SelectObject": "GetObject"}
+_READS = ("s3:GetObject", "s3:GetObjectVersion")
 
 log = logging.getLogger("retailake.emulator")
 
@@ -46,7 +51,7 @@ class Refusal:
 @dataclass(frozen=True)
 class _Caller:
     arn: str  # arn:aws:sts::<account>:assumed-role/<role>/<session>
-    policies: list[Any]  # policy documents (text) and attached managed policies
+    statements: list[dict[str, Any]]  # of every policy of the role's, as they apply here
 
 
 def refusal(environ: dict[str, Any], body: Callable[[], bytes]) -> Refusal | None:
@@ -55,33 +60,67 @@ def refusal(environ: dict[str, Any], body: Callable[[], bytes]) -> Refusal | Non
     if match is None:
         return None
     access_key, region, service = match.groups()
-    if service == "s3":
-        wanted = s3_permissions(environ, body)
-        wanted += key_permissions(region, environ, wanted)
-    elif environ.get("HTTP_X_AMZ_TARGET") == _SECRET_TARGET:
-        wanted = secret_permissions(region, body())
-    else:
+    secret = environ.get("HTTP_X_AMZ_TARGET") == _SECRET_TARGET
+    if service != "s3" and not secret:
         return None
     caller = _assumed_role(access_key, region, environ.get("HTTP_X_AMZ_SECURITY_TOKEN", ""))
     if caller is None:
         return None
+    if secret:
+        wanted = secret_permissions(region, body())
+    else:
+        wanted = s3_permissions(environ, body)
+        wanted += missing_key_permissions(environ, wanted)
+        wanted += key_permissions(region, environ, wanted)
     for action, resource in wanted:
-        if not allowed(caller.policies, action, resource):
+        if not allowed(caller.statements, action, resource):
             return _refused(service, environ, caller.arn, action, resource)
     return None
 
 
-def allowed(policies: list[Any], action: str, resource: str) -> bool:
+def allowed(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
     """IAM's rule: an explicit Deny wins, else some statement must Allow."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    effects = {_effect(statement, action, resource) for statement in statements}
+    return "Deny" not in effects and "Allow" in effects
 
-    permitted = False
-    for policy in policies:
-        result = IAMPolicy(policy).is_action_permitted(action, resource)
-        if result == PermissionResult.DENIED:
-            return False
-        permitted = permitted or result == PermissionResult.PERMITTED
-    return permitted
+
+def applicable_statements(documents: list[str]) -> list[dict[str, Any]]:
+    """The statements of policy documents (conditions are not modeled: a statement applies as
+    if they held)."""
+    statements = []
+    for document in documents:
+        found = json.loads(document)["Statement"]
+        statements += found if isinstance(found, list) else [found]
+    return statements
+
+
+def _effect(statement: dict[str, Any], action: str, resource: str) -> str | None:
+    """The statement's Effect when it covers the action on the resource, else None: actions
+    match without regard to case, resources with it; `*` and `?` are IAM's only wildcards
+    (moto's evaluator reads a pattern as a regular expression, so `_$folder$` matched
+    nothing)."""
+    if "Action" in statement:
+        if not _matches(statement["Action"], action, ignore_case=True):
+            return None
+    elif _matches(statement.get("NotAction", "*"), action, ignore_case=True):
+        return None
+    if "Resource" in statement:
+        if not _matches(statement["Resource"], resource, ignore_case=False):
+            return None
+    elif _matches(statement.get("NotResource", "*"), resource, ignore_case=False):
+        return None
+    return statement.get("Effect")
+
+
+def _matches(patterns: str | list[str], value: str, *, ignore_case: bool) -> bool:
+    return any(_pattern(p, ignore_case).fullmatch(value)
+               for p in ([patterns] if isinstance(patterns, str) else patterns))
+
+
+@functools.cache
+def _pattern(wildcards: str, ignore_case: bool) -> re.Pattern[str]:
+    regex = "".join({"*": ".*", "?": "."}.get(c, re.escape(c)) for c in wildcards)
+    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
 
 
 def s3_permissions(environ: dict[str, Any], body: Callable[[], bytes]) -> list[tuple[str, str]]:
@@ -90,7 +129,7 @@ def s3_permissions(environ: dict[str, Any], body: Callable[[], bytes]) -> list[t
     copy's source as a read."""
     from moto.s3.responses import ACTION_MAP
 
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
     bucket, _, key = path.lstrip("/").partition("/")
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -99,37 +138,56 @@ def s3_permissions(environ: dict[str, Any], body: Callable[[], bytes]) -> list[t
                 if element.tag.rsplit("}", 1)[-1] == "Key"]
         return [("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{k}") for k in keys]
     actions = ACTION_MAP["KEY" if key else "BUCKET"].get(method, {})
-    action = next((a for sub, a in actions.items() if sub in query), actions.get("DEFAULT"))
+    action = actions.get("DEFAULT") or method
+    for subresource, named in actions.items():  # as moto picks: the last one present
+        if subresource in query:
+            action = named
     resource = f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"
-    action = action or method
     wanted = [(f"s3:{_IAM_ACTION.get(action, action)}", resource)]
     source = environ.get("HTTP_X_AMZ_COPY_SOURCE")
     if source:
-        source_path, _, source_query = unquote(source).lstrip("/").partition("?")
+        source_path, _, source_query = source.partition("?")
         read = "s3:GetObjectVersion" if "versionId" in source_query else "s3:GetObject"
-        wanted.append((read, f"arn:aws:s3:::{source_path}"))
+        wanted.append((read, f"arn:aws:s3:::{unquote(source_path).lstrip('/')}"))
+    return wanted
+
+
+def missing_key_permissions(environ: dict[str, Any],
+                            s3: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """ListBucket on the bucket of a GET or HEAD of a key that does not exist: without it S3
+    answers 403 rather than 404, which Hadoop's file systems take as a failure, not as
+    "no such file"."""
+    if environ.get("REQUEST_METHOD", "GET").upper() not in ("GET", "HEAD"):
+        return []
+    wanted = []
+    for action, resource in s3:
+        bucket_name, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
+        bucket = _s3_bucket(bucket_name)
+        if action in _READS and bucket is not None and key not in bucket.keys:
+            wanted.append(("s3:ListBucket", f"arn:aws:s3:::{bucket_name}"))
     return wanted
 
 
 def key_permissions(region: str, environ: dict[str, Any],
                     s3: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The KMS rights S3 uses on the caller's behalf for SSE-KMS objects: Decrypt to read one
-    (a GET, or a copy's source; a HEAD needs none), GenerateDataKey to write one (the key the
-    request names, else the bucket's default), and Decrypt too to complete a multipart upload.
-    An object under S3's own key (aws/s3), or no KMS at all, needs nothing."""
+    (a GET, or a copy's source; a HEAD needs none), GenerateDataKey to write one (with the key
+    the request names, its multipart upload's, else the bucket's default), and Decrypt too to
+    complete a multipart upload. An object under S3's own keys (SSE-S3, aws/s3) needs nothing."""
     method = environ.get("REQUEST_METHOD", "GET").upper()
+    query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    upload = query.get("uploadId", [""])[0]
     wanted = []
     for action, resource in s3:
         bucket, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
-        if action in ("s3:GetObject", "s3:GetObjectVersion") and method != "HEAD":
+        if action in _READS and method != "HEAD":
             key_id = _object_key_id(bucket, key)
             wanted += [("kms:Decrypt", _key_arn(region, key_id))] if key_id else []
         elif action == "s3:PutObject":
-            named = environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID")
-            key_id = named or _default_key_id(bucket)
+            key_id = _write_key_id(environ, bucket, upload)
             if key_id:
                 wanted.append(("kms:GenerateDataKey", _key_arn(region, key_id)))
-                if method == "POST" and "uploadId" in environ.get("QUERY_STRING", ""):
+                if method == "POST" and upload:
                     wanted.append(("kms:Decrypt", _key_arn(region, key_id)))
     return wanted
 
@@ -150,8 +208,22 @@ def _object_key_id(bucket_name: str, key: str) -> str | None:
     return found.kms_key_id
 
 
-def _default_key_id(bucket_name: str) -> str | None:
+def _write_key_id(environ: dict[str, Any], bucket_name: str, upload: str) -> str | None:
+    """The KMS key a write is encrypted with: the request's own choice, its multipart upload's
+    (chosen when it started), else the bucket's default; None for SSE-S3."""
     bucket = _s3_bucket(bucket_name)
+    if upload:
+        multipart = bucket.multiparts.get(upload) if bucket is not None else None
+        if multipart is not None:
+            return multipart.kms_key_id if multipart.sse_encryption == "aws:kms" else None
+    algorithm = environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION")
+    if algorithm:
+        named = environ.get("HTTP_X_AMZ_SERVER_SIDE_ENCRYPTION_AWS_KMS_KEY_ID")
+        return named or (_default_key_id(bucket) if algorithm == "aws:kms" else None)
+    return _default_key_id(bucket)
+
+
+def _default_key_id(bucket: Any) -> str | None:
     rule = ((bucket.encryption or {}).get("Rule") or {}) if bucket is not None else {}
     default = rule.get("ApplyServerSideEncryptionByDefault") or {}
     return default.get("KMSMasterKeyID") if default.get("SSEAlgorithm") == "aws:kms" else None
@@ -186,25 +258,41 @@ def secret_permissions(region: str, body: bytes) -> list[tuple[str, str]]:
 
 def _assumed_role(access_key: str, region: str, token: str) -> _Caller | None:
     """The role whose session signed the request; None for any other key. A session that
-    expired, or whose role was deleted since, has no policies, so it may do nothing."""
+    expired, carries another token, or whose role was deleted since may do nothing."""
     from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.iam.access_control import AssumedRoleAccessKey, CreateAccessKeyFailure
-    from moto.iam.models import iam_backends
+    from moto.core.utils import utcnow
+    from moto.sts.models import sts_backends
     from moto.utilities.utils import get_partition
 
     partition = get_partition(region)
-    try:
-        key = AssumedRoleAccessKey(DEFAULT_ACCOUNT_ID, partition, access_key,
-                                   {"X-Amz-Security-Token": token})
-    except CreateAccessKeyFailure as failure:
-        if failure.reason == "InvalidId" and not access_key.startswith(_SESSION_KEY_PREFIX):
+    session = sts_backends[DEFAULT_ACCOUNT_ID][partition].get_assumed_role_from_access_key(
+        access_key)
+    if session is None:
+        if not access_key.startswith(_SESSION_KEY_PREFIX):
             return None  # not a role session: the emulator's root keys
-        problem = "has expired" if failure.reason == "InvalidId" else "has another token"
-        return _Caller(f"session {access_key} (which {problem})", [])
-    role = key.arn.split("/")[1]
-    if not any(r.name == role for r in iam_backends[DEFAULT_ACCOUNT_ID][partition].roles.values()):
-        return _Caller(key.arn, [])
-    return _Caller(key.arn, key.collect_policies())
+        return _Caller(f"session {access_key} (which has expired)", [])
+    if session.session_token != token:
+        return _Caller(f"{session.arn} (with another session's token)", [])
+    if session.expiration <= utcnow():
+        return _Caller(f"{session.arn} (which has expired)", [])
+    return _Caller(session.arn, applicable_statements(
+        _role_documents(DEFAULT_ACCOUNT_ID, partition, session.role_arn.rsplit("/", 1)[-1])))
+
+
+def _role_documents(account: str, partition: str, role_name: str) -> list[str]:
+    """The role's inline policies and its attached ones' default versions (none for a role
+    deleted since)."""
+    from moto.iam.models import iam_backends
+
+    role = next((r for r in iam_backends[account][partition].roles.values()
+                 if r.name == role_name), None)
+    if role is None:
+        return []
+    return [*role.policies.values(), *(_default_version(p) for p in role.managed_policies.values())]
+
+
+def _default_version(policy: Any) -> str:
+    return next(v.document for v in policy.versions if v.is_default)
 
 
 def _refused(service: str, environ: dict[str, Any], caller: str, action: str,

@@ -320,9 +320,10 @@ def test_a_job_runs_as_its_role_and_fails_on_what_the_role_may_not_do(env, runti
                f"GlueJobRunnerSession is not authorized to perform: s3:GetObject on resource: "
                f"arn:aws:s3:::{BUCKET}/out/orders because")
     assert refusal in emulator.status(env).log_file.read_text()
-    # the role's session stayed with the job: the runner's own reads after it are its own
-    table = runtime.session().read.option("header", "true").csv(f"s3a://{BUCKET}/raw/orders/")
-    assert table.count() == 4
+    # the role's session stayed with the job: the runner's own reads after it are its own,
+    # here of a folder the job's role may not read
+    broken = f"s3a://{BUCKET}/broken/orders/part-0.parquet"
+    assert runtime.session().read.text(broken).collect()[0].value == "not parquet at all"
 
 
 def test_a_failed_job_stops_the_run_only_when_the_emulator_went_with_it(

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from retailake.local.access import refusal, s3_permissions
+from retailake.local.access import allowed, refusal, s3_permissions
 
 REGION = "us-east-1"
 
@@ -56,9 +56,9 @@ def test_an_s3_request_is_authorized_as_iam_names_it(method, path, query, action
 
 
 def test_a_copy_also_reads_its_source():
-    copy = _environ("PUT", "/b/to", x_amz_copy_source="/src/from%20here.csv?versionId=7")
+    copy = _environ("PUT", "/b/to", x_amz_copy_source="/src/from%20here%3F.csv?versionId=7")
     assert _permissions(copy) == [("s3:PutObject", "arn:aws:s3:::b/to"),
-                                  ("s3:GetObjectVersion", "arn:aws:s3:::src/from here.csv")]
+                                  ("s3:GetObjectVersion", "arn:aws:s3:::src/from here?.csv")]
 
 
 def test_a_multi_object_delete_deletes_each_key():
@@ -150,6 +150,68 @@ def test_an_encrypted_object_needs_its_key_to_be_read_or_written(aws):
     assert complete is None  # GenerateDataKey and Decrypt: the reader has both
 
 
+def test_reading_a_missing_key_needs_the_listing_too(aws):
+    # S3 answers 403, not 404, to a caller that may not list: Hadoop then fails the job
+    other = aws["sessions"]["other"]
+    assert refusal(_environ("HEAD", "/lake/sales/not-yet", **other), bytes) is None
+    _put_policy(aws, "other", "access", [s for s in ACCESS if s["Action"] != "s3:ListBucket"])
+    refused = refusal(_environ("GET", "/lake/sales/not-yet", **other), bytes)
+    assert refused is not None
+    assert b"s3:ListBucket on resource: arn:aws:s3:::lake because" in refused.body
+
+
+def test_completing_a_multipart_upload_needs_decrypt_as_well(aws):
+    _put_policy(aws, "other", "key", [{"Effect": "Allow", "Action": "kms:GenerateDataKey",
+                                       "Resource": aws["key"]}])
+    other = aws["sessions"]["other"]
+    assert refusal(_environ("PUT", "/lake/sales/big", "partNumber=1&uploadId=u", **other),
+                   bytes) is None
+    complete = refusal(_environ("POST", "/lake/sales/big", "uploadId=u", **other), bytes)
+    assert complete is not None and b"kms:Decrypt" in complete.body
+    # SSE-S3 asked for by the request: no KMS key is used
+    assert refusal(_environ("PUT", "/lake/sales/plain", x_amz_server_side_encryption="AES256",
+                            **aws["sessions"]["other"]), bytes) is None
+
+
+def test_conditions_are_taken_as_met(aws):
+    conditional = [{"Effect": "Allow", "Action": "s3:PutObject",
+                    "Resource": "arn:aws:s3:::lake/customers/*",
+                    "Condition": {"StringEquals": {"s3:x-amz-acl": "private"}}}]
+    _put_policy(aws, "other", "conditional", conditional)
+    assert refusal(_environ("PUT", "/lake/customers/part-0", x_amz_server_side_encryption=
+                            "AES256", **aws["sessions"]["other"]), bytes) is None
+
+
+@pytest.mark.parametrize(("statement", "action", "resource", "expected"), [
+    # `$` is no regular expression's end: EMRFS's folder markers are named `<folder>_$folder$`
+    ({"Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/_state_$folder$"},
+     "s3:PutObject", "arn:aws:s3:::b/_state_$folder$", True),
+    ({"Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/a.c"},
+     "s3:PutObject", "arn:aws:s3:::b/abc", False),
+    ({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/p?rt-*"},
+     "s3:GetObject", "arn:aws:s3:::b/part-0/x", True),
+    ({"Action": "S3:getobject", "Resource": "*"}, "s3:GetObject", "arn:aws:s3:::b/k", True),
+    ({"Action": "s3:GetObject", "Resource": "arn:aws:s3:::B/*"},
+     "s3:GetObject", "arn:aws:s3:::b/k", False),
+    ({"NotAction": "s3:Delete*", "Resource": "*"}, "s3:PutObject", "arn:aws:s3:::b/k", True),
+    ({"NotAction": "s3:Delete*", "Resource": "*"}, "s3:DeleteObject", "arn:aws:s3:::b/k", False),
+    ({"Action": "s3:*", "NotResource": "arn:aws:s3:::lake/*"},
+     "s3:DeleteObject", "arn:aws:s3:::lake/k", False),
+    ({"Action": "s3:*", "NotResource": "arn:aws:s3:::lake/*"},
+     "s3:DeleteObject", "arn:aws:s3:::scratch/k", True),
+])
+def test_statements_match_as_iam_matches_them(statement, action, resource, expected):
+    assert allowed([{"Effect": "Allow", **statement}], action, resource) is expected
+    # and a Deny of the same covers exactly the same
+    denied = [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", **statement}]
+    assert allowed(denied, action, resource) is not expected
+
+
+def _put_policy(aws: dict, role: str, name: str, statements: list[dict]) -> None:
+    aws["iam"].put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+
+
 def test_only_the_role_allowed_reads_the_secret(aws):
     body = json.dumps({"SecretId": "pii-key"}).encode()  # by name: its ARN is what is checked
     target = {"x_amz_target": "secretsmanager.GetSecretValue", "service": "secretsmanager"}
@@ -161,9 +223,8 @@ def test_only_the_role_allowed_reads_the_secret(aws):
     assert answer["__type"] == "AccessDeniedException"
     assert f"secretsmanager:GetSecretValue on resource: {aws['secret']}" in answer["message"]
     # the secret is encrypted with the lake's key: reading it needs that key too
-    aws["iam"].put_role_policy(RoleName="other", PolicyName="secret", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": aws["secret"],
-                                                 "Action": "secretsmanager:GetSecretValue"}]}))
+    _put_policy(aws, "other", "secret", [{"Effect": "Allow", "Resource": aws["secret"],
+                                          "Action": "secretsmanager:GetSecretValue"}])
     refused = refusal(_environ("POST", "/", body=body, **target, **other), lambda: body)
     assert refused is not None
     assert f"kms:Decrypt on resource: {aws['key']}" in json.loads(refused.body)["message"]
@@ -184,6 +245,13 @@ def test_a_session_with_a_wrong_token_an_expired_one_or_a_deleted_role_may_do_no
     refused = refusal(_environ("GET", "/lake/sales/part-0", **forgotten), bytes)
     assert refused is not None
     assert b"session ASIAEXPIREDSESSION01 (which has expired)" in refused.body
+    from moto.sts.models import sts_backends  # expired, not dropped yet (no AssumeRole since)
+
+    session = sts_backends["123456789012"]["aws"].get_assumed_role_from_access_key(
+        aws["sessions"]["reader"]["access_key"])
+    session.expiration = session.expiration.replace(year=2000)
+    refused = refusal(_environ("GET", "/lake/sales/part-0", **aws["sessions"]["reader"]), bytes)
+    assert refused is not None and b"(which has expired)" in refused.body
     for policy in aws["iam"].list_role_policies(RoleName="other")["PolicyNames"]:
         aws["iam"].delete_role_policy(RoleName="other", PolicyName=policy)
     aws["iam"].delete_role(RoleName="other")

@@ -113,3 +113,29 @@ def test_spark_conf_points_s3_and_s3a_at_the_emulator():
     assert "-XX:-DontCompileHugeMethods" in conf["spark.driver.extraJavaOptions"].split()
     assert (conf["spark.sql.shuffle.partitions"], conf["spark.sql.session.timeZone"]) == ("4",
                                                                                          "UTC")
+
+
+def test_a_job_or_crawler_role_is_assumed_by_arn_or_by_name_for_a_long_session():
+    import datetime as dt
+
+    import boto3
+    from moto import mock_aws
+
+    from retailake.local.glue import roles
+
+    with mock_aws():
+        sts = boto3.client("sts", region_name="us-east-1")
+        by_name = roles.assume(sts, "job-role", roles.JOB_SESSION)
+        assert by_name.role_arn == "arn:aws:iam::123456789012:role/job-role"
+        by_arn = roles.assume(sts, "arn:aws:iam::123456789012:role/other", roles.CRAWLER_SESSION)
+        assert by_arn.role_arn == "arn:aws:iam::123456789012:role/other"
+        identity = by_arn.client("sts", "https://sts.amazonaws.com", "us-east-1")  # mocked
+        assert identity.get_caller_identity()["Arn"] == (
+            "arn:aws:sts::123456789012:assumed-role/other/AWS-Crawler")
+        from moto.sts.models import sts_backends
+
+        session = sts_backends["123456789012"]["aws"].get_assumed_role_from_access_key(
+            by_name.access_key)
+        assert session.expiration - dt.datetime.now(dt.UTC).replace(tzinfo=None) > dt.timedelta(
+            hours=11)
+        assert "token" not in repr(by_name) and by_name.secret_key not in repr(by_name)

@@ -37,8 +37,17 @@ class RoleSession:
                 "AWS_SESSION_TOKEN": self.token}
 
 
-def assume(sts: Any, role_arn: str, session_name: str) -> RoleSession:
-    """A session of `role_arn` (an STS client of the twin's root keys)."""
-    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-    return RoleSession(role_arn, answer["AccessKeyId"], answer["SecretAccessKey"],
+# Glue renews its sessions; the twin's cannot be, so a local job of many hours keeps its own.
+SESSION_SECONDS = 12 * 3600
+
+
+def assume(sts: Any, role: str, session_name: str) -> RoleSession:
+    """A session of `role`, an ARN or, as Glue also takes it, a role's name in the caller's
+    account (`sts`: a client of the twin's root keys)."""
+    if not role.startswith("arn:"):
+        account = sts.get_caller_identity()["Account"]
+        role = f"arn:aws:iam::{account}:role/{role}"
+    answer = sts.assume_role(RoleArn=role, RoleSessionName=session_name,
+                             DurationSeconds=SESSION_SECONDS)["Credentials"]
+    return RoleSession(role, answer["AccessKeyId"], answer["SecretAccessKey"],
                        answer["SessionToken"])

@@ -79,6 +79,21 @@ locals {
       for bucket, folders in access.write : [for folder in folders : "${var.bucket_arns[bucket]}/${folder}*"]
     ])
   }
+  # The folders above a nested output (`_rejects` above `_rejects/sales`): a Hadoop file
+  # system probes them, and may mark them, when it makes the folder (`<parent>`, `<parent>/`,
+  # `<parent>_$folder$`). Their marker keys only, never what lies under them.
+  job_parent_markers = {
+    for job, access in var.job_storage : job => distinct(flatten([
+      for bucket, folders in access.write : [
+        for folder in folders : [
+          for depth in range(1, length(split("/", folder))) : [
+            for suffix in ["", "/", "_$folder$"] :
+            "${var.bucket_arns[bucket]}/${join("/", slice(split("/", folder), 0, depth))}${suffix}"
+          ]
+        ]
+      ]
+    ]))
+  }
   job_buckets = {
     for job, access in var.job_storage : job => distinct([
       for bucket in concat(keys(access.read), keys(access.write)) : var.bucket_arns[bucket]
@@ -213,9 +228,23 @@ data "aws_iam_policy_document" "glue_job" {
   }
 
   statement {
-    sid       = "WriteItsOutputsAndTemp"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = concat(local.job_writes[each.key], ["${var.bucket_arns["scripts"]}/tmp/*"])
+    sid = "WriteItsOutputsAndTemp"
+    actions = [
+      "s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+      # a failed task's committer cleans up its unfinished uploads
+      "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+    ]
+    resources = concat(local.job_writes[each.key], ["${var.bucket_arns["scripts"]}/tmp*"])
+  }
+
+  dynamic "statement" {
+    for_each = length(local.job_parent_markers[each.key]) > 0 ? [local.job_parent_markers[each.key]] : []
+
+    content {
+      sid       = "MarkItsParentFolders"
+      actions   = ["s3:GetObject", "s3:PutObject"]
+      resources = statement.value
+    }
   }
 
   statement {

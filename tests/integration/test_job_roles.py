@@ -1,0 +1,100 @@
+"""Each Glue job's deployed role against what the ETL code itself writes and reads: every
+object, folder probe and folder marker a Hadoop file system makes for the job's outputs is
+allowed to that job's role, and to no other job's; its inputs are readable; the PII key is
+the customers job's alone. The places come from `etl_scripts/`, the policies from the
+emulator's IAM, as Terraform made them; moto's evaluator decides, as the twin does for S3A's
+own requests (which never probe parent folders, as Glue's file system may)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from retailake.aws.clients import client
+from retailake.local.access import allowed, applicable_statements
+from retailake.outputs import load_outputs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "etl_scripts"))
+from retailake_etl import analytics, analytics_job, jobs
+
+pytestmark = pytest.mark.integration
+
+TRANSFORMS = {f"transform_{source}": source for source in jobs.SPECS}
+
+
+def _writes(job: str, buckets: dict[str, str]) -> list[tuple[str, str]]:
+    """(bucket, folder) of every folder the job writes, as the ETL code names them."""
+    if job == "analytics_aggregation":
+        folders = [*analytics.TABLES, analytics_job.STATE.rsplit("/", 1)[0]]
+        return [(buckets["analytics"], folder) for folder in folders]
+    source = TRANSFORMS[job]
+    folders = [table.name for table in jobs.SPECS[source].tables]
+    folders += [f"_rejects/{source}", f"_state/{source}"]
+    return [(buckets["staged"], folder) for folder in folders]
+
+
+def _reads(job: str, buckets: dict[str, str]) -> list[tuple[str, str]]:
+    if job == "analytics_aggregation":
+        return [(buckets["staged"], table) for table in analytics_job.INPUTS]
+    return [(buckets["raw"], TRANSFORMS[job])]
+
+
+def _hadoop_keys(folder: str) -> list[str]:
+    """The keys a Hadoop file system touches to write `folder`: an object under it, the
+    folder's own probes and markers, and those of every folder above it."""
+    parts = folder.split("/")
+    above = ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+    return [f"{folder}/year=2025/month=01/part-0.parquet",
+            *(f"{f}{suffix}" for f in above for suffix in ("", "/", "_$folder$"))]
+
+
+@pytest.fixture(scope="module")
+def job_statements(deployed_local_env) -> dict[str, list[dict]]:
+    """Each job's role's statements, found from the job's definition, as the twin reads them."""
+    outputs = load_outputs(deployed_local_env)
+    glue, iam = client(deployed_local_env, "glue"), client(deployed_local_env, "iam")
+    statements = {}
+    for job, name in outputs["glue_jobs"].items():
+        role = glue.get_job(JobName=name)["Job"]["Role"].rsplit("/", 1)[-1]
+        documents = [iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+                     for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+        assert not iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], role
+        statements[job] = applicable_statements([json.dumps(d) for d in documents])
+    assert set(statements) == {*TRANSFORMS, "analytics_aggregation"}
+    return statements
+
+
+def test_each_job_may_write_its_outputs_and_no_other_jobs(deployed_local_env, job_statements):
+    buckets = load_outputs(deployed_local_env).buckets
+    for job, statements in job_statements.items():
+        for bucket, folder in _writes(job, buckets):
+            keys = _hadoop_keys(folder)
+            for key in keys:
+                assert allowed(statements, "s3:PutObject", f"arn:aws:s3:::{bucket}/{key}"), (
+                    job, bucket, key)
+            assert allowed(statements, "s3:DeleteObject", f"arn:aws:s3:::{bucket}/{keys[0]}")
+        for other in set(job_statements) - {job}:
+            for bucket, folder in _writes(other, buckets):
+                arn = f"arn:aws:s3:::{bucket}/{_hadoop_keys(folder)[0]}"
+                assert not allowed(statements, "s3:PutObject", arn), (job, arn)
+
+
+def test_each_job_reads_its_inputs_and_no_raw_source_of_another(deployed_local_env,
+                                                                 job_statements):
+    outputs = load_outputs(deployed_local_env)
+    buckets = outputs.buckets
+    for job, statements in job_statements.items():
+        for bucket, folder in _reads(job, buckets):
+            arn = f"arn:aws:s3:::{bucket}/{folder}/ingest_date=2025-01-01/part.csv"
+            assert allowed(statements, "s3:GetObject", arn), (job, arn)
+            assert allowed(statements, "s3:ListBucket", f"arn:aws:s3:::{bucket}"), job
+        for source in jobs.SPECS:
+            arn = f"arn:aws:s3:::{buckets['raw']}/{source}/ingest_date=2025-01-01/part.csv"
+            readable = allowed(statements, "s3:GetObject", arn)
+            assert readable == (TRANSFORMS.get(job) == source), (job, arn)
+        assert allowed(statements, "kms:Decrypt", outputs["kms_key_arn"]), job
+        pii = allowed(statements, "secretsmanager:GetSecretValue", outputs["pii_hmac_secret_arn"])
+        assert pii == (job == "transform_customers"), job
