@@ -87,12 +87,17 @@ def _alive(pid: int) -> bool:
 
 
 def _zombie(pid: int) -> bool:
-    """Whether the process has exited but not been reaped (Linux /proc; False elsewhere)."""
+    """Whether the process has exited but not been reaped."""
+    return _process_state(pid) == "Z"
+
+
+def _process_state(pid: int) -> str | None:
+    """The process's state letter: R, S, T (stopped), Z... (Linux /proc; None elsewhere)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"
+        return None
+    return stat.rsplit(")", 1)[-1].split()[0]
 
 
 def health(env: Environment, timeout: float = 1.0) -> dict[str, Any] | None:
@@ -116,7 +121,21 @@ def _port_in_use(port: int) -> bool:
     return False
 
 
-def _port_taken_error(env: Environment) -> PortTakenError:
+def _port_taken_error(env: Environment) -> EmulatorError:
+    """The port is taken: by another program, or by our own emulator not answering."""
+    pid = _live_pid(env)
+    if pid is not None and _process_state(pid) == "T":
+        return EmulatorError(
+            f"the emulator (pid {pid}) is suspended (stopped by a signal, or Ctrl-Z in its "
+            f"terminal): `kill -CONT {pid}` resumes it, `retailake local down` stops it (its "
+            "state is on disk)"
+        )
+    if pid is not None:
+        return EmulatorError(
+            f"the emulator (pid {pid}) holds port {env.local_port} but does not answer (busy "
+            "with a large snapshot, or hung): run the command again in a while, or `retailake "
+            "local down` and then again"
+        )
     return PortTakenError(
         f"port {env.local_port} on 127.0.0.1 is in use by another program; "
         "free it or set RETAILAKE_LOCAL_PORT to another port"
@@ -225,10 +244,12 @@ def _spawn(env: Environment, state_dir: Path) -> subprocess.Popen[bytes]:
 
 
 def _terminate(pid: int, timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM (the server snapshots and exits), then SIGKILL if it does not."""
+    """SIGTERM (the server snapshots and exits; resumed first if suspended, or it would only
+    act on it when resumed), then SIGKILL if it does not."""
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
         try:
             os.kill(pid, sig)
+            os.kill(pid, signal.SIGCONT)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + wait

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -171,6 +172,27 @@ def test_port_taken_by_another_program(env):
     message = str(error.value)
     assert message == (f"port {env.local_port} on 127.0.0.1 is in use by another program; "
                        "free it or set RETAILAKE_LOCAL_PORT to another port")
+
+
+def test_a_suspended_emulator_is_named_and_local_down_still_stops_it_with_its_state(env):
+    first = emulator.start(env)
+    seeded = _seed(env)
+    emulator.flush(env)
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(EmulatorError) as error:
+            emulator.start(env)
+        assert str(error.value).startswith(f"the emulator (pid {first.pid}) is suspended"), error
+        assert f"`kill -CONT {first.pid}`" in str(error.value)
+        began = time.monotonic()
+        assert emulator.stop(env) is True
+        assert time.monotonic() - began < 10, "waited for SIGKILL, not the emulator's own exit"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(first.pid, signal.SIGCONT)
+    assert "signal 15: final snapshot and exit" in emulator.status(env).log_file.read_text()
+    assert emulator.start(env).pid != first.pid
+    _check(env, seeded)
 
 
 def test_status_when_not_running_and_stale_pid_file(env):
