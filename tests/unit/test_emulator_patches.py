@@ -238,6 +238,26 @@ def test_update_job_replaces_the_whole_definition(monkeypatch):
     assert "WorkerType" not in job and "NumberOfWorkers" not in job
 
 
+def test_update_crawler_changes_only_the_fields_it_names(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        glue = boto3.client("glue", region_name="us-east-1")
+        glue.create_crawler(Name="raw", Role="old-role", DatabaseName="raw_db",
+                            Description="d", Targets={"S3Targets": [{"Path": "s3://b/raw/"}]})
+        glue.update_crawler(Name="raw", Role="arn:aws:iam::123456789012:role/crawler",
+                            Targets={"S3Targets": [{"Path": "s3://b/raw/",
+                                                    "Exclusions": ["**/_SUCCESS"]}]})
+        crawler = glue.get_crawler(Name="raw")["Crawler"]
+    assert crawler["Role"] == "arn:aws:iam::123456789012:role/crawler"
+    assert crawler["Targets"]["S3Targets"][0]["Exclusions"] == ["**/_SUCCESS"]
+    assert (crawler["DatabaseName"], crawler["Description"], crawler["Version"]) == (
+        "raw_db", "d", 2)
+
+
 def test_revoking_a_rule_id_the_group_does_not_hold_is_rule_id_not_found():
     """As AWS answers, and what the provider skips (aws_default_security_group revokes every
     default rule by ID); moto alone says InvalidPermission.NotFound. A held ID is revoked."""

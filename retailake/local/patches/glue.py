@@ -1,4 +1,4 @@
-"""Glue: workflow tags readable by ARN, and UpdateJob.
+"""Glue: workflow tags readable by ARN, UpdateJob and UpdateCrawler.
 
 moto 5.2.1 keeps CreateWorkflow's Tags on the workflow object but never registers them with
 its tagging service, so GetTags(workflow ARN) answers {} and every Terraform plan after the
@@ -6,7 +6,11 @@ first apply wants to add the `aws_glue_workflow` tags again.
 
 UpdateJob is not implemented (HTTP 500), so any change to a job definition (its script,
 arguments or workers) failed to apply on the twin. As in AWS, the update replaces the whole
-definition: a field left out of JobUpdate goes back to its default."""
+definition: a field left out of JobUpdate goes back to its default.
+
+UpdateCrawler is not implemented either, so changing a crawler (its role, targets,
+exclusions, schedule) failed to apply, halfway through a deploy. Unlike UpdateJob, it
+changes only the fields the request names."""
 
 from __future__ import annotations
 
@@ -42,6 +46,16 @@ JOB_FIELDS: dict[str, tuple[str, Any]] = {
     "SourceControlDetails": ("source_control_details", None),
 }
 
+# UpdateCrawler field -> FakeCrawler attribute
+CRAWLER_FIELDS = {
+    "Role": "role", "DatabaseName": "database_name", "Description": "description",
+    "Targets": "targets", "Schedule": "schedule", "Classifiers": "classifiers",
+    "TablePrefix": "table_prefix", "SchemaChangePolicy": "schema_change_policy",
+    "RecrawlPolicy": "recrawl_policy", "LineageConfiguration": "lineage_configuration",
+    "Configuration": "configuration",
+    "CrawlerSecurityConfiguration": "crawler_security_configuration",
+}  # fmt: skip
+
 _create_workflow = GlueBackend.create_workflow
 _delete_workflow = GlueBackend.delete_workflow
 
@@ -74,7 +88,18 @@ def update_job(self: GlueResponse) -> ActionResult:
     return ActionResult({"JobName": name})
 
 
+def update_crawler(self: GlueResponse) -> ActionResult:
+    crawler = self.glue_backend.get_crawler(self._get_param("Name"))
+    for field, attribute in CRAWLER_FIELDS.items():
+        if field in self.parameters:
+            setattr(crawler, attribute, self.parameters[field])
+    crawler.last_updated = utcnow()
+    crawler.version += 1
+    return ActionResult({})
+
+
 def apply() -> None:
     GlueBackend.create_workflow = create_workflow
     GlueBackend.delete_workflow = delete_workflow
     GlueResponse.update_job = update_job
+    GlueResponse.update_crawler = update_crawler
