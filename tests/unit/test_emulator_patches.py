@@ -258,6 +258,23 @@ def test_update_crawler_changes_only_the_fields_it_names(monkeypatch):
         "raw_db", "d", 2)
 
 
+def test_update_trigger_changes_only_the_fields_it_names(monkeypatch):
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with mock_aws():
+        glue = boto3.client("glue", region_name="us-east-1")
+        glue.create_trigger(Name="start", Type="SCHEDULED", Schedule="cron(0 3 * * ? *)",
+                            Actions=[{"CrawlerName": "raw"}], Description="nightly")
+        glue.update_trigger(Name="start", TriggerUpdate={"Schedule": "cron(0 5 * * ? *)"})
+        glue.update_trigger(Name="start", TriggerUpdate={"Actions": [{"JobName": "sales"}]})
+        trigger = glue.get_trigger(Name="start")["Trigger"]
+    assert (trigger["Schedule"], trigger["Description"]) == ("cron(0 5 * * ? *)", "nightly")
+    assert trigger["Actions"] == [{"JobName": "sales"}]
+
+
 def test_revoking_a_rule_id_the_group_does_not_hold_is_rule_id_not_found():
     """As AWS answers, and what the provider skips (aws_default_security_group revokes every
     default rule by ID); moto alone says InvalidPermission.NotFound. A held ID is revoked."""

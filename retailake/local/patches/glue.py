@@ -1,4 +1,4 @@
-"""Glue: workflow tags readable by ARN, UpdateJob and UpdateCrawler.
+"""Glue: workflow tags readable by ARN, UpdateJob, UpdateCrawler and UpdateTrigger.
 
 moto 5.2.1 keeps CreateWorkflow's Tags on the workflow object but never registers them with
 its tagging service, so GetTags(workflow ARN) answers {} and every Terraform plan after the
@@ -8,9 +8,9 @@ UpdateJob is not implemented (HTTP 500), so any change to a job definition (its 
 arguments or workers) failed to apply on the twin. As in AWS, the update replaces the whole
 definition: a field left out of JobUpdate goes back to its default.
 
-UpdateCrawler is not implemented either, so changing a crawler (its role, targets,
-exclusions, schedule) failed to apply, halfway through a deploy. Unlike UpdateJob, it
-changes only the fields the request names."""
+UpdateCrawler and UpdateTrigger are not implemented either, so changing a crawler (its
+role, targets, exclusions) or a trigger (the workflow's schedule, a condition) failed to
+apply, halfway through a deploy. Unlike UpdateJob, they change only the fields named."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.glue.models import GlueBackend
 from moto.glue.responses import GlueResponse
+from moto.glue.utils import Action, Predicate
 from moto.utilities.utils import get_partition
 
 # JobUpdate field -> FakeJob attribute, and the attribute's value when the field is absent.
@@ -98,8 +99,23 @@ def update_crawler(self: GlueResponse) -> ActionResult:
     return ActionResult({})
 
 
+def update_trigger(self: GlueResponse) -> ActionResult:
+    trigger = self.glue_backend.get_trigger(self._get_param("Name"))
+    update = self._get_param("TriggerUpdate") or {}
+    if "Actions" in update:
+        trigger.actions = [Action(action) for action in update["Actions"]]
+    if "Predicate" in update:
+        trigger.predicate = Predicate(update["Predicate"]) if update["Predicate"] else None
+    for field, attribute in (("Schedule", "schedule"), ("Description", "description"),
+                             ("EventBatchingCondition", "event_batching_condition")):
+        if field in update:
+            setattr(trigger, attribute, update[field])
+    return ActionResult({"Trigger": trigger.as_dict()})
+
+
 def apply() -> None:
     GlueBackend.create_workflow = create_workflow
     GlueBackend.delete_workflow = delete_workflow
     GlueResponse.update_job = update_job
     GlueResponse.update_crawler = update_crawler
+    GlueResponse.update_trigger = update_trigger
