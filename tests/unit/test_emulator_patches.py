@@ -208,69 +208,60 @@ def test_the_service_of_a_request_is_found_without_scanning_motos_folder(monkeyp
     assert expected <= set(backends.list_of_moto_modules())
 
 
-def test_update_job_replaces_the_whole_definition(monkeypatch):
+@pytest.fixture
+def glue(monkeypatch):
+    """A Glue client of in-process moto, patched."""
     import boto3
     from moto import mock_aws
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     with mock_aws():
-        glue = boto3.client("glue", region_name="us-east-1")
-        glue.create_job(
-            Name="etl",
-            Role="r",
-            Command={"Name": "glueetl", "ScriptLocation": "s3://b/a.py"},
-            DefaultArguments={"--source": "sales"},
-            WorkerType="G.1X",
-            NumberOfWorkers=2,
-        )
-        glue.update_job(
-            JobName="etl",
-            JobUpdate={
-                "Role": "r",
-                "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/b.py"},
-                "DefaultArguments": {"--source": "customers"},
-            },
-        )
-        job = glue.get_job(JobName="etl")["Job"]
+        yield boto3.client("glue", region_name="us-east-1")
+
+
+def test_update_job_replaces_the_whole_definition(glue):
+    glue.create_job(
+        Name="etl",
+        Role="r",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/a.py"},
+        DefaultArguments={"--source": "sales"},
+        WorkerType="G.1X",
+        NumberOfWorkers=2,
+    )
+    glue.update_job(
+        JobName="etl",
+        JobUpdate={
+            "Role": "r",
+            "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/b.py"},
+            "DefaultArguments": {"--source": "customers"},
+        },
+    )
+    job = glue.get_job(JobName="etl")["Job"]
     assert job["Command"]["ScriptLocation"] == "s3://b/b.py"
     assert job["DefaultArguments"] == {"--source": "customers"}
     assert "WorkerType" not in job and "NumberOfWorkers" not in job
 
 
-def test_update_crawler_changes_only_the_fields_it_names(monkeypatch):
-    import boto3
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    with mock_aws():
-        glue = boto3.client("glue", region_name="us-east-1")
-        glue.create_crawler(Name="raw", Role="old-role", DatabaseName="raw_db",
-                            Description="d", Targets={"S3Targets": [{"Path": "s3://b/raw/"}]})
-        glue.update_crawler(Name="raw", Role="arn:aws:iam::123456789012:role/crawler",
-                            Targets={"S3Targets": [{"Path": "s3://b/raw/",
-                                                    "Exclusions": ["**/_SUCCESS"]}]})
-        crawler = glue.get_crawler(Name="raw")["Crawler"]
+def test_update_crawler_changes_only_the_fields_it_names(glue):
+    glue.create_crawler(Name="raw", Role="old-role", DatabaseName="raw_db",
+                        Description="d", Targets={"S3Targets": [{"Path": "s3://b/raw/"}]})
+    glue.update_crawler(Name="raw", Role="arn:aws:iam::123456789012:role/crawler",
+                        Targets={"S3Targets": [{"Path": "s3://b/raw/",
+                                                "Exclusions": ["**/_SUCCESS"]}]})
+    crawler = glue.get_crawler(Name="raw")["Crawler"]
     assert crawler["Role"] == "arn:aws:iam::123456789012:role/crawler"
     assert crawler["Targets"]["S3Targets"][0]["Exclusions"] == ["**/_SUCCESS"]
     assert (crawler["DatabaseName"], crawler["Description"], crawler["Version"]) == (
         "raw_db", "d", 2)
 
 
-def test_update_trigger_changes_only_the_fields_it_names(monkeypatch):
-    import boto3
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    with mock_aws():
-        glue = boto3.client("glue", region_name="us-east-1")
-        glue.create_trigger(Name="start", Type="SCHEDULED", Schedule="cron(0 3 * * ? *)",
-                            Actions=[{"CrawlerName": "raw"}], Description="nightly")
-        glue.update_trigger(Name="start", TriggerUpdate={"Schedule": "cron(0 5 * * ? *)"})
-        glue.update_trigger(Name="start", TriggerUpdate={"Actions": [{"JobName": "sales"}]})
-        trigger = glue.get_trigger(Name="start")["Trigger"]
+def test_update_trigger_changes_only_the_fields_it_names(glue):
+    glue.create_trigger(Name="start", Type="SCHEDULED", Schedule="cron(0 3 * * ? *)",
+                        Actions=[{"CrawlerName": "raw"}], Description="nightly")
+    glue.update_trigger(Name="start", TriggerUpdate={"Schedule": "cron(0 5 * * ? *)"})
+    glue.update_trigger(Name="start", TriggerUpdate={"Actions": [{"JobName": "sales"}]})
+    trigger = glue.get_trigger(Name="start")["Trigger"]
     assert (trigger["Schedule"], trigger["Description"]) == ("cron(0 5 * * ? *)", "nightly")
     assert trigger["Actions"] == [{"JobName": "sales"}]
 
