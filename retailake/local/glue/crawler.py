@@ -169,8 +169,9 @@ def _add_partitions(glue: Any, database: str, group: inf.TableGroup, descriptor:
 
 
 def run_crawler(glue: Any, s3_as: Callable[[str], Any], name: str) -> CrawlResult:
-    """Crawl as the registered crawler would, reading S3 as its role (`s3_as`: a role ARN to
-    an S3 client signing as it); raises ClientError on emulator failures."""
+    """Crawl as the registered crawler would, reading S3 as its role (`s3_as`: a role, as the
+    definition names it, to an S3 client signing as it); raises ClientError on emulator
+    failures."""
     definition = glue.get_crawler(Name=name)["Crawler"]
     s3 = s3_as(definition["Role"])
     result = CrawlResult(name, definition["DatabaseName"])

@@ -34,8 +34,8 @@ from retailake.local.glue.spark import SparkRuntime
 SHIM_DIR = Path(__file__).resolve().parent / "shim"
 _CLEARED_VARIABLES = ("AWS_PROFILE", "AWS_SECURITY_TOKEN")
 _MESSAGE_LINES = 4
-_ACCESS_DENIED = re.compile(r"AccessDenied|403 Forbidden")
 _MESSAGE_CHARS = 800
+_ACCESS_DENIED = re.compile(r"AccessDenied|403 Forbidden")  # S3A's words for S3's refusal
 
 
 @dataclass

@@ -131,9 +131,9 @@ class _Run:
         record.warnings = result.warnings
         record.state = SUCCEEDED
 
-    def _s3_as(self, role_arn: str) -> Any:
+    def _s3_as(self, role: str) -> Any:
         """S3 as a crawler's role: a session of it, as Glue's crawler uses."""
-        session = roles.assume(self.sts, role_arn, roles.CRAWLER_SESSION)
+        session = roles.assume(self.sts, role, roles.CRAWLER_SESSION)
         return session.client("s3", self.runtime.endpoint_url, self.runtime.region)
 
     def _save_crawl_state(self, record: NodeRun) -> None:
