@@ -70,8 +70,7 @@ def refusal(environ: dict[str, Any], body: Callable[[], bytes]) -> Refusal | Non
         wanted = secret_permissions(region, body())
     else:
         wanted = s3_permissions(environ, body)
-        wanted += missing_key_permissions(environ, wanted)
-        wanted += key_permissions(region, environ, wanted)
+        wanted += implied_permissions(region, environ, wanted)
     for action, resource in wanted:
         if not allowed(caller.statements, action, resource):
             return _refused(service, environ, caller.arn, action, resource)
@@ -152,37 +151,30 @@ def s3_permissions(environ: dict[str, Any], body: Callable[[], bytes]) -> list[t
     return wanted
 
 
-def missing_key_permissions(environ: dict[str, Any],
-                            s3: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """ListBucket on the bucket of a GET or HEAD of a key that does not exist: without it S3
-    answers 403 rather than 404, which Hadoop's file systems take as a failure, not as
-    "no such file"."""
-    if environ.get("REQUEST_METHOD", "GET").upper() not in ("GET", "HEAD"):
-        return []
-    wanted = []
-    for action, resource in s3:
-        bucket_name, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
-        bucket = _s3_bucket(bucket_name)
-        if action in _READS and bucket is not None and key not in bucket.keys:
-            wanted.append(("s3:ListBucket", f"arn:aws:s3:::{bucket_name}"))
-    return wanted
-
-
-def key_permissions(region: str, environ: dict[str, Any],
-                    s3: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The KMS rights S3 uses on the caller's behalf for SSE-KMS objects: Decrypt to read one
-    (a GET, or a copy's source; a HEAD needs none), GenerateDataKey to write one (with the key
-    the request names, its multipart upload's, else the bucket's default), and Decrypt too to
-    complete a multipart upload. An object under S3's own keys (SSE-S3, aws/s3) needs nothing."""
+def implied_permissions(region: str, environ: dict[str, Any],
+                        s3: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What S3 also checks on the caller's behalf. ListBucket for a GET or HEAD of a key that
+    does not exist: without it S3 answers 403 rather than 404, which Hadoop's file systems
+    take as a failure, not as "no such file". And the KMS rights it uses for SSE-KMS objects:
+    Decrypt to read one (a GET, or a copy's source; a HEAD needs none), GenerateDataKey to
+    write one (with the key the request names, its multipart upload's, else the bucket's
+    default), and Decrypt too to complete a multipart upload. An object under S3's own keys
+    (SSE-S3, aws/s3) needs nothing."""
     method = environ.get("REQUEST_METHOD", "GET").upper()
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     upload = query.get("uploadId", [""])[0]
     wanted = []
     for action, resource in s3:
-        bucket, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
-        if action in _READS and method != "HEAD":
-            key_id = _object_key_id(bucket, key)
-            wanted += [("kms:Decrypt", _key_arn(region, key_id))] if key_id else []
+        bucket_name, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
+        bucket = _s3_bucket(bucket_name)
+        if action in _READS and bucket is not None:
+            if key not in bucket.keys:
+                if method in ("GET", "HEAD"):
+                    wanted.append(("s3:ListBucket", f"arn:aws:s3:::{bucket_name}"))
+            elif method != "HEAD":
+                found = bucket.keys.get(key)  # the current version (or a delete marker)
+                if getattr(found, "encryption", None) == "aws:kms" and found.kms_key_id:
+                    wanted.append(("kms:Decrypt", _key_arn(region, found.kms_key_id)))
         elif action == "s3:PutObject":
             key_id = _write_key_id(environ, bucket, upload)
             if key_id:
@@ -199,19 +191,9 @@ def _s3_bucket(name: str) -> Any:
     return s3_backends[DEFAULT_ACCOUNT_ID]["aws"].buckets.get(name)
 
 
-def _object_key_id(bucket_name: str, key: str) -> str | None:
-    """The KMS key of the object's current version (None: no such object, or not SSE-KMS)."""
-    bucket = _s3_bucket(bucket_name)
-    found = bucket.keys.get(key) if bucket is not None else None
-    if found is None or getattr(found, "encryption", None) != "aws:kms":
-        return None
-    return found.kms_key_id
-
-
-def _write_key_id(environ: dict[str, Any], bucket_name: str, upload: str) -> str | None:
+def _write_key_id(environ: dict[str, Any], bucket: Any, upload: str) -> str | None:
     """The KMS key a write is encrypted with: the request's own choice, its multipart upload's
     (chosen when it started), else the bucket's default; None for SSE-S3."""
-    bucket = _s3_bucket(bucket_name)
     if upload:
         multipart = bucket.multiparts.get(upload) if bucket is not None else None
         if multipart is not None:
