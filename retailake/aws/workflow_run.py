@@ -3,7 +3,9 @@
 StartWorkflowRun (with `full_refresh` as a run property, which the jobs read back), then
 GetWorkflowRun with its graph every few seconds until the run ends or the timeout passes.
 Each answer becomes the same PipelineRun record the local twin writes, so `run-pipeline`
-shows one view in both places and `status` reads one format. On timeout the run goes on in
+shows one view in both places and `status` reads one format. The jobs' definitions are read
+once, before the start: their arguments say where a run logs and which namespace holds its
+row counts. On timeout the run goes on in
 Glue: the record stays RUNNING and says so. So it does when the following stops early (Ctrl-C,
 or GetWorkflowRun failing): the error then says how to follow or stop the run."""
 
@@ -42,15 +44,19 @@ from retailake.local.glue.workflow import CRAWLER, JOB, build_plan, read_trigger
 from retailake.outputs import Outputs
 
 WORKFLOW_ENDED = ("COMPLETED", "STOPPED", "ERROR")
-# JobRunState and Crawl.State -> the record's states; anything else is still under way.
+# JobRunState and CrawlState -> the record's states; anything else is still under way.
 _NODE_STATES = {
-    "SUCCEEDED": SUCCEEDED, "COMPLETED": SUCCEEDED,
+    "SUCCEEDED": SUCCEEDED,
     "FAILED": FAILED, "ERROR": FAILED, "TIMEOUT": FAILED, "STOPPED": FAILED,
     "EXPIRED": FAILED, "CANCELLED": FAILED,
 }  # fmt: skip
-# Glue 5.0 logs a job run to <group>/error, stream <run id>-driver (stdout to <group>/output);
-# the run's LogGroupName is that group, or absent for the default one.
+# Glue 5.0 logs a job run to <group>/error, stream <run id>-driver (stdout to <group>/output).
+# The group is `--custom-logGroup-prefix` when the run or its job sets it (ours do), else the
+# run's LogGroupName (a security configuration's), else the default; `--custom-logStream-prefix`
+# takes the run id's place.
 DEFAULT_JOB_LOG_GROUP = "/aws-glue/jobs"
+LOG_GROUP_ARGUMENT, LOG_STREAM_ARGUMENT = "--custom-logGroup-prefix", "--custom-logStream-prefix"
+JobArguments = Mapping[str, Mapping[str, str]]  # job name -> its DefaultArguments
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,20 @@ def _latest(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(dated, key=lambda r: r["StartedOn"]) if dated else (runs[-1] if runs else None)
 
 
-def attempts_from_graph(graph: Mapping[str, Any]) -> list[_Attempt]:
+def job_logs(run: Mapping[str, Any], defaults: Mapping[str, str]) -> tuple[str, str]:
+    """The log group and stream of a job run's driver (the run's arguments over its job's)."""
+    arguments = {**defaults, **(run.get("Arguments") or {})}
+    group = (arguments.get(LOG_GROUP_ARGUMENT) or run.get("LogGroupName")
+             or DEFAULT_JOB_LOG_GROUP)  # fmt: skip
+    stream = arguments.get(LOG_STREAM_ARGUMENT) or run.get("Id")
+    return f"{group.rstrip('/')}/error", f"{stream}-driver"
+
+
+def attempts_from_graph(graph: Mapping[str, Any],
+                        job_arguments: JobArguments | None = None) -> list[_Attempt]:
     """Every job and crawler node of a GetWorkflowRun graph with its latest run (triggers are
     left out: they are the wiring, not the work)."""
+    job_arguments = job_arguments or {}
     found = []
     for node in graph.get("Nodes", []):
         if node.get("Type") == "JOB":
@@ -100,12 +117,12 @@ def attempts_from_graph(graph: Mapping[str, Any]) -> list[_Attempt]:
                 found.append(_Attempt(JOB, node["Name"], PENDING))
                 continue
             raw = run.get("JobRunState", "")
+            log_group, log_stream = job_logs(run, job_arguments.get(node["Name"], {}))
             found.append(_Attempt(
                 JOB, node["Name"], _NODE_STATES.get(raw, RUNNING), run_id=run.get("Id"),
                 started=run.get("StartedOn"), ended=run.get("CompletedOn"),
                 error=run.get("ErrorMessage"), raw_state=raw,
-                log_group=f"{(run.get('LogGroupName') or DEFAULT_JOB_LOG_GROUP).rstrip('/')}/error",
-                log_stream=f"{run.get('Id')}-driver",
+                log_group=log_group, log_stream=log_stream,
             ))  # fmt: skip
         elif node.get("Type") == "CRAWLER":
             crawl = _latest((node.get("CrawlerDetails") or {}).get("Crawls") or [])
@@ -143,8 +160,9 @@ class _Follower:
     """One workflow run being followed: the record, the events, the clients."""
 
     def __init__(self, env: Environment, glue: Any, run: PipelineRun,
-                 on_event: EventHandler | None) -> None:
+                 on_event: EventHandler | None, job_arguments: JobArguments) -> None:
         self.env, self.glue, self.run, self.on_event = env, glue, run, on_event
+        self.job_arguments = job_arguments
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
         history.record_event(self.env, self.run, self.on_event, kind, node)
@@ -157,7 +175,7 @@ class _Follower:
             raise AwsError(f"reading workflow run {self.run.run_id}: "
                            f"{describe_error(error)}") from None
         workflow_run = answer["Run"]
-        for attempt in attempts_from_graph(workflow_run.get("Graph") or {}):
+        for attempt in attempts_from_graph(workflow_run.get("Graph") or {}, self.job_arguments):
             if attempt.state == PENDING:
                 continue
             record = self.run.node_or_added(attempt.kind, attempt.name)
@@ -167,30 +185,42 @@ class _Follower:
         return workflow_run
 
     def finish(self, workflow_run: Mapping[str, Any]) -> None:
+        """The run has ended: what never ran was skipped, and what Glue last saw running was
+        stopped with it (a stopped workflow run ends with its jobs STOPPING)."""
+        status = workflow_run.get("Status", "")
         for record in self.run.nodes:
             if record.state == PENDING:
                 record.state = SKIPPED
                 self.emit(NODE_SKIPPED, record)
+            elif record.state == RUNNING:
+                record.state = FAILED
+                record.error = NodeError(status, f"still running when the workflow run ended "
+                                                 f"{status}")  # fmt: skip
+                self.emit(NODE_FAILED, record)
         all_ok = all(n.state == SUCCEEDED for n in self.run.nodes)
-        completed = workflow_run.get("Status") == "COMPLETED"
+        completed = status == "COMPLETED"
         self.run.state = SUCCEEDED if completed and all_ok else FAILED
+        if not completed:  # ERROR: Glue's reason, such as "Concurrent runs exceeded"
+            reason = workflow_run.get("ErrorMessage")
+            self.run.error = f"workflow run {status}" + (f": {reason}" if reason else "")
         self.run.ended_at = _iso(workflow_run.get("CompletedOn")) or history.now_iso()
 
 
-def _metrics_namespace(glue: Any, job: str) -> str:
-    arguments = glue.get_job(JobName=job)["Job"].get("DefaultArguments") or {}
-    return arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)
+def read_job_arguments(glue: Any, jobs: list[str]) -> dict[str, Mapping[str, str]]:
+    """Each job's DefaultArguments (GetJob)."""
+    return {job: glue.get_job(JobName=job)["Job"].get("DefaultArguments") or {} for job in jobs}
 
 
-def read_job_metrics(glue: Any, cloudwatch: Any, run: PipelineRun) -> None:
+def read_job_metrics(cloudwatch: Any, run: PipelineRun, job_arguments: JobArguments) -> None:
     """Rows in / out / rejected per job run, from the metrics each job published."""
     for record in run.nodes:
         if record.kind != JOB or not (record.run_id and record.started_at):
             continue
         started = dt.datetime.fromisoformat(record.started_at)
         ended = dt.datetime.fromisoformat(record.ended_at) if record.ended_at else started
+        namespace = job_arguments.get(record.name, {}).get("--metrics_namespace",
+                                                           metrics.DEFAULT_NAMESPACE)
         try:
-            namespace = _metrics_namespace(glue, record.name)
             record.rows = metrics.job_metrics(cloudwatch, namespace, record.name,
                                               record.run_id, started, ended)
         except (ClientError, BotoCoreError) as error:
@@ -214,6 +244,7 @@ def run_workflow_in_aws(
     glue = client(env, "glue")
     try:
         plan = build_plan(workflow, read_triggers(glue, workflow))
+        job_arguments = read_job_arguments(glue, [n.name for n in plan.nodes if n.kind == JOB])
         run_id = glue.start_workflow_run(
             Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})["RunId"]
     except (ClientError, BotoCoreError) as error:
@@ -222,7 +253,7 @@ def run_workflow_in_aws(
         run_id=run_id, workflow=workflow, full_refresh=full_refresh,
         nodes=[NodeRun(n.kind, n.name, stage=plan.stage_of(n)) for n in plan.nodes],
     )
-    follower = _Follower(env, glue, run, on_event)
+    follower = _Follower(env, glue, run, on_event, job_arguments)
     follower.emit(RUN_STARTED)
     try:
         _follow(follower, polling)
@@ -239,7 +270,8 @@ def _follow(follower: _Follower, polling: Polling) -> None:
         workflow_run = follower.poll()
         if workflow_run.get("Status") in WORKFLOW_ENDED:
             follower.finish(workflow_run)
-            read_job_metrics(follower.glue, client(follower.env, "cloudwatch"), follower.run)
+            read_job_metrics(client(follower.env, "cloudwatch"), follower.run,
+                             follower.job_arguments)
             return
         if polling.clock() >= deadline:
             return

@@ -9,7 +9,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from retailake.status.context import Context, iso, parallel_map
-from retailake.status.model import CatalogStatus, CrawlStatus, DatabaseStatus, TableStatus
+from retailake.status.model import (
+    MISSING,
+    CatalogStatus,
+    CrawlStatus,
+    DatabaseStatus,
+    TableStatus,
+)
 
 
 def _not_found(error: ClientError) -> bool:
@@ -41,6 +47,10 @@ def aws_crawls(glue: Any, names: list[str]) -> list[CrawlStatus]:
     found = {c["Name"]: c for c in answer.get("Crawlers", [])}
     crawls = []
     for name in names:
+        if name in answer.get("CrawlersNotFound", []):
+            crawls.append(CrawlStatus(name, MISSING, error="not in Glue (deleted outside "
+                                      "Terraform?): `retailake deploy` makes it again"))
+            continue
         last = found.get(name, {}).get("LastCrawl")
         if not last:
             crawls.append(CrawlStatus(name, None))

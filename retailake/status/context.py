@@ -40,10 +40,11 @@ def parallel_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
 
 
 def iso(value: dt.datetime | str | None) -> str | None:
-    """Timestamps in the report: ISO-8601 text, whatever the source gave."""
+    """Timestamps in the report: ISO-8601 text in UTC, whatever the source gave (botocore
+    gives the machine's zone, the twin's records UTC: the report sorts them as text)."""
     if value is None or isinstance(value, str):
         return value
-    return value.isoformat()
+    return value.astimezone(dt.UTC).isoformat()
 
 
 def parse_time(value: str | dt.datetime) -> dt.datetime:

@@ -12,7 +12,8 @@ from typing import Any
 SCHEMA_VERSION = 1
 
 # Run states that mean a failure, in Glue's words (jobs, workflows) and the local runner's.
-FAILED_STATES = frozenset({"FAILED", "ERROR", "TIMEOUT"})
+FAILED_STATES = frozenset({"FAILED", "ERROR", "TIMEOUT", "EXPIRED"})
+MISSING = "MISSING"  # a crawler the deployment names that Glue does not have
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class CatalogStatus:
             for c in self.crawlers
             if c.state in FAILED_STATES
         ]
+        found += [f"crawler {c.name}: {c.error}" for c in self.crawlers if c.state == MISSING]
         return found
 
 

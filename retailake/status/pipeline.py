@@ -41,16 +41,15 @@ def aws_workflow_run(glue: Any, workflow: str) -> RunStatus | None:
 
 
 def aws_job_run(glue: Any, job: str) -> RunStatus:
-    """The job's newest run (GetJobRuns documents newest first)."""
+    """The job's newest run (GetJobRuns documents newest first). Its duration is wall time,
+    as `run-pipeline` shows it: ExecutionTime is the time it was billed for."""
     runs = glue.get_job_runs(JobName=job, MaxResults=1).get("JobRuns", [])
     if not runs:
         return RunStatus(job, None)
     run = runs[0]
     started, ended = iso(run.get("StartedOn")), iso(run.get("CompletedOn"))
-    duration = run.get("ExecutionTime")
     return RunStatus(job, run.get("JobRunState"), run.get("Id"), started, ended,
-                     float(duration) if duration is not None else _seconds(started, ended),
-                     run.get("ErrorMessage"))
+                     _seconds(started, ended), run.get("ErrorMessage"))
 
 
 _ABANDONED = ("its process ended mid-run (killed?); `retailake run-pipeline` finishes the work")

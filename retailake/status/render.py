@@ -14,6 +14,7 @@ from rich.text import Text
 
 from retailake.status.model import (
     FAILED_STATES,
+    MISSING,
     AlarmsStatus,
     CatalogStatus,
     DeploymentStatus,
@@ -32,7 +33,7 @@ def styled(value: Any) -> str:
     if value is None:
         return "[dim]never[/]"
     text = str(value)
-    if text in FAILED_STATES or text == "ALARM":
+    if text in FAILED_STATES or text in ("ALARM", MISSING):
         return f"[bold red]{text}[/]"
     return f"[green]{text}[/]" if text in _GOOD else text
 

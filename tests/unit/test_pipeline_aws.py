@@ -26,6 +26,8 @@ WORKFLOW = "rl-dev-pipeline"
 CRAWL, SALES, AGG = "rl-dev-raw", "rl-dev-transform-sales", "rl-dev-analytics-aggregation"
 T0 = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
 OUTPUTS = {"glue_workflow": WORKFLOW, "name_prefix": "rl-dev", "region": "eu-west-1"}
+# what Terraform gives each job (terraform/modules/glue)
+JOB_DEFAULTS = {"--metrics_namespace": "Lake", "--custom-logGroup-prefix": "/aws-glue/jobs/rl-dev"}
 TRIGGERS = [
     {"Name": "rl-dev-start", "WorkflowName": WORKFLOW, "Type": "ON_DEMAND",
      "Actions": [{"CrawlerName": CRAWL}]},
@@ -80,6 +82,9 @@ class Aws:
 
     def start(self, full_refresh: str = "false") -> None:
         self.glue("get_triggers", {"Triggers": TRIGGERS})
+        for name in (SALES, AGG):  # the plan's jobs, in its order
+            self.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS}},
+                      {"JobName": name})  # fmt: skip
         self.glue("start_workflow_run", {"RunId": "wr_1"},
                   {"Name": WORKFLOW, "RunProperties": {"full_refresh": full_refresh}})
 
@@ -88,9 +93,6 @@ class Aws:
                   {"Name": WORKFLOW, "RunId": "wr_1", "IncludeGraph": True})
 
     def metrics(self, job_name: str, run_id: str, sums: dict[str, float]) -> None:
-        self.glue("get_job", {"Job": {"Name": job_name,
-                                      "DefaultArguments": {"--metrics_namespace": "Lake"}}},
-                  {"JobName": job_name})  # fmt: skip
         dims = [{"Name": "JobName", "Value": job_name}, {"Name": "JobRunId", "Value": run_id}]
         for metric in ("RowsRead", "RowsWritten", "RowsRejected", "DuplicatesDropped",
                        "DurationSeconds"):  # fmt: skip
@@ -188,8 +190,7 @@ def test_a_failed_job_names_its_error_and_logs_and_skips_what_follows(aws, dev):
         "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
         job(SALES,
             job_run("jr_1st", "FAILED", 1.5, 2, ErrorMessage="first attempt"),
-            job_run("jr_retry", "FAILED", 2.5, 3, ErrorMessage="AnalysisException: no col",
-                    LogGroupName="/aws-glue/jobs/rl-dev")),
+            job_run("jr_retry", "FAILED", 2.5, 3, ErrorMessage="AnalysisException: no col")),
         job(AGG), completed=3))  # fmt: skip
     aws.metrics(SALES, "jr_retry", {"RowsRead": 7})
     run = run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=Clock().polling())
@@ -237,7 +238,7 @@ def test_cli_on_aws_shows_the_failure_and_exits_1(aws, dev):
     aws.assert_all_used()
     assert result.exit_code == 1, result.output
     assert "job rl-dev-transform-sales failed: TIMEOUT: Job timed out" in result.stderr
-    assert "CloudWatch log group /aws-glue/jobs/error, stream jr_9-driver" in result.stderr
+    assert "CloudWatch log group /aws-glue/jobs/rl-dev/error, stream jr_9-driver" in result.stderr
     record = json.loads(result.stdout)
     assert [n["state"] for n in record["nodes"]] == ["SUCCEEDED", "FAILED", "SKIPPED"]
 
@@ -272,3 +273,72 @@ def test_following_that_stops_early_says_the_run_goes_on(aws, dev, monkeypatch, 
     assert "workflow run wr_1 goes on in Glue" in result.stderr
     assert f"stop-workflow-run --name {WORKFLOW} --run-id wr_1" in result.stderr
     assert history.last_run(dev).state == "RUNNING"  # as it is, in Glue
+
+
+@pytest.mark.parametrize(("run", "defaults", "expected"), [
+    ({"Id": "jr_1"}, {}, ("/aws-glue/jobs/error", "jr_1-driver")),
+    ({"Id": "jr_1", "LogGroupName": "/aws-glue/jobs-role-sec/"}, {},
+     ("/aws-glue/jobs-role-sec/error", "jr_1-driver")),
+    ({"Id": "jr_1", "LogGroupName": "/aws-glue/jobs/"}, JOB_DEFAULTS,
+     ("/aws-glue/jobs/rl-dev/error", "jr_1-driver")),
+    ({"Id": "jr_1", "Arguments": {"--custom-logGroup-prefix": "/run/own",
+                                  "--custom-logStream-prefix": "nightly"}}, JOB_DEFAULTS,
+     ("/run/own/error", "nightly-driver")),
+])  # fmt: skip
+def test_a_job_runs_logs_are_where_its_arguments_send_them(run, defaults, expected):
+    assert workflow_run.job_logs(run, defaults) == expected
+
+
+def test_a_workflow_run_glue_refused_says_why(aws, dev):
+    aws.start()
+    aws.poll(workflow_answer("RUNNING", crawler(None), job(SALES), job(AGG)))
+    aws.poll({"Run": {**workflow_answer("ERROR", crawler(None), job(SALES), job(AGG),
+                                        completed=0.1)["Run"],
+                      "ErrorMessage": "Concurrent runs exceeded for workflow: rl-dev-pipeline"}})
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
+    aws.assert_all_used()
+    assert result.exit_code == 1, result.output
+    assert ("run wr_1 failed: workflow run ERROR: Concurrent runs exceeded for workflow: "
+            "rl-dev-pipeline") in " ".join(result.stderr.split())
+    record = history.last_run(dev)
+    assert (record.state, [n.state for n in record.nodes]) == ("FAILED", ["SKIPPED"] * 3)
+
+
+def test_a_stopped_workflow_run_stops_what_was_running(aws, dev):
+    aws.start()
+    aws.poll(workflow_answer(
+        "STOPPED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES, job_run("jr_s", "STOPPING", 1.5)), job(AGG), completed=3))
+    aws.metrics(SALES, "jr_s", {"RowsRead": 5})
+    run = run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=Clock().polling())
+    aws.assert_all_used()
+    sales = run.node("job", SALES)
+    assert (run.state, run.error) == ("FAILED", "workflow run STOPPED")
+    assert (sales.state, sales.error.type) == ("FAILED", "STOPPED")
+    assert "still running when the workflow run ended STOPPED" in sales.error.message
+    assert (sales.rows, run.node("job", AGG).state) == ({"rows_read": 5}, "SKIPPED")
+
+
+def _enum(shape: str) -> list[str]:
+    return boto3.client("glue", region_name="eu-west-1").meta.service_model.shape_for(shape).enum
+
+
+@pytest.mark.parametrize(("shape", "ended"), [
+    ("JobRunState", {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "ERROR": "FAILED",
+                     "TIMEOUT": "FAILED", "STOPPED": "FAILED", "EXPIRED": "FAILED"}),
+    ("CrawlState", {"SUCCEEDED": "SUCCEEDED", "FAILED": "FAILED", "ERROR": "FAILED",
+                    "CANCELLED": "FAILED"}),
+])  # fmt: skip
+def test_every_state_glue_documents_is_read_as_ended_or_under_way(shape, ended):
+    """Against botocore's model of Glue, so that a state Glue adds shows up here."""
+    for state in _enum(shape):
+        node = (job(SALES, job_run("jr", state, 1)) if shape == "JobRunState"
+                else crawler(state))  # fmt: skip
+        (attempt,) = attempts_from_graph({"Nodes": [node]})
+        assert attempt.state == ended.get(state, "RUNNING"), state
+    assert set(workflow_run._NODE_STATES) <= set(_enum("JobRunState")) | set(_enum("CrawlState"))
+
+
+def test_every_workflow_status_but_running_ends_the_wait():
+    statuses = set(_enum("WorkflowRunStatus"))
+    assert statuses - set(workflow_run.WORKFLOW_ENDED) == {"RUNNING", "STOPPING"}
