@@ -128,7 +128,8 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
     # A header (or Parquet schema) naming a column twice leaves it ambiguous; JSON lines'
     # names are every key of every line, and lines may spell a key differently (the
     # pipeline matches keys ignoring case, and of a key repeated in a line the last counts).
-    duplicated = sorted({name for name in names if names.count(name) > 1})
+    # Nameless columns (a spreadsheet's trailing commas) are no column: the pipeline skips them.
+    duplicated = sorted({name for name in names if name and names.count(name) > 1})
     if duplicated and check.format != "jsonl":
         listed = ", ".join(duplicated)
         check.problems.append(
@@ -149,6 +150,8 @@ def _check_columns(check: FileCheck, schema: pa.Schema, contract: SourceContract
     known = {c.name for c in contract.columns}
     for name, arrow_field in zip(names, schema, strict=True):
         kind = arrow_field.type
+        if pa.types.is_dictionary(kind):  # pandas' categoricals: Spark reads the values
+            kind = kind.value_type
         if name not in known or pa.types.is_string(kind) or pa.types.is_large_string(kind):
             continue
         expected = contract.column(name).type
@@ -168,6 +171,10 @@ def _beyond_spark(kind: pa.DataType) -> str | None:
         return f"is {kind}, a time of day, which Spark cannot read: write it as text"
     if pa.types.is_float16(kind):
         return "is a 16-bit float, which Spark cannot read: write float32 or float64"
+    if isinstance(kind, pa.BaseExtensionType) and kind.extension_name == "arrow.uuid":
+        return "holds UUIDs (Parquet's UUID type), which Spark cannot read: write them as text"
+    if pa.types.is_decimal(kind) and kind.precision > 38:
+        return f"is {kind}, more digits than Spark's 38: write at most decimal(38, s) or text"
     nested = [kind.field(i).type for i in range(kind.num_fields)]  # struct, list, map
     return next(filter(None, map(_beyond_spark, nested)), None)
 
@@ -223,7 +230,8 @@ def _refuse_non_utf8(path: Path) -> None:
 def _read_csv(path: Path) -> tuple[int, pa.Schema]:
     """Every value as text (types are row-level); lines with the wrong field count are counted
     but skipped: they are the pipeline's MALFORMED_LINE rows, not a reason to refuse the file."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    # utf-8-sig: a byte-order mark is not part of the first name (pyarrow drops it too)
+    with path.open(encoding="utf-8-sig", newline="") as handle:
         header = next(csv.reader([handle.readline()]), [])
     if not any(name.strip() for name in header):
         raise ValueError("no header line")
@@ -254,6 +262,8 @@ def _refuse_line_breaks(table: pa.Table) -> None:
     a bad line alone), so a quoted value holding a line break would reach it as pieces, each
     quarantined as MALFORMED_LINE, and the row lost to the lake: refused here instead."""
     for name, values in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_string(values.type):  # a column the header did not name as text
+            continue
         broken = pc.match_substring_regex(values, "[\r\n]")
         if pc.any(broken).as_py():
             row = pc.index(broken, True).as_py() + 1

@@ -223,6 +223,23 @@ def test_json_keys_match_columns_ignoring_case_and_the_last_of_several_counts(sp
     ]
 
 
+def test_a_byte_order_mark_is_not_part_of_the_first_row(spark, tmp_path):
+    """Excel's "CSV UTF-8" and Notepad's "UTF-8 with BOM" start a file with U+FEFF, which
+    Hadoop's line reader skips (Jackson would refuse it on a JSON line)."""
+    write_raw(tmp_path, "sales", "2025-01-05", "a.csv", "\ufeff" + CSV)
+    write_raw(tmp_path, "sales", "2025-01-06", "b.jsonl", "\ufeff" + JSONL)
+    with_mark = collect(read_raw(spark, storage.list_raw(spark, f"file://{tmp_path}", "sales"),
+                                 CONTRACTS["sales"]))  # fmt: skip
+    write_raw(tmp_path, "sales", "2025-01-05", "a.csv", CSV)
+    write_raw(tmp_path, "sales", "2025-01-06", "b.jsonl", JSONL)
+    plain = read_raw(spark, storage.list_raw(spark, f"file://{tmp_path}", "sales"),
+                     CONTRACTS["sales"])  # fmt: skip
+    without, without_names = collect(plain), plain.columns
+    assert with_mark == without
+    firsts = [r for r in without if r[without_names.index("_row_number")] == 1]
+    assert sorted(r[without_names.index("order_id")] for r in firsts) == ["a", "c"]
+
+
 def test_a_folder_read_gives_the_same_rows_and_only_the_files_asked_for(spark, tmp_path):
     write_raw(tmp_path, "sales", "2025-01-05", "a.csv", CSV)
     write_raw(tmp_path, "sales", "2025-01-06", "b.jsonl", JSONL)

@@ -142,6 +142,8 @@ def test_int96_timestamps_as_spark_writes_them_pass(tmp_path):
         (pa.array([1], pa.timestamp("ns")), "column extra holds nanosecond timestamps"),
         (pa.array([1], pa.time64("us")), "column extra is time64[us], a time of day"),
         (pa.array([[1]], pa.list_(pa.timestamp("ns"))), "column extra holds nanosecond"),
+        (pa.array([b"0123456789abcdef"], pa.uuid()), "column extra holds UUIDs"),
+        (pa.array([1], pa.decimal256(50, 2)), "column extra is decimal256(50, 2), more digits"),
     ],
 )
 def test_parquet_types_spark_cannot_read_refuse_the_file_even_in_an_extra_column(
@@ -153,6 +155,37 @@ def test_parquet_types_spark_cannot_read_refuse_the_file_even_in_an_extra_column
     refused = check_file(tmp_path / "c.parquet", "customers")
     assert [p for p, _ in refused.problems] == [FileProblem.INCOMPATIBLE_TYPE]
     assert refused.reason.startswith(words)
+
+
+def test_what_spark_reads_as_its_values_passes(tmp_path):
+    """pandas' categoricals are dictionary columns; wide decimals within 38 digits are read."""
+    table = pa.table({"customer_id": pa.array(["C1", "C2"]).dictionary_encode(),
+                      "extra": pa.array([1, 2], pa.decimal256(38, 2))})  # fmt: skip
+    pq.write_table(table, tmp_path / "c.parquet")
+    check = check_file(tmp_path / "c.parquet", "customers")
+    assert check.ok, check.reason
+
+
+@pytest.mark.parametrize("name", ["s.csv", "i.csv"])
+def test_a_csv_saved_with_a_byte_order_mark_passes(tmp_path, name):
+    """Excel's "CSV UTF-8": the mark is not part of the first column's name, numbers or not."""
+    path = tmp_path / name
+    if name == "s.csv":
+        source, text = "sales", f"{SALES_HEADER}\n1001,1,2025-01-01,S1,store,,P1,2,3.5,,USD\n"
+    else:
+        source = "inventory"
+        text = ("snapshot_date,store_id,product_id,product_name,category,quantity_on_hand,"
+                "unit_cost\n2025-01-01,S1,P1,Tea,Food,4,1.25\n")
+    path.write_text("\ufeff" + text, encoding="utf-8")
+    check = check_file(path, source)
+    assert check.ok, check.reason
+    assert check.rows == 1
+
+
+def test_nameless_columns_are_not_duplicates(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id,email,,\nC1,a@b.c,,\n")  # a spreadsheet's trailing commas
+    assert check_file(path, "customers").ok, check_file(path, "customers").reason
 
 
 def test_another_sources_file_is_refused_even_with_the_required_columns(tmp_path):
