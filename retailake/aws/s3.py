@@ -49,9 +49,15 @@ def remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey", "NotFound"):
             return None
-        raise
+        doing = f"checking s3://{bucket}/{key}"
+        if code in ("403", "AccessDenied"):  # S3's answer for a missing key without ListBucket
+            doing += " (needs s3:GetObject, and s3:ListBucket on the bucket)"
+        raise aws_error(error, doing) from error
+    except BotoCoreError as error:
+        raise aws_error(error, f"checking s3://{bucket}/{key}") from error
     return head.get("Metadata", {}).get(HASH_METADATA_KEY, "")
 
 

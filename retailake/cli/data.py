@@ -204,10 +204,11 @@ def ingest(
         "refused": [{"file": str(c.path), "reason": c.reason} for c in refused],
         "skipped": skipped,
     }
-    if refused and not skip_invalid:
+    if refused and not (skip_invalid and len(refused) < len(checks)):
+        others = "" if len(refused) == len(checks) else " (--skip-invalid uploads the others)"
         raise DataError(
             f"{len(refused)} of {len(checks)} files break the {source.value} contract; "
-            "nothing was uploaded (--skip-invalid uploads the others)",
+            f"nothing was uploaded{others}",
             report,
         )
     total = sum(check.path.stat().st_size for check in checks if check.ok)

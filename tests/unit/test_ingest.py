@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,39 @@ def test_skip_invalid_uploads_only_the_good_files(tmp_path, bucket):
     result = run("ingest", str(tmp_path / "in"), "--source", "customers", "--skip-invalid")
     assert result.exit_code == 0, result.output
     assert [key.rsplit("/", 1)[1] for key in bucket] == ["good.csv"]
+
+
+def test_skip_invalid_with_every_file_refused_fails(tmp_path, bucket):
+    """Nothing to upload is no success: a scheduler would see none of the refusals."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bad.csv").write_text(BAD)
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers", "--skip-invalid")
+    assert result.exit_code == 2, result.output
+    assert "1 of 1 files break the customers contract; nothing was uploaded" in " ".join(
+        result.stderr.split())
+    assert "--skip-invalid uploads the others" not in result.stderr
+    assert bucket == {}
+
+
+def test_ctrl_c_drops_the_uploads_not_yet_begun():
+    """Leaving a `with ThreadPoolExecutor` block would have run all 200 first."""
+    import threading
+    import time
+
+    begun: list[int] = []
+    lock = threading.Lock()
+
+    def upload(number: int) -> int:
+        with lock:
+            begun.append(number)
+        if number == 0:
+            raise KeyboardInterrupt
+        time.sleep(0.05)
+        return number
+
+    with pytest.raises(KeyboardInterrupt):
+        ingest._each(upload, [(n,) for n in range(200)])
+    assert 0 in begun and len(begun) < 50
 
 
 def test_same_names_in_two_folders_are_refused(tmp_path, bucket):
@@ -211,3 +245,26 @@ def test_a_file_is_hashed_once_per_version(tmp_path, monkeypatch):
     assert s3.file_sha256(path) == first and len(reads) == 1  # the clash check, then upload
     path.write_text(GOOD + "C3,g@h.i\n")
     assert s3.file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest() != first
+
+
+@pytest.mark.parametrize(("code", "words"), [
+    ("404", None),
+    ("403", "checking s3://lake-raw/k.csv (needs s3:GetObject, and s3:ListBucket on the bucket)"),
+    ("500", "checking s3://lake-raw/k.csv"),
+])  # fmt: skip
+def test_a_missing_object_is_none_and_any_other_answer_an_error_naming_it(code, words):
+    import boto3
+    from botocore.stub import Stubber
+
+    from retailake.aws.s3 import remote_sha256
+    from retailake.errors import AwsError
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="k",
+                      aws_secret_access_key="s")  # fmt: skip
+    with Stubber(s3) as stub:
+        stub.add_client_error("head_object", service_error_code=code, http_status_code=int(code))
+        if words is None:
+            assert remote_sha256(s3, "lake-raw", "k.csv") is None
+            return
+        with pytest.raises(AwsError, match="^" + re.escape(words)):
+            remote_sha256(s3, "lake-raw", "k.csv")
