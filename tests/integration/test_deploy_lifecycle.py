@@ -58,6 +58,26 @@ def test_deploy_created_the_whole_lake(deployed_local_env):
     assert cluster["Encrypted"] is True and cluster["PubliclyAccessible"] is False
 
 
+def test_eventbridge_may_publish_to_the_encrypted_alarm_topic(deployed_local_env):
+    """The Glue job-failure rule publishes to a topic under the lake's key. SNS's guide: a key
+    policy statement for EventBridge must not test aws:SourceAccount or aws:SourceArn (every
+    delivery fails with them), which the emulator does not enforce."""
+    outputs = load_outputs(deployed_local_env)
+    topic = client(deployed_local_env, "sns").get_topic_attributes(
+        TopicArn=outputs["sns_topic_arn"])["Attributes"]
+    key_id = outputs["kms_key_arn"].rsplit("/", 1)[1]
+    assert topic["KmsMasterKeyId"] in (outputs["kms_key_arn"], key_id), topic
+    policy = json.loads(client(deployed_local_env, "kms").get_key_policy(
+        KeyId=key_id, PolicyName="default")["Policy"])
+    for_events = [s for s in policy["Statement"]
+                  if "events.amazonaws.com" in json.dumps(s.get("Principal"))]
+    assert any("kms:GenerateDataKey*" in s["Action"] and "kms:Decrypt" in s["Action"]
+               for s in for_events), for_events
+    tested = {key.lower() for s in for_events for test in s.get("Condition", {}).values()
+              for key in test}  # fmt: skip
+    assert not tested & {"aws:sourceaccount", "aws:sourcearn"}, for_events
+
+
 def test_second_deploy_changes_nothing(deployed_local_env):
     run = retailake("deploy", "--auto-approve", "--format", "json")
     assert run.returncode == 0, str(run)

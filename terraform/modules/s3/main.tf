@@ -90,14 +90,28 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
+  # EventBridge publishing to a topic encrypted with this key: SNS's guide says aws:SourceAccount
+  # and aws:SourceArn are not supported here (with them every delivery fails), so no condition;
+  # the topic's own policy says which rules may publish.
   statement {
-    sid       = "EventsAndAlarmsPublishToEncryptedTopic"
+    sid       = "EventsPublishToEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
 
     principals {
       type        = "Service"
-      identifiers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"]
+      identifiers = ["events.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "AlarmsPublishToEncryptedTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
     }
 
     condition {
