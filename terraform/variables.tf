@@ -206,7 +206,7 @@ variable "redshift_final_snapshot" {
 }
 
 variable "redshift_enhanced_vpc_routing" {
-  description = "Force Redshift COPY/UNLOAD/Spectrum traffic through the VPC."
+  description = "Force Redshift COPY/UNLOAD/Spectrum traffic through the VPC, which then needs endpoints for S3 (gateway) and Glue (interface)."
   type        = bool
   default     = true
 }

@@ -174,7 +174,7 @@ variable "final_snapshot" {
 }
 
 variable "enhanced_vpc_routing" {
-  description = "Route COPY/UNLOAD/Spectrum traffic through the VPC (needs an S3 gateway endpoint or NAT in that VPC)."
+  description = "Route COPY/UNLOAD/Spectrum traffic through the VPC: the VPC then needs endpoints for S3 (gateway) and Glue (interface), or Spectrum queries fail."
   type        = bool
   default     = true
 }
