@@ -58,13 +58,32 @@ def job_statements(deployed_local_env) -> dict[str, list[dict]]:
     glue, iam = client(deployed_local_env, "glue"), client(deployed_local_env, "iam")
     statements = {}
     for job, name in outputs["glue_jobs"].items():
-        role = glue.get_job(JobName=name)["Job"]["Role"].rsplit("/", 1)[-1]
-        documents = [iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
-                     for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]]
-        assert not iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], role
-        statements[job] = applicable_statements([json.dumps(d) for d in documents])
+        role = glue.get_job(JobName=name)["Job"]["Role"]
+        statements[job] = _role_statements(iam, role)
     assert set(statements) == {*TRANSFORMS, "analytics_aggregation"}
     return statements
+
+
+def _role_statements(iam, role_arn: str) -> list[dict]:
+    """The role's inline policies' statements (it has no managed ones), as the twin reads them."""
+    role = role_arn.rsplit("/", 1)[-1]
+    documents = [iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+                 for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    assert not iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"], role
+    return applicable_statements([json.dumps(d) for d in documents])
+
+
+def test_lake_formation_reads_the_layers_with_a_role_that_cannot_write(deployed_local_env):
+    """Every grant it vends credentials for reads; the jobs write by path, as themselves."""
+    locations = client(deployed_local_env, "lakeformation").list_resources()["ResourceInfoList"]
+    (role,) = {location["RoleArn"] for location in locations}
+    statements = _role_statements(client(deployed_local_env, "iam"), role)
+    buckets = load_outputs(deployed_local_env).buckets
+    for layer in ("raw", "staged", "analytics"):
+        key = f"arn:aws:s3:::{buckets[layer]}/sales/year=2025/month=01/part-0.parquet"
+        assert allowed(statements, "s3:GetObject", key), (layer, role)
+        for action in ("s3:PutObject", "s3:DeleteObject"):
+            assert not allowed(statements, action, key), (layer, action, role)
 
 
 def test_each_job_may_write_its_outputs_and_no_other_jobs(deployed_local_env, job_statements):

@@ -447,9 +447,11 @@ data "aws_iam_policy_document" "lf_registration" {
     ]
   }
 
+  # Read only: every Lake Formation grant it vends credentials for reads (the crawlers', the
+  # analysts', Spectrum's); the jobs write by path with their own roles.
   statement {
-    sid     = "ReadWriteDataLocations"
-    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    sid     = "ReadDataLocations"
+    actions = ["s3:GetObject"]
     resources = [
       "${var.bucket_arns["raw"]}/*",
       "${var.bucket_arns["staged"]}/*",
@@ -458,8 +460,8 @@ data "aws_iam_policy_document" "lf_registration" {
   }
 
   statement {
-    sid       = "UseLakeKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    sid       = "DecryptWithLakeKey"
+    actions   = ["kms:Decrypt", "kms:DescribeKey"]
     resources = [var.kms_key_arn]
   }
 }
