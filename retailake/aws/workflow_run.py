@@ -144,11 +144,12 @@ def _apply(record: NodeRun, attempt: _Attempt) -> str | None:
     before = record.state
     record.state, record.run_id = attempt.state, attempt.run_id or record.run_id
     record.started_at, record.ended_at = _iso(attempt.started), _iso(attempt.ended)
-    if attempt.started and attempt.ended:
-        record.duration_seconds = round((attempt.ended - attempt.started).total_seconds(), 3)
+    record.duration_seconds = (round((attempt.ended - attempt.started).total_seconds(), 3)
+                               if attempt.started and attempt.ended else None)  # fmt: skip
     record.log_group, record.log_stream = attempt.log_group, attempt.log_stream
-    if attempt.state == FAILED:
-        record.error = NodeError(attempt.raw_state, attempt.error or "Glue gave no error message")
+    # a retry's attempt replaces the failed one's error, or clears it
+    record.error = (NodeError(attempt.raw_state, attempt.error or "Glue gave no error message")
+                    if attempt.state == FAILED else None)  # fmt: skip
     if record.state == before:
         return None
     if record.state == RUNNING:

@@ -342,3 +342,24 @@ def test_every_state_glue_documents_is_read_as_ended_or_under_way(shape, ended):
 def test_every_workflow_status_but_running_ends_the_wait():
     statuses = set(_enum("WorkflowRunStatus"))
     assert statuses - set(workflow_run.WORKFLOW_ENDED) == {"RUNNING", "STOPPING"}
+
+
+def test_a_retry_that_succeeds_clears_the_failed_attempts_error(aws, dev):
+    aws.start()
+    first = job_run("jr_1st", "FAILED", 1.5, 2, ErrorMessage="lost an executor")
+    aws.poll(workflow_answer("RUNNING", crawler("SUCCEEDED", CompletedOn=at(1)),
+                             job(SALES, first), job(AGG)))
+    aws.poll(workflow_answer("RUNNING", crawler("SUCCEEDED", CompletedOn=at(1)),
+                             job(SALES, first, job_run("jr_2nd", "RUNNING", 2.5)), job(AGG)))
+    aws.poll(workflow_answer(
+        "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES, first, job_run("jr_2nd", "SUCCEEDED", 2.5, 4)),
+        job(AGG, job_run("jr_a", "SUCCEEDED", 4.5, 5)), completed=5))
+    aws.metrics(SALES, "jr_2nd", {})
+    aws.metrics(AGG, "jr_a", {})
+    run = run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=Clock().polling())
+    aws.assert_all_used()
+    sales = run.node("job", SALES)
+    assert (run.state, sales.state, sales.run_id, sales.error) == (
+        "SUCCEEDED", "SUCCEEDED", "jr_2nd", None)
+    assert sales.duration_seconds == 90.0
