@@ -141,6 +141,7 @@ module "monitoring" {
   kms_key_arn                 = module.s3.kms_key_arn
   alarm_email                 = var.alarm_email
   glue_job_names              = module.glue.job_names
+  glue_crawler_names          = module.glue.crawler_names
   glue_log_group_name         = local.glue_log_group_name
   redshift_cluster_identifier = local.redshift_cluster_identifier
   redshift_audit_log_exports  = local.redshift_audit_log_exports

@@ -78,6 +78,25 @@ def test_eventbridge_may_publish_to_the_encrypted_alarm_topic(deployed_local_env
     assert not tested & {"aws:sourceaccount", "aws:sourcearn"}, for_events
 
 
+def test_every_failed_job_run_and_crawl_reaches_the_alarm_topic(deployed_local_env):
+    outputs = load_outputs(deployed_local_env)
+    events = client(deployed_local_env, "events")
+    watched = {}
+    for rule in events.list_rules(NamePrefix=outputs["name_prefix"])["Rules"]:
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        if [target["Arn"] for target in targets] == [outputs["sns_topic_arn"]]:
+            pattern = json.loads(rule["EventPattern"])
+            assert pattern["source"] == ["aws.glue"], rule
+            (kind,) = pattern["detail-type"]
+            watched[kind] = pattern["detail"]
+    assert watched == {
+        "Glue Job State Change": {"jobName": sorted(outputs["glue_jobs"].values()),
+                                  "state": ["FAILED", "TIMEOUT"]},
+        "Glue Crawler State Change": {"crawlerName": sorted(outputs["glue_crawlers"].values()),
+                                      "state": ["Failed"]},
+    }
+
+
 def test_second_deploy_changes_nothing(deployed_local_env):
     run = retailake("deploy", "--auto-approve", "--format", "json")
     assert run.returncode == 0, str(run)

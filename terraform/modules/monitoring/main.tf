@@ -54,7 +54,7 @@ data "aws_iam_policy_document" "topic" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.this.arn]
+      values   = [for rule in aws_cloudwatch_event_rule.this : rule.arn]
     }
   }
 
@@ -90,29 +90,58 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 ################################################################################
-# Glue job FAILED / TIMEOUT -> topic
+# Glue job runs FAILED / TIMEOUT and crawls Failed -> topic
 ################################################################################
 
-resource "aws_cloudwatch_event_rule" "this" {
-  name        = "${var.name_prefix}-glue-job-failures"
-  description = "Glue job runs of ${var.name_prefix} that FAILED or TIMED OUT"
+locals {
+  # Each rule matches one Glue event for this lake's jobs or crawlers, in EventBridge's words
+  # (a job run's state is upper case, a crawl's is not).
+  failure_rules = {
+    job = {
+      event  = "Glue Job State Change"
+      field  = "jobName"
+      names  = sort(values(var.glue_job_names))
+      states = ["FAILED", "TIMEOUT"]
+    }
+    crawler = {
+      event  = "Glue Crawler State Change"
+      field  = "crawlerName"
+      names  = sort(values(var.glue_crawler_names))
+      states = ["Failed"]
+    }
+  }
+}
 
+resource "aws_cloudwatch_event_rule" "this" {
+  for_each = local.failure_rules
+
+  name        = "${var.name_prefix}-glue-${each.key}-failures"
+  description = "Glue ${each.key} runs of ${var.name_prefix} that ended ${join(" or ", each.value.states)}"
   event_pattern = jsonencode({
     source        = ["aws.glue"]
-    "detail-type" = ["Glue Job State Change"]
-    detail = {
-      jobName = sort(values(var.glue_job_names))
-      state   = ["FAILED", "TIMEOUT"]
-    }
+    "detail-type" = [each.value.event]
+    detail        = { (each.value.field) = each.value.names, state = each.value.states }
   })
 
   tags = var.tags
 }
 
 resource "aws_cloudwatch_event_target" "this" {
-  rule      = aws_cloudwatch_event_rule.this.name
+  for_each = aws_cloudwatch_event_rule.this
+
+  rule      = each.value.name
   target_id = "sns"
   arn       = aws_sns_topic.this.arn
+}
+
+moved {
+  from = aws_cloudwatch_event_rule.this
+  to   = aws_cloudwatch_event_rule.this["job"]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.this
+  to   = aws_cloudwatch_event_target.this["job"]
 }
 
 ################################################################################

@@ -35,6 +35,11 @@ variable "glue_job_names" {
   type        = map(string)
 }
 
+variable "glue_crawler_names" {
+  description = "Glue crawler names by key; failed crawls are routed to the topic."
+  type        = map(string)
+}
+
 variable "glue_log_group_name" {
   description = "Prefix of the Glue jobs' log groups: <prefix>/error and <prefix>/output."
   type        = string
