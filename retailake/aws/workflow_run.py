@@ -257,25 +257,26 @@ def run_workflow_in_aws(
     follower = _Follower(env, glue, run, on_event, job_arguments)
     follower.emit(RUN_STARTED)
     try:
-        _follow(follower, polling)
+        ended = _follow(follower, polling)
     except (AwsError, KeyboardInterrupt) as stopped:  # the run is Glue's: it does not stop
         why = "interrupted" if isinstance(stopped, KeyboardInterrupt) else str(stopped)
         raise AwsError(f"stopped following the run ({why}); {goes_on(run)}") from None
+    if ended:  # (a Ctrl-C from here on stops no run: it has ended)
+        read_job_metrics(client(env, "cloudwatch"), run, job_arguments)
     follower.emit(RUN_FINISHED)
     return run
 
 
-def _follow(follower: _Follower, polling: Polling) -> None:
+def _follow(follower: _Follower, polling: Polling) -> bool:
+    """Poll until the run ends (True) or the timeout passes (False)."""
     deadline = polling.clock() + polling.timeout_seconds
     while True:
         workflow_run = follower.poll()
         if workflow_run.get("Status") in WORKFLOW_ENDED:
             follower.finish(workflow_run)
-            read_job_metrics(client(follower.env, "cloudwatch"), follower.run,
-                             follower.job_arguments)
-            return
+            return True
         if polling.clock() >= deadline:
-            return
+            return False
         polling.sleep(min(polling.interval_seconds, max(0.0, deadline - polling.clock())))
 
 

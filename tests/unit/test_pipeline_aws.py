@@ -363,3 +363,19 @@ def test_a_retry_that_succeeds_clears_the_failed_attempts_error(aws, dev):
     assert (run.state, sales.state, sales.run_id, sales.error) == (
         "SUCCEEDED", "SUCCEEDED", "jr_2nd", None)
     assert sales.duration_seconds == 90.0
+
+
+def test_ctrl_c_after_the_run_ended_does_not_say_it_goes_on(aws, dev, monkeypatch):
+    aws.start()
+    aws.poll(workflow_answer("COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+                             job(SALES, job_run("jr_s", "SUCCEEDED", 1.5, 4)),
+                             job(AGG, job_run("jr_a", "SUCCEEDED", 4.5, 6)), completed=6))
+
+    def interrupted(*_args) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(workflow_run, "read_job_metrics", interrupted)
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
+    aws.assert_all_used()
+    assert result.exit_code != 0, result.output
+    assert "interrupted" in result.stderr and "goes on in Glue" not in result.stderr
