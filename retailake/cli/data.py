@@ -120,6 +120,14 @@ def seed_sample(
             file_okay=False, help="Write the files to this folder instead of uploading them."
         ),
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Remove the objects of an earlier sample of this seed, seeded with other "
+            "settings, that this one does not rewrite (else refused).",
+        ),
+    ] = False,
     env: EnvOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
@@ -154,7 +162,7 @@ def seed_sample(
             sample = generate(spec, Path(folder), on_progress=step)
         total = sum(f.bytes for f in sample.files) + sample.manifest.stat().st_size
         with _bytes_bar(f"uploading to s3://{bucket}", total) as advance:
-            counts = upload_sample(environment, bucket, sample, spec.seed, advance)
+            counts = upload_sample(environment, bucket, sample, spec.seed, advance, replace)
     _seed_summary(sample, spec.seed, f"s3://{bucket}", counts, output_format)
 
 
@@ -253,7 +261,8 @@ def _seed_summary(
             "sources": {name: vars(totals) for name, totals in summary.items()},
         }
         if counts is not None:
-            document.update(uploaded=counts.uploaded, unchanged=counts.unchanged)
+            document.update(uploaded=counts.uploaded, unchanged=counts.unchanged,
+                            removed=counts.removed)
         print_json(document)
         return
     table = Table(title=f"sample in {destination}", title_justify="left")
@@ -265,7 +274,8 @@ def _seed_summary(
         table.add_row(name, *(f"{figure:,}" for figure in figures))
     out.print(table)
     if counts is not None:
-        out.print(f"{counts.uploaded} objects uploaded, {counts.unchanged} already there")
+        removed = f", {counts.removed} of the earlier sample removed" if counts.removed else ""
+        out.print(f"{counts.uploaded} objects uploaded, {counts.unchanged} already there{removed}")
 
 
 @contextmanager

@@ -70,3 +70,40 @@ def test_a_name_used_today_keeps_its_object_until_replace(deployed_local_env, tm
         versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
         for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
             s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+
+
+def test_reseeding_with_other_settings_replaces_the_earlier_sample(deployed_local_env):
+    """The refusal, and --replace, against the emulator's versioned raw bucket."""
+    env = deployed_local_env
+    s3 = client(env, "s3")
+    bucket = load_outputs(env).buckets["raw"]
+    args = ("seed-sample", "--seed", "7", "--sales-lines", "300", "--start", "2024-03-01")
+
+    def seeded() -> set[str]:
+        return {o["Key"] for o in iter_objects(s3, bucket) if "seed7." in o["Key"]}
+
+    try:
+        assert run(env, *args, "--days", "6").exit_code == 0
+        six_days = seeded()
+        refused = run(env, *args, "--days", "3")
+        assert refused.exit_code == 2 and "seed 7 is already in" in refused.stderr
+        assert seeded() == six_days
+        replaced = run(env, *args, "--days", "3", "--replace", "-f", "json")
+        assert replaced.exit_code == 0, replaced.output
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key="_manifest/seed-7.json")["Body"]
+                              .read())  # fmt: skip
+        assert {f["file"] for f in manifest["files"]} == seeded()
+        assert json.loads(replaced.stdout)["removed"] == len(six_days - seeded()) > 0
+    finally:  # leave the shared twin's raw layer as the seed of 42 made it
+        for key, version in _versions_of_seed_7(s3, bucket):
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
+
+
+def _versions_of_seed_7(s3, bucket: str) -> list[tuple[str, str]]:
+    """(key, version id) of every version and delete marker of a seed-7 object."""
+    found = []
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
+            if "seed7." in version["Key"] or version["Key"] == "_manifest/seed-7.json":
+                found.append((version["Key"], version["VersionId"]))
+    return found

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from typer.testing import CliRunner
 
 from retailake import ingest
 from retailake.aws.s3 import UploadResult
 from retailake.cli import app
 from retailake.outputs import save_outputs
+from retailake.sample import upload as sample_upload
 
 GOOD = "customer_id,email\nC1,a@b.c\nC2,d@e.f\n"
 BAD = "id,email\nC1,a@b.c\n"
@@ -43,7 +46,31 @@ def bucket(tmp_path, monkeypatch):
     monkeypatch.setattr(ingest, "remote_sha256", stored_sha256)
     monkeypatch.setattr(ingest, "upload_if_changed", fake_upload)
     monkeypatch.setattr(ingest.emulator, "flush", lambda env: None)
+    monkeypatch.setattr(sample_upload, "client", lambda env, service: DictS3(stored))
     return stored
+
+
+class DictS3:
+    """The S3 calls seed-sample makes besides its uploads, over the fixture's objects."""
+
+    def __init__(self, stored: dict[str, bytes]) -> None:
+        self.stored = stored
+
+    def get_object(self, Bucket: str, Key: str) -> dict:
+        if Key not in self.stored:
+            raise ClientError({"Error": {"Code": "NoSuchKey"}}, "GetObject")
+        return {"Body": io.BytesIO(self.stored[Key])}
+
+    def get_paginator(self, _operation: str) -> DictS3:
+        return self
+
+    def paginate(self, Bucket: str, Prefix: str) -> list[dict]:
+        return [{"Contents": [{"Key": k} for k in sorted(self.stored) if k.startswith(Prefix)]}]
+
+    def delete_objects(self, Bucket: str, Delete: dict) -> dict:
+        for item in Delete["Objects"]:
+            del self.stored[item["Key"]]
+        return {}
 
 
 def run(*args: str):
@@ -141,6 +168,25 @@ def test_seed_sample_uploads_once(tmp_path, bucket):
     assert sum(s["files"] for s in first["sources"].values()) + 1 == len(bucket)
     second = json.loads(run(*args).stdout)
     assert second["uploaded"] == 0 and second["unchanged"] == len(bucket)
+
+
+def test_a_seed_reseeded_with_other_settings_is_refused_until_replace(tmp_path, bucket):
+    args = ("seed-sample", "--sales-lines", "500", "-f", "json")
+    first = json.loads(run(*args, "--days", "10").stdout)
+    ten_days = set(bucket)
+    assert first["removed"] == 0
+    refused = run(*args, "--days", "4")
+    assert refused.exit_code == 2, refused.output
+    assert "seed 42 is already in s3://lake-raw with other settings" in " ".join(
+        refused.stderr.split())
+    assert set(bucket) == ten_days  # nothing uploaded
+    replaced = run(*args, "--days", "4", "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    manifest = json.loads(bucket["_manifest/seed-42.json"])
+    assert {f["file"] for f in manifest["files"]} | {"_manifest/seed-42.json"} == set(bucket)
+    assert json.loads(replaced.stdout)["removed"] == len(ten_days - set(bucket)) > 0
+    again = json.loads(run(*args, "--days", "4").stdout)  # the same settings: nothing to do
+    assert (again["uploaded"], again["removed"]) == (0, 0)
 
 
 def test_seed_sample_to_a_folder(tmp_path):
