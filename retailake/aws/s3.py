@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +105,18 @@ def iter_objects(s3: Any, bucket: str, prefix: str = "") -> Iterator[dict[str, A
 
 
 def files_under(root: Path, patterns: Iterable[str]) -> list[Path]:
-    """Files below `root` matching any glob pattern, in a stable order."""
-    found = {path for pattern in patterns for path in root.rglob(pattern) if path.is_file()}
-    return sorted(found)
+    """Files below `root` whose name matches any glob pattern, in a stable order. Linked
+    folders are followed (Python's rglob skipped them, and their files, in silence), each
+    real folder once, so a link back up is no loop."""
+    patterns = list(patterns)
+    found: set[Path] = set()
+    seen: set[str] = set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders.clear()
+            continue
+        seen.add(real)
+        found.update(Path(folder, name) for name in names
+                     if any(fnmatch.fnmatch(name, p) for p in patterns))  # fmt: skip
+    return sorted(path for path in found if path.is_file())

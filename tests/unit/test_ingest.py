@@ -85,6 +85,17 @@ def test_find_files_walks_folders(tmp_path):
     assert found == ["a/b/y.jsonl", "a/b/z.parquet", "a/x.csv", "w.json"]
 
 
+def test_find_files_follows_linked_folders_once(tmp_path):
+    """A delivery folder often links to where the exports land; a link back up is no loop."""
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "x.csv").write_text("x")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "today").symlink_to(tmp_path / "exports")
+    (tmp_path / "in" / "up").symlink_to(tmp_path / "in")
+    found = [p.relative_to(tmp_path).as_posix() for p in ingest.find_files(tmp_path / "in")]
+    assert found == ["in/today/x.csv"]
+
+
 def test_ingest_uploads_to_todays_partition(tmp_path, bucket):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "c1.csv").write_text(GOOD)
