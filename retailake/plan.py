@@ -25,14 +25,17 @@ _ACTIONS = {
     ("delete",): "delete",
     ("delete", "create"): "replace",
     ("create", "delete"): "replace",
+    ("forget",): "forget",  # a `removed` block: out of the state, left in the account
 }
+# Actions in the order a plan shows them: the destructive first.
+ORDER = ("delete", "replace", "forget", "update", "move", "import", "create")
 
 
 @dataclass(frozen=True)
 class ResourceChange:
     address: str
     type: str
-    action: str  # create | update | delete | replace
+    action: str  # one of ORDER
 
     @property
     def destructive(self) -> bool:
@@ -83,6 +86,7 @@ class PlanSummary:
             "update": self.count("update"),
             "replace": self.count("replace"),
             "delete": self.count("delete"),
+            **{action: self.count(action) for action in ("move", "import", "forget")},
             "outputs": list(self.outputs),
             "scripts": list(self.scripts),
             "data_loss": [change.address for change in self.data_loss],
@@ -95,16 +99,22 @@ class PlanSummary:
 
 def summarize_plan(plan_json: dict[str, Any]) -> PlanSummary:
     """Reduce `terraform show -json <plan>` to the managed resources and the root outputs
-    that would change."""
+    that would change. A `moved` or `import` block's resource changes nothing else but the
+    state ("no-op" beside a previous address or an import), and still has to be applied:
+    until it is, the state keeps the old address, and a release that drops the block would
+    destroy and recreate the resource."""
     changes = []
     for item in plan_json.get("resource_changes", []):
         if item.get("mode") != "managed":
             continue
-        action = _ACTIONS.get(tuple(item["change"]["actions"]))
+        change = item["change"]
+        action = _ACTIONS.get(tuple(change["actions"]))
+        if action is None and change["actions"] == ["no-op"]:
+            action = ("import" if change.get("importing") else
+                      "move" if item.get("previous_address") else None)  # fmt: skip
         if action:
             changes.append(ResourceChange(item["address"], item["type"], action))
-    order = {"delete": 0, "replace": 1, "update": 2, "create": 3}
-    changes.sort(key=lambda change: (order[change.action], change.address))
+    changes.sort(key=lambda change: (ORDER.index(change.action), change.address))
     outputs = sorted(
         name for name, change in plan_json.get("output_changes", {}).items()
         if change.get("actions") != ["no-op"]

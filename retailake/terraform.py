@@ -316,6 +316,12 @@ class Terraform:
             self._check(run, "plan")
         self._refuse_undeclared_variables(run)
         summary = PlanSummary.empty() if run.returncode == 0 else self._summarize(path)
+        if run.returncode == 2 and not summary.terraform_changes:  # nothing shown, yet changes
+            path.unlink(missing_ok=True)
+            raise TerraformError(
+                "terraform plans changes that retailake cannot summarise, so they cannot be "
+                f"shown for approval: run `terraform plan` in {self.env.terraform_dir} to see "
+                "them, and report this")
         return Plan(path=path, summary=summary)
 
     def _summarize(self, plan_path: Path) -> PlanSummary:

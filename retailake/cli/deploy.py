@@ -31,7 +31,8 @@ VarFileOption = Annotated[
     typer.Option("--var-file", help="Extra Terraform variables file (repeatable).", exists=False),
 ]
 
-_STYLE = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red"}
+_STYLE = {"create": "green", "update": "yellow", "replace": "bold red", "delete": "bold red",
+          "forget": "yellow", "move": "cyan", "import": "cyan"}
 
 
 def plan_table(summary: PlanSummary) -> Table:
@@ -56,6 +57,8 @@ def plan_table(summary: PlanSummary) -> Table:
 def plan_totals(summary: PlanSummary) -> str:
     parts = [f"{summary.count(action)} to {action}" for action in ("create", "update")]
     parts += [f"[bold red]{summary.count(a)} to {a}[/]" for a in ("replace", "delete")]
+    parts += [f"{summary.count(a)} to {a}" for a in ("move", "import", "forget")
+              if summary.count(a)]  # fmt: skip
     if summary.outputs:  # named when they are all there is to apply
         named = "" if summary.changes else f" ({', '.join(summary.outputs)})"
         count = len(summary.outputs)

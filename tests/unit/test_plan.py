@@ -67,3 +67,19 @@ def test_a_plan_that_only_changes_outputs_has_changes():
     })  # fmt: skip
     assert summary.has_changes and summary.changes == ()
     assert summary.as_dict()["outputs"] == ["gone", "new_one"]
+
+
+def test_moves_imports_and_forgets_are_changes_to_apply():
+    """What `moved`, `import` and `removed` blocks plan (Terraform 1.11's JSON): no-op beside
+    a previous address or an import, and "forget". Unapplied, the state keeps the old address."""
+    moved = _change("aws_sns_topic.alerts", "aws_sns_topic", ["no-op"])
+    moved["previous_address"] = "aws_sns_topic.this"
+    imported = _change("aws_s3_bucket.raw", "aws_s3_bucket", ["no-op"])
+    imported["change"]["importing"] = {"id": "lake-raw"}
+    forgotten = _change("aws_glue_job.old", "aws_glue_job", ["forget"])
+    summary = summarize_plan({"resource_changes": [moved, imported, forgotten]})
+    assert [(c.action, c.address) for c in summary.changes] == [
+        ("forget", "aws_glue_job.old"), ("move", "aws_sns_topic.alerts"),
+        ("import", "aws_s3_bucket.raw")]
+    assert summary.terraform_changes and not summary.data_loss
+    assert summary.as_dict()["move"] == summary.as_dict()["import"] == 1
