@@ -147,15 +147,16 @@ def destroy(
     terraform = open_terraform(env, var_files, on_line, on_step)
     step("terraform plan -destroy")
     saved = terraform.plan(destroy=True)
-    if not saved.summary.has_changes:
+    try:
+        if not saved.summary.has_changes:
+            _forget_lake(env)
+            return DeployResult(saved.summary, applied=False)
+        if not approve(saved.summary):
+            return DeployResult(saved.summary, applied=False)
+        step("terraform destroy")
+        terraform.apply(saved)
+    finally:  # the plan file may hold variable values: never left behind
         saved.path.unlink(missing_ok=True)
-        _forget_lake(env)
-        return DeployResult(saved.summary, applied=False)
-    if not approve(saved.summary):
-        saved.path.unlink(missing_ok=True)
-        return DeployResult(saved.summary, applied=False)
-    step("terraform destroy")
-    terraform.apply(saved)
     emulator.flush(env)
     _forget_lake(env)
     return DeployResult(saved.summary, applied=True)

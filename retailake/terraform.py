@@ -256,7 +256,10 @@ class Terraform:
             if ".terraform" not in path.parts:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
-        digest.update(json.dumps(self._backend_config(), sort_keys=True).encode())
+        backend = self._backend_config()
+        digest.update(json.dumps(backend, sort_keys=True).encode())
+        if isinstance(backend, str):  # a file, which may live outside the tree above
+            digest.update(Path(backend).read_bytes())
         digest.update(str(detect_plugin_mirror()).encode())
         return digest.hexdigest()
 
@@ -301,6 +304,15 @@ class Terraform:
                 stale.unlink(missing_ok=True)
         kind = "destroy" if destroy else "deploy"
         path = self.env.state_dir / f"{kind}-{os.getpid()}.tfplan"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))  # kept 0600
+        try:
+            return Plan(path=path, summary=self._planned(path, destroy))
+        except BaseException:  # a refused or interrupted plan leaves no file behind
+            path.unlink(missing_ok=True)
+            raise
+
+    def _planned(self, path: Path, destroy: bool) -> PlanSummary:
         run = self._run(
             "plan",
             *self.cli_variables,
@@ -317,12 +329,11 @@ class Terraform:
         self._refuse_undeclared_variables(run)
         summary = PlanSummary.empty() if run.returncode == 0 else self._summarize(path)
         if run.returncode == 2 and not summary.terraform_changes:  # nothing shown, yet changes
-            path.unlink(missing_ok=True)
             raise TerraformError(
                 "terraform plans changes that retailake cannot summarise, so they cannot be "
                 f"shown for approval: run `terraform plan` in {self.env.terraform_dir} to see "
                 "them, and report this")
-        return Plan(path=path, summary=summary)
+        return summary
 
     def _summarize(self, plan_path: Path) -> PlanSummary:
         run = self._check(
@@ -364,4 +375,6 @@ class Terraform:
             self._run("output", json=IsFlagged, no_color=IsFlagged, stream=False), "output"
         )
         text = run.stdout.strip()
-        return {name: item["value"] for name, item in json.loads(text or "{}").items()}
+        # a sensitive output is never kept: the CLI saves outputs in clear and prints them
+        return {name: item["value"] for name, item in json.loads(text or "{}").items()
+                if not item.get("sensitive")}  # fmt: skip

@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from retailake import deploy as deploy_module
 from retailake.cli import app
 from retailake.config import load_environment
 from tests.unit.conftest import plan_json
@@ -204,6 +205,24 @@ def test_destroy_forgets_the_lakes_history_and_warehouse_copy(fake_terraform, tm
     assert "apply" in fake_terraform.commands()
     assert not (env.state_dir / "pipeline").exists()
     assert not (env.state_dir / "warehouse").exists()
+
+
+def test_a_destroy_stopped_at_the_question_leaves_no_plan_file(fake_terraform, tmp_path,
+                                                              monkeypatch):
+    backend = tmp_path / "backend.hcl"
+    backend.write_text('bucket = "state"\n')
+    monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
+    fake_terraform.answer("plan", exit=2)
+    fake_terraform.answer("show", stdout=CHANGES)
+    env = load_environment("dev")
+
+    def ctrl_c(_summary) -> bool:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        deploy_module.destroy(env, ctrl_c)
+    assert "apply" not in fake_terraform.commands()
+    assert list(env.state_dir.glob("*.tfplan")) == []
 
 
 def test_aws_calls_go_to_the_region_terraform_deployed_to(prod_with_changes, monkeypatch):

@@ -219,3 +219,39 @@ def test_ctrl_c_stops_terraform_as_its_own_would_and_waits_for_it(
     with pytest.raises(TerraformError, match="interrupted"):
         local_terraform(on_line=ctrl_c_on_first_line)._run("apply", "plan.tfplan")
     assert marker.read_text() == "1 SIGINT"
+
+
+def test_a_plan_file_is_private_and_left_nowhere_when_the_plan_fails(fake_terraform):
+    """A saved plan holds variable values in clear."""
+    state_dir = load_environment("local").state_dir
+    fake_terraform.answer("plan", exit=2)
+    fake_terraform.answer("show", stdout=plan_json(("aws_sns_topic.t", "aws_sns_topic",
+                                                    ["update"])))  # fmt: skip
+    plan = local_terraform().plan()
+    assert plan.path.stat().st_mode & 0o777 == 0o600
+    plan.path.unlink()
+    fake_terraform.answer("show", stderr="Error: plan file corrupt", exit=1)
+    with pytest.raises(TerraformError, match="show"):
+        local_terraform().plan()
+    fake_terraform.answer("show", stdout=json.dumps({"resource_changes": []}))
+    with pytest.raises(TerraformError, match="cannot summarise"):  # changes it cannot show
+        local_terraform().plan()
+    assert list(state_dir.glob("*.tfplan")) == []
+
+
+def test_sensitive_outputs_are_never_kept(fake_terraform):
+    fake_terraform.answer("output", stdout=json.dumps({
+        "region": {"value": "us-east-1", "sensitive": False},
+        "admin_password": {"value": "hunter2", "sensitive": True}}))
+    assert local_terraform().outputs() == {"region": "us-east-1"}
+
+
+def test_init_runs_again_when_the_backend_file_changes(fake_terraform, monkeypatch, tmp_path):
+    """A backend file may live outside the bundled tree (RETAILAKE_BACKEND_CONFIG)."""
+    backend = tmp_path / "prod-backend.hcl"
+    backend.write_text('bucket = "old-state"\n')
+    monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
+    dev = Terraform(load_environment("dev"), {})
+    assert dev.init() is True and dev.init() is False
+    backend.write_text('bucket = "new-state"\n')
+    assert dev.init() is True
