@@ -21,7 +21,8 @@ CHANGES = plan_json(
 
 
 @pytest.fixture
-def prod_with_changes(fake_terraform, tmp_path, monkeypatch):
+def aws_with_changes(fake_terraform, tmp_path, monkeypatch):
+    """dev or prod (a backend file given), with a plan that changes things."""
     backend = tmp_path / "backend.hcl"
     backend.write_text('bucket = "state"\n')
     monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
@@ -40,18 +41,18 @@ def invoke(*args: str, input: str | None = None):
     return result, f"exit {result.exit_code}\n{result.output}"
 
 
-def test_prod_deploy_without_a_terminal_or_flag_applies_nothing(prod_with_changes):
+def test_prod_deploy_without_a_terminal_or_flag_applies_nothing(aws_with_changes):
     result, shown = invoke("deploy", "--env", "prod")
     assert result.exit_code == 2, shown
     assert "needs an answer" in shown and "--auto-approve" in shown
-    assert "apply" not in prod_with_changes.commands()
+    assert "apply" not in aws_with_changes.commands()
     assert "replace" in shown and "holds data" in shown  # the plan was shown first
     result, shown = invoke("deploy", "--env", "prod", "--format", "json")
     assert result.exit_code == 2, shown
     assert json.loads(result.stdout)["plan"]["replace"] == 1  # a machine sees the plan too
 
 
-def test_prod_deploy_declined_at_the_prompt_applies_nothing(prod_with_changes, monkeypatch):
+def test_prod_deploy_declined_at_the_prompt_applies_nothing(aws_with_changes, monkeypatch):
     monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
     result, shown = invoke("deploy", "--env", "prod", "-f", "json", input="n\n")
     assert result.exit_code == 1, shown
@@ -59,26 +60,26 @@ def test_prod_deploy_declined_at_the_prompt_applies_nothing(prod_with_changes, m
     document = json.loads(result.stdout[result.stdout.index("{"):])  # after the echoed "n"
     assert (document["applied"], document["exit_code"]) == (False, 1)
     assert document["plan"]["replace"] == 1
-    assert changing(prod_with_changes.commands()) == ["init", "plan", "show"]
+    assert changing(aws_with_changes.commands()) == ["init", "plan", "show"]
 
 
-def test_prod_deploy_approved_applies_the_shown_plan(prod_with_changes, monkeypatch):
+def test_prod_deploy_approved_applies_the_shown_plan(aws_with_changes, monkeypatch):
     uploads = []
     monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
     monkeypatch.setattr(
         "retailake.deploy.upload_scripts", lambda env, outputs, d: uploads.append(env) or []
     )
     monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
-    prod_with_changes.answer(
+    aws_with_changes.answer(
         "output",
         stdout='{"buckets": {"value": {"scripts": "s"}}, "scripts_prefix": {"value": "etl/"}}',
     )
     result, shown = invoke("deploy", "--env", "prod", input="y\n")
     assert result.exit_code == 0, shown
-    commands = prod_with_changes.commands()
+    commands = aws_with_changes.commands()
     assert changing(commands) == ["init", "plan", "show", "apply"]
     assert commands[-1] == "output"  # read again after the apply
-    calls = {call["argv"][0]: call["argv"] for call in prod_with_changes.calls}
+    calls = {call["argv"][0]: call["argv"] for call in aws_with_changes.calls}
     plan_file = next(a for a in calls["plan"] if a.startswith("-out="))
     assert calls["apply"][-1] == plan_file.removeprefix("-out=")
     assert [env.name for env in uploads] == ["prod"]
@@ -129,21 +130,21 @@ def test_outputs_are_read_again_when_the_state_changed_during_the_plan(
     assert deployed_twin["buckets"] == {"scripts": "later"}
 
 
-def test_prod_destroy_needs_the_flag(prod_with_changes):
+def test_prod_destroy_needs_the_flag(aws_with_changes):
     result, shown = invoke("destroy", "--env", "prod", "--auto-approve")
     assert result.exit_code == 2, shown
     assert "--allow-prod" in shown
-    assert prod_with_changes.commands() == []
+    assert aws_with_changes.commands() == []
 
 
-def test_prod_destroy_needs_the_typed_name_even_with_auto_approve(prod_with_changes, monkeypatch):
+def test_prod_destroy_needs_the_typed_name_even_with_auto_approve(aws_with_changes, monkeypatch):
     monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
     result, shown = invoke(
         "destroy", "--env", "prod", "--allow-prod", "--auto-approve", input="prdo\n"
     )
     assert result.exit_code == 1, shown
     assert "Nothing was destroyed" in shown
-    assert "apply" not in prod_with_changes.commands()
+    assert "apply" not in aws_with_changes.commands()
 
 
 def test_unknown_env_is_a_usage_error(fake_terraform):
@@ -160,7 +161,7 @@ def test_dev_without_backend_settings_is_a_usage_error(fake_terraform, monkeypat
     assert "no backend settings for 'dev'" in shown
 
 
-def test_plan_json_for_machines(prod_with_changes):
+def test_plan_json_for_machines(aws_with_changes):
     result, shown = invoke("plan", "--env", "prod", "--format", "json")
     assert result.exit_code == 0, shown
     assert '"data_loss": [\n    "module.lake.module.s3.aws_s3_bucket.raw"\n  ]' in result.stdout
@@ -186,14 +187,8 @@ def test_the_totals_name_the_outputs_only_when_they_are_all_that_changes():
     assert plan_totals(PlanSummary((), ("a",))).endswith("1 output to change (a)")
 
 
-def test_destroy_forgets_the_lakes_history_and_warehouse_copy(fake_terraform, tmp_path,
-                                                              monkeypatch):
+def test_destroy_forgets_the_lakes_history_and_warehouse_copy(aws_with_changes):
     # so that `status` of a lake deployed again does not report the old one's runs
-    backend = tmp_path / "backend.hcl"
-    backend.write_text('bucket = "state"\n')
-    monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
-    fake_terraform.answer("plan", exit=2)
-    fake_terraform.answer("show", stdout=CHANGES)
     env = load_environment("dev")
     kept = [env.state_dir / "pipeline" / "runs" / "r1.json",
             env.state_dir / "warehouse" / "warehouse.duckdb"]
@@ -202,18 +197,12 @@ def test_destroy_forgets_the_lakes_history_and_warehouse_copy(fake_terraform, tm
         path.write_text("{}")
     result, shown = invoke("destroy", "--env", "dev", "--auto-approve")
     assert result.exit_code == 0, shown
-    assert "apply" in fake_terraform.commands()
+    assert "apply" in aws_with_changes.commands()
     assert not (env.state_dir / "pipeline").exists()
     assert not (env.state_dir / "warehouse").exists()
 
 
-def test_a_destroy_stopped_at_the_question_leaves_no_plan_file(fake_terraform, tmp_path,
-                                                              monkeypatch):
-    backend = tmp_path / "backend.hcl"
-    backend.write_text('bucket = "state"\n')
-    monkeypatch.setenv("RETAILAKE_BACKEND_CONFIG", str(backend))
-    fake_terraform.answer("plan", exit=2)
-    fake_terraform.answer("show", stdout=CHANGES)
+def test_a_destroy_stopped_at_the_question_leaves_no_plan_file(aws_with_changes):
     env = load_environment("dev")
 
     def ctrl_c(_summary) -> bool:
@@ -221,11 +210,11 @@ def test_a_destroy_stopped_at_the_question_leaves_no_plan_file(fake_terraform, t
 
     with pytest.raises(KeyboardInterrupt):
         deploy_module.destroy(env, ctrl_c)
-    assert "apply" not in fake_terraform.commands()
+    assert "apply" not in aws_with_changes.commands()
     assert list(env.state_dir.glob("*.tfplan")) == []
 
 
-def test_aws_calls_go_to_the_region_terraform_deployed_to(prod_with_changes, monkeypatch):
+def test_aws_calls_go_to_the_region_terraform_deployed_to(aws_with_changes, monkeypatch):
     """A --var-file may deploy elsewhere than the shell's AWS_REGION: the secret and the
     scripts are set up there, and later commands find the lake there."""
     monkeypatch.setenv("AWS_REGION", "us-west-2")
@@ -236,7 +225,7 @@ def test_aws_calls_go_to_the_region_terraform_deployed_to(prod_with_changes, mon
                         lambda env, outputs, d: regions.append(env.region) or [])
     monkeypatch.setattr("retailake.deploy.ensure_pii_key",
                         lambda env, outputs: regions.append(env.region) or False)
-    prod_with_changes.answer("output", stdout=json.dumps({
+    aws_with_changes.answer("output", stdout=json.dumps({
         "region": {"value": "eu-west-1"}, "buckets": {"value": {"scripts": "s"}},
         "scripts_prefix": {"value": "etl/"}}))
     result, shown = invoke("deploy", "--env", "prod", input="y\n")
@@ -287,21 +276,21 @@ def test_plan_shows_the_etl_scripts_a_deploy_would_upload(prod_scripts_changed):
 
 
 def test_auto_approve_reaches_prod_only_when_the_command_line_names_it(
-    prod_with_changes, monkeypatch
+    aws_with_changes, monkeypatch
 ):
     """An exported RETAILAKE_ENV=prod must not turn `make demo`'s deploy into a prod apply."""
     monkeypatch.setenv("RETAILAKE_ENV", "prod")
     result, shown = invoke("deploy", "--auto-approve")
     assert result.exit_code == 2, shown
     assert "only with --env prod on the command line" in shown
-    assert prod_with_changes.commands() == []  # nothing planned, nothing applied
+    assert aws_with_changes.commands() == []  # nothing planned, nothing applied
     monkeypatch.setattr("retailake.deploy.upload_scripts", lambda env, outputs, artifacts: [])
     monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
-    prod_with_changes.answer("output", stdout='{"buckets": {"value": {"scripts": "s"}}, '
+    aws_with_changes.answer("output", stdout='{"buckets": {"value": {"scripts": "s"}}, '
                                               '"scripts_prefix": {"value": "etl/"}}')
     result, shown = invoke("deploy", "--env", "prod", "--auto-approve")
     assert result.exit_code == 0, shown
-    assert "apply" in prod_with_changes.commands()
+    assert "apply" in aws_with_changes.commands()
 
 
 def test_a_deploy_failing_because_the_emulator_stopped_says_what_to_do(fake_terraform,
