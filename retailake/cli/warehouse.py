@@ -4,6 +4,7 @@ then named or ad hoc SQL printed as a table, CSV or JSON (data on stdout, the re
 from __future__ import annotations
 
 import csv
+import math
 import sys
 import time
 from decimal import Decimal
@@ -148,12 +149,29 @@ def _list_queries(queries: dict[str, NamedQuery], output_format: QueryFormat) ->
 
 
 def _json_value(value: Any) -> Any:
-    """Decimals as JSON numbers (exact integers stay integers); dates and the rest as text."""
+    """Decimals as JSON numbers (exact integers stay integers); an infinite or NaN float as
+    null (JSON has no such number: json.dumps would write `Infinity`); dates and the rest as
+    text."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def unique_names(columns: list[str]) -> list[str]:
+    """Column names as JSON keys: `SELECT SUM(a), SUM(b)` names both `sum`, and a JSON object
+    keeps only the last of two equal keys, so the second becomes `sum_2`, and so on."""
+    names: list[str] = []
+    for column in columns:
+        name, count = column, 1
+        while name in names:
+            count += 1
+            name = f"{column}_{count}"
+        names.append(name)
+    return names
 
 
 def _text(value: Any) -> str:
@@ -168,10 +186,11 @@ def _write_csv(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
 
 def _print_result(result: QueryResult, output_format: QueryFormat, title: str | None) -> None:
     if output_format is QueryFormat.json:
+        names = unique_names(result.columns)
         print_json({
-            "columns": result.columns,
+            "columns": names,
             "rows": [
-                {c: _json_value(v) for c, v in zip(result.columns, row, strict=True)}
+                {c: _json_value(v) for c, v in zip(names, row, strict=True)}
                 for row in result.rows
             ],
         })

@@ -190,12 +190,14 @@ class LocalWarehouse:
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            return duckdb.connect(str(self.database))
+            con = duckdb.connect(str(self.database))
         except duckdb.IOException as error:  # another process holds the file's lock
             raise RetailakeError(
                 f"the local warehouse {self.database} is busy: {error}; run again when the "
                 "other retailake command is done"
             ) from None
+        con.execute("SET TimeZone = 'UTC'")  # Redshift's sessions are UTC, not this machine's
+        return con
 
     def _catalog_tables(self) -> list[dict[str, Any]]:
         database = self.outputs["glue_databases"]["analytics"]

@@ -39,7 +39,9 @@ def split_s3_url(url: str) -> tuple[str, str]:
 
 
 def _visible(relative_key: str) -> bool:
-    return not any(part.startswith(("_", ".")) for part in relative_key.split("/"))
+    """What Spark reads of a table's folder: no `_x` or `.x` part. An empty part (`a//b`, a
+    key starting with `/`) is no file name either, and would lead the copy outside `root`."""
+    return not any(not part or part.startswith(("_", ".")) for part in relative_key.split("/"))
 
 
 def sync(s3: Any, location: str, root: Path) -> SyncResult:

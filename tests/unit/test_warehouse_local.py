@@ -144,3 +144,20 @@ def test_a_query_reads_no_file_outside_the_warehouse_copy(local, monkeypatch, tm
     result, shown = invoke("query", "--sql", f"SELECT * FROM '{outside}'")
     assert result.exit_code == 1, shown
     assert "42" not in result.output
+
+
+def test_json_rows_keep_every_column_and_stay_valid_json(local, monkeypatch):
+    """`SELECT SUM(a), SUM(b)` names both columns `sum`; an infinite float is no JSON number.
+    The session is UTC, as Redshift's are, whatever this machine's zone."""
+    database = local.state_dir / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    duckdb.connect(str(database)).close()
+    monkeypatch.setattr(LocalWarehouse, "_refresh_external_schema", lambda self, con: [])
+    monkeypatch.setenv("TZ", "America/New_York")
+    result, shown = invoke("query", "-f", "json", "--sql",
+                           "SELECT 1 AS s, 2 AS s, 'inf'::DOUBLE AS x, "
+                           "current_setting('TimeZone') AS tz")  # fmt: skip
+    assert result.exit_code == 0, shown
+    document = json.loads(result.stdout)  # Infinity would not parse
+    assert document == {"columns": ["s", "s_2", "x", "tz"],
+                        "rows": [{"s": 1, "s_2": 2, "x": None, "tz": "UTC"}]}

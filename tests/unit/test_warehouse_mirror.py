@@ -70,3 +70,13 @@ def test_sync_copies_changes_only_and_mirrors_deletions(tmp_path):
         "year=2025/month=11/part-0.parquet": b"B",
         "year=2025/month=12/part-1.parquet": b"c",
     }
+
+
+def test_a_key_that_is_no_file_name_is_not_copied_outside_the_mirror(tmp_path):
+    s3 = FakeS3()
+    escaped = tmp_path / "escaped.parquet"
+    s3.objects = {f"t/{escaped}": ("e1", b"a"), "t/a//b.parquet": ("e2", b"b"),
+                  "t/ok.parquet": ("e3", b"c")}  # fmt: skip
+    result = mirror.sync(s3, "s3://lake/t/", tmp_path / "mirror")
+    assert (result.files, s3.downloads) == (1, ["t/ok.parquet"])
+    assert not escaped.exists()
