@@ -17,6 +17,7 @@ import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from retailake.aws.clients import aws_error, client
 from retailake.config import Environment
@@ -61,6 +62,9 @@ def to_duckdb(sql: str, query_only: bool = False) -> str:
         _refuse_all_but_a_query(tree, sql)
     for create in tree.find_all(exp.Create):
         create.set("no_schema_binding", False)
+    # Redshift folds every identifier to lower case, quoted or not (`SELECT 1 AS Foo` gives a
+    # column `foo`); DuckDB keeps the case it is given.
+    tree = normalize_identifiers(tree, dialect="redshift")
     if isinstance(tree, exp.Select):
         _name_aggregates_as_redshift_does(tree)
     try:
@@ -197,6 +201,7 @@ class LocalWarehouse:
                 "other retailake command is done"
             ) from None
         con.execute("SET TimeZone = 'UTC'")  # Redshift's sessions are UTC, not this machine's
+        con.execute("SET integer_division = true")  # 7 / 2 is 3 in Redshift, 3.5 in DuckDB
         return con
 
     def _catalog_tables(self) -> list[dict[str, Any]]:

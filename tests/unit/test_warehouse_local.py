@@ -161,3 +161,15 @@ def test_json_rows_keep_every_column_and_stay_valid_json(local, monkeypatch):
     document = json.loads(result.stdout)  # Infinity would not parse
     assert document == {"columns": ["s", "s_2", "x", "tz"],
                         "rows": [{"s": 1, "s_2": 2, "x": None, "tz": "UTC"}]}
+
+
+def test_a_query_answers_as_redshift_would_integer_division_and_names(local, monkeypatch):
+    """Redshift divides integers as integers (toward zero) and folds names to lower case."""
+    database = local.state_dir / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    duckdb.connect(str(database)).close()
+    monkeypatch.setattr(LocalWarehouse, "_refresh_external_schema", lambda self, con: [])
+    result, shown = invoke("query", "-f", "json", "--sql",
+                           'SELECT 7 / 2 AS Half, -7 / 2 AS "Minus", 7.0 / 2 AS exact')
+    assert result.exit_code == 0, shown
+    assert json.loads(result.stdout)["rows"] == [{"half": 3, "minus": -3, "exact": 3.5}]
