@@ -249,6 +249,12 @@ def run_workflow_in_aws(
         run_id = glue.start_workflow_run(
             Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})["RunId"]
     except (ClientError, BotoCoreError) as error:
+        if (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code")
+                == "ConcurrentRunsExceededException"):  # fmt: skip
+            raise AwsError(
+                f"workflow '{workflow}' is already running, and it allows one run at a time: "
+                "follow that run with `retailake status`, or run this again when it ends"
+            ) from None
         raise AwsError(f"starting workflow '{workflow}': {describe_error(error)}") from None
     run = PipelineRun(
         run_id=run_id, workflow=workflow, full_refresh=full_refresh,

@@ -379,3 +379,16 @@ def test_ctrl_c_after_the_run_ended_does_not_say_it_goes_on(aws, dev, monkeypatc
     aws.assert_all_used()
     assert result.exit_code != 0, result.output
     assert "interrupted" in result.stderr and "goes on in Glue" not in result.stderr
+
+
+def test_a_run_while_one_is_under_way_says_so(aws, dev):
+    aws.glue("get_triggers", {"Triggers": TRIGGERS})
+    for name in (SALES, AGG):
+        aws.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS}})
+    aws.stubs["glue"].add_client_error("start_workflow_run", "ConcurrentRunsExceededException",
+                                       "Concurrent runs exceeded for workflow")  # fmt: skip
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
+    aws.assert_all_used()
+    assert result.exit_code == 1, result.output
+    assert (f"workflow '{WORKFLOW}' is already running, and it allows one run at a time"
+            in " ".join(result.stderr.split()))
