@@ -31,8 +31,14 @@ def detect_plugin_mirror() -> Path | None:
     """The Terraform provider mirror: RETAILAKE_TF_PLUGIN_MIRROR, else a known folder that holds
     the AWS provider, else None (Terraform then uses the public registry)."""
     configured = os.environ.get("RETAILAKE_TF_PLUGIN_MIRROR")
+    if configured:
+        if not Path(configured).is_dir():  # Terraform's own words would not name the variable
+            raise ConfigError(f"RETAILAKE_TF_PLUGIN_MIRROR is {configured}, which is no folder: "
+                              "point it at a provider mirror, or set it empty to use the "
+                              "registry")  # fmt: skip
+        return Path(configured)
     if configured is not None:
-        return Path(configured) if configured else None
+        return None
     for candidate in _MIRROR_CANDIDATES:
         if (candidate / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
             return candidate

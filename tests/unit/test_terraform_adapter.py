@@ -77,11 +77,19 @@ def test_init_runs_once_until_its_inputs_change(fake_terraform, monkeypatch, tmp
 
 def test_mirror_is_written_into_a_cli_config(fake_terraform, monkeypatch, tmp_path):
     mirror = tmp_path / "mirror"
+    mirror.mkdir()
     monkeypatch.setenv("RETAILAKE_TF_PLUGIN_MIRROR", str(mirror))
     local_terraform().init()
     config = Path(fake_terraform.calls[-1]["cli_config"])
     assert f'path = "{mirror}"' in config.read_text()
     assert fake_terraform.calls[-1]["tf_data_dir"].endswith("local/tfdata")
+
+
+def test_a_mirror_that_is_no_folder_is_a_config_error(fake_terraform, monkeypatch, tmp_path):
+    monkeypatch.setenv("RETAILAKE_TF_PLUGIN_MIRROR", str(tmp_path / "not-there"))
+    with pytest.raises(ConfigError, match=r"MIRROR is .*not-there, which is no"):
+        local_terraform().init()
+    assert fake_terraform.commands() == []
 
 
 def test_no_mirror_leaves_the_users_cli_config(fake_terraform, monkeypatch):
