@@ -116,7 +116,11 @@ def deploy(
                 return DeployResult(summary, applied=False)
             if summary.terraform_changes:
                 step("terraform apply")
-                terraform.apply(saved)
+                try:
+                    terraform.apply(saved)
+                except TerraformError:
+                    _save_outputs_of_a_partial_apply(env, terraform)
+                    raise
         finally:
             saved.path.unlink(missing_ok=True)
         step("reading outputs")
@@ -133,6 +137,13 @@ def deploy(
         scripts = upload_scripts(env, Outputs(outputs), artifacts)
     emulator.flush(env)
     return DeployResult(summary, summary.has_changes, outputs, scripts)
+
+
+def _save_outputs_of_a_partial_apply(env: Environment, terraform: Terraform) -> None:
+    """What a failed apply did change, later commands should see (a new bucket's name, say):
+    the state holds it. The apply's error is the one to report, so a failure here is not."""
+    with contextlib.suppress(TerraformError):
+        save_outputs(env, terraform.outputs())
 
 
 def destroy(

@@ -177,6 +177,19 @@ def test_outputs_are_read_again_after_an_apply(fake_terraform, deployed_twin):
     assert deployed_twin["buckets"] == {"scripts": "later"}  # not what the plan saw beside it
 
 
+def test_outputs_are_saved_after_an_apply_that_failed_halfway(fake_terraform, deployed_twin,
+                                                              monkeypatch):
+    """What the failed apply did create is in the state: later commands see it."""
+    monkeypatch.setattr("retailake.deploy.emulator.gone", lambda env: False)
+    fake_terraform.answer("plan", exit=2, await_="output")
+    fake_terraform.answer("show", stdout=CHANGES)
+    fake_terraform.answer("apply", stderr="Error: creating Glue Job: AccessDenied", exit=1)
+    result, shown = invoke("deploy", "--auto-approve")
+    assert result.exit_code == 1, shown
+    assert "AccessDenied" in shown
+    assert deployed_twin["buckets"] == {"scripts": "later"}
+
+
 def test_the_totals_name_the_outputs_only_when_they_are_all_that_changes():
     from retailake.cli.deploy import plan_totals
     from retailake.plan import PlanSummary, ResourceChange
