@@ -250,7 +250,7 @@ def assert_table(table: str, schema: StructType, rows: list[Row], expected: list
     oracle.assert_same_rows(table, [row.asDict() for row in rows], expected)
 
 
-@pytest.mark.parametrize("table", analytics.TABLES)
+@pytest.mark.parametrize("table", sorted(KEYS))  # the oracle's five, not the ETL's own list
 def test_full_refresh_matches_the_oracle(
     full: dict[str, DataFrame], full_rows: dict[str, list[Row]], table: str
 ) -> None:
@@ -299,7 +299,7 @@ def test_recomputing_one_month_equals_the_full_run(
     full refresh: the January sales its 28-day windows need and the January cost P2 carries
     forward are still read, while January's rows are not rewritten."""
     partial = analytics.build_all(**inputs, touched_months={(2024, 2)})
-    assert set(partial) == set(analytics.TABLES)
+    assert set(partial) == set(KEYS)
     for table in analytics.MONTHLY_TABLES:
         feb = [row for row in full_rows[table] if (row.year, row.month) == (2024, 2)]
         assert feb, table

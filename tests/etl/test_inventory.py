@@ -31,11 +31,12 @@ def test_rejects_and_snapshots(spark):
         {"snapshot_date": "2025-01-01", "_malformed_line": "2025-01-01,s1,Mu"},
         snap("2025-01-31", "s2", "p1", quantity_on_order=None, reorder_point=None, brand=None),
         snap("2025-02-01", "s2", "p1", quantity_on_order="-2"),
+        snap("2025-02-01", "s3", "p1", reorder_point="-1"),
     ]
     result = transform_inventory(raw_rows(spark, "inventory", rows))
     assert collect(result.rejects, "row_number", "reason") == [
-        (10, "NEGATIVE_QUANTITY"), (2, "MISSING_REQUIRED"), (3, "BAD_TYPE"),
-        (4, "NEGATIVE_PRICE"), (5, "NEGATIVE_QUANTITY"), (6, "BAD_TIMESTAMP"),
+        (10, "NEGATIVE_QUANTITY"), (11, "NEGATIVE_QUANTITY"), (2, "MISSING_REQUIRED"),
+        (3, "BAD_TYPE"), (4, "NEGATIVE_PRICE"), (5, "NEGATIVE_QUANTITY"), (6, "BAD_TIMESTAMP"),
         (7, "DUPLICATE_KEY"), (8, "MALFORMED_LINE"),
     ]  # fmt: skip
     assert collect(snapshots(result.rows)) == [

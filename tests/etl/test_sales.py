@@ -40,6 +40,9 @@ def test_every_reject_reason(spark):
         line("r13", store_id="  "),
         line("r14", quantity="3000000000"),  # an integer, past an int's range
         line("r15", unit_price="12345678901.5"),  # past decimal(12,2)
+        line("r16", discount_pct="-0.1"),
+        line("b1", discount_pct="1"),  # the bounds are allowed: a free line
+        line("b0", unit_price="0"),
     ]
     result = transform_sales(raw_rows(spark, "sales", rows))
     assert collect(result.rejects, "row_number", "reason") == sorted(
@@ -48,6 +51,7 @@ def test_every_reject_reason(spark):
             (6, "DISCOUNT_OUT_OF_RANGE"), (7, "BAD_TIMESTAMP"), (8, "INVALID_VALUE"),
             (9, "INVALID_VALUE"), (10, "DUPLICATE_KEY"), (11, "MALFORMED_LINE"), (12, "BAD_TYPE"),
             (13, "MISSING_REQUIRED"), (14, "BAD_TYPE"), (15, "BAD_TYPE"),
+            (16, "DISCOUNT_OUT_OF_RANGE"),
         ],
         key=lambda r: (False, str(r[0]), False, r[1]),
     )  # fmt: skip
@@ -59,13 +63,14 @@ def test_every_reject_reason(spark):
     assert details[15]["reason_detail"] == (
         "unit_price is out of range for decimal(12,2): '12345678901.5'")
     assert details[6]["reason_detail"] == "discount_pct above 1: 1.5"
+    assert details[16]["reason_detail"] == "discount_pct below 0: -0.1"
     assert details[8]["reason_detail"] == "channel not one of store, online, mobile: 'kiosk'"
     assert details[10]["reason_detail"] == (
         "key (order_id, line_number) also in sales/ingest_date=2025-01-10/f1.csv row 1, "
         "which is kept"
     )
     assert details[11]["raw_line"] == "o,1,20"
-    assert collect(result.rows, "order_id", "_row_number") == [("ok", 1)]
+    assert collect(result.rows, "order_id", "_row_number") == [("b0", 18), ("b1", 17), ("ok", 1)]
 
 
 def test_derived_amounts_round_half_up(spark):

@@ -69,6 +69,12 @@ def read_layer_table(s3, bucket: str, table: str) -> list[dict]:
     return rows
 
 
+def quarantined(s3, outputs, source: str) -> set[tuple[str, int, str]]:
+    """(raw object, row, reason) of every row in staged/_rejects/<source>."""
+    rows = read_table(s3, outputs.buckets["staged"], f"_rejects/{source}/")
+    return {(r["source_file"], r["row_number"], r["reason"]) for r in rows}
+
+
 def seed_manifest(s3, outputs) -> dict:
     """What `seed-sample` wrote and which rows it made dirty on purpose (seed 42)."""
     return json.loads(object_bytes(s3, outputs.buckets["raw"], "_manifest/seed-42.json"))
@@ -201,6 +207,16 @@ def test_every_row_is_accounted_for_and_dirt_is_rejected(deployed_local_env, pip
         injected = [d for d in manifest["dirty_rows"] if d["source"] == source]
         rejected = [d for d in injected if d["reason"] != "DUPLICATE_KEY"]
         assert counts["rows_rejected"] == len(rejected), (source, counts)
+        # and they are the very rows the seed made dirty, each quarantined for its reason
+        stored = quarantined(s3, outputs, source)
+        assert {q for q in stored if q[2] != "DUPLICATE_KEY"} == {
+            (d["file"], d["row"], d["reason"]) for d in rejected}, source
+        dropped = {(file, row) for file, row, reason in stored if reason == "DUPLICATE_KEY"}
+        copies = [d for d in injected if d["reason"] == "DUPLICATE_KEY"]
+        if source != "customers":  # there a later delivery's row also supersedes an earlier
+            assert len(dropped) == len(copies), source
+        for d in copies:  # one of the two copies, whichever the dedupe rule keeps
+            assert {(d["file"], d["row"]), (d["file"], d["duplicate_of_row"])} & dropped, d
     sales = rows[outputs["glue_jobs"]["transform_sales"]]
     assert sales["duplicates_dropped"] == sum(
         1
