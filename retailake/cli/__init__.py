@@ -54,9 +54,11 @@ app.add_typer(local.app, name="local")
 def main() -> None:
     """The console script. A usage error (a bad option or value) is Click's, reported before
     any command runs: under `--format json` it is also one JSON document on stdout. SIGTERM
-    (a `kill`, a CI runner's timeout) is taken as Ctrl-C: Terraform is stopped and waited for,
-    a pipeline run is recorded as it ended, and the command says what a rerun finishes."""
-    signal.signal(signal.SIGTERM, _as_ctrl_c)
+    (a `kill`, a CI runner's timeout) and SIGHUP (the terminal closed) are taken as Ctrl-C:
+    Terraform is stopped and waited for, a pipeline run is recorded as it ended, and the
+    command says what a rerun finishes."""
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, _as_ctrl_c)
     try:
         app()
     except SystemExit as stop:

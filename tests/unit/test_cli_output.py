@@ -144,10 +144,13 @@ def test_ctrl_c_in_a_command_without_its_own_words_ends_it_with_exit_1(monkeypat
     assert json.loads(result.stdout)["exit_code"] == 1
 
 
-@pytest.mark.parametrize("sigint", ["default", "ignored"])
-def test_sigterm_is_taken_as_ctrl_c(tmp_path, sigint):
-    """A `kill` (or a CI timeout) stops a command the way Ctrl-C does, with its words; also
-    in a background job of a script, which starts with SIGINT ignored."""
+@pytest.mark.parametrize(("stop", "sigint"), [
+    ("SIGTERM", "default"), ("SIGTERM", "ignored"), ("SIGHUP", "default")])
+def test_sigterm_and_sighup_are_taken_as_ctrl_c(tmp_path, stop, sigint):
+    """A `kill` (or a CI timeout) or a closed terminal stops a command the way Ctrl-C does,
+    with its words (Terraform stopped and waited for, not left running alone to die midway
+    on its next write); also in a background job of a script, which starts with SIGINT
+    ignored."""
     import os
     import signal
     import subprocess
@@ -174,6 +177,6 @@ def test_sigterm_is_taken_as_ctrl_c(tmp_path, sigint):
                                env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, inherited))
     assert process.stdout is not None and process.stdout.readline() == "ready\n"
     began = time.monotonic()
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(getattr(signal, stop))
     assert process.wait(timeout=10) == 1
     assert process.stdout.read() == "interrupted\n" and time.monotonic() - began < 10
