@@ -111,13 +111,15 @@ def query(
     from retailake.config import load_environment
     from retailake.warehouse import sql_files
 
-    if name and sql:
+    if name and sql is not None:
         raise ConfigError("give a query name or --sql, not both")
+    if sql is not None and not sql.strip():  # a script's empty variable: no list in its place
+        raise ConfigError("--sql is empty: give the statement to run")
     named: NamedQuery | None = None
     if name:
         named = sql_files.named_query(name)
         statement = named.sql
-    elif sql:
+    elif sql is not None:
         statement = sql
     else:
         load_environment(env)  # a wrong --env is an error here too, not a list

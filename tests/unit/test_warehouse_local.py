@@ -111,6 +111,12 @@ def test_query_list_with_an_unknown_env_is_an_error_in_json_too():
         "error": "unknown environment 'qa': choose one of local, dev, prod", "exit_code": 2}
 
 
+def test_an_empty_statement_is_refused_not_taken_for_no_statement():
+    result, shown = invoke("query", "--sql", "  ", "-f", "json")
+    assert result.exit_code == 2, shown
+    assert json.loads(result.stdout)["error"] == "--sql is empty: give the statement to run"
+
+
 def test_query_refuses_a_name_and_a_statement_together():
     result, shown = invoke("query", "top_products", "--sql", "select 1")
     assert result.exit_code == 2, shown
