@@ -13,9 +13,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from retailake.aws.clients import aws_error, client
+from retailake.aws.clients import client
 from retailake.aws.s3 import UploadResult, file_sha256, remote_sha256, upload_if_changed
 from retailake.config import Environment
 from retailake.errors import ConfigError
@@ -59,11 +57,9 @@ def scripts_to_upload(env: Environment, artifacts: Artifacts) -> tuple[str, ...]
         return tuple(artifacts)
     s3 = client(env, "s3")
     bucket, prefix = outputs.buckets["scripts"], outputs["scripts_prefix"]
-    try:
-        return tuple(name for name, path in artifacts.items()
-                     if remote_sha256(s3, bucket, f"{prefix}{name}") != file_sha256(path))
-    except (ClientError, BotoCoreError) as error:
-        raise aws_error(error, f"comparing the ETL scripts with s3://{bucket}/{prefix}") from error
+    # (remote_sha256 names the object in any error of its own)
+    return tuple(name for name, path in artifacts.items()
+                 if remote_sha256(s3, bucket, f"{prefix}{name}") != file_sha256(path))
 
 
 def upload_scripts(env: Environment, outputs: Outputs, artifacts: Artifacts) -> list[UploadResult]:
