@@ -45,17 +45,22 @@ def _sha256(path: Path, _mtime_ns: int, _size: int) -> str:
     return digest.hexdigest()
 
 
+def no_such_object(error: ClientError) -> bool:
+    """S3's answer for a key that is not there: 404 to a HEAD, NoSuchKey to a GET."""
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 def remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
     """The content hash an object was uploaded with; None when there is no such object, and
     "" for one uploaded without it (by another tool)."""
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code in ("404", "NoSuchKey", "NotFound"):
+        if no_such_object(error):
             return None
         doing = f"checking s3://{bucket}/{key}"
-        if code in ("403", "AccessDenied"):  # S3's answer for a missing key without ListBucket
+        if error.response.get("Error", {}).get("Code") in ("403", "AccessDenied"):
+            # S3's answer for a missing key without ListBucket
             doing += " (needs s3:GetObject, and s3:ListBucket on the bucket)"
         raise aws_error(error, doing) from error
     except BotoCoreError as error:

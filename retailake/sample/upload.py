@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from retailake.aws.clients import aws_error, client
-from retailake.aws.s3 import iter_objects
+from retailake.aws.s3 import iter_objects, no_such_object
 from retailake.config import Environment
 from retailake.contract import SOURCES
 from retailake.errors import AwsError, DataError
@@ -67,7 +67,7 @@ def left_behind(s3: Any, bucket: str, sample: Sample, seed: int) -> list[str]:
     try:
         earlier = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+        if no_such_object(error):
             return []
         raise aws_error(error, f"reading s3://{bucket}/{key}") from error
     except BotoCoreError as error:
