@@ -219,8 +219,7 @@ def read_job_metrics(cloudwatch: Any, run: PipelineRun, job_arguments: JobArgume
             continue
         started = dt.datetime.fromisoformat(record.started_at)
         ended = dt.datetime.fromisoformat(record.ended_at) if record.ended_at else started
-        namespace = job_arguments.get(record.name, {}).get("--metrics_namespace",
-                                                           metrics.DEFAULT_NAMESPACE)
+        namespace = metrics.namespace(job_arguments.get(record.name, {}))
         try:
             record.rows = metrics.job_metrics(cloudwatch, namespace, record.name,
                                               record.run_id, started, ended)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from retailake.local.glue.metrics import DEFAULT_NAMESPACE, job_metrics
+from retailake.local.glue.metrics import job_metrics, namespace
 from retailake.status.context import Context, iso, parallel_map, parse_time
 from retailake.status.model import PipelineStatus, RunStatus
 
@@ -92,8 +92,7 @@ def local_runs(env: Any, workflow: str, jobs: list[str]) -> tuple[RunStatus | No
 
 
 def _namespace(glue: Any, job: str) -> str:
-    arguments = glue.get_job(JobName=job)["Job"].get("DefaultArguments", {})
-    return arguments.get("--metrics_namespace", DEFAULT_NAMESPACE)
+    return namespace(glue.get_job(JobName=job)["Job"].get("DefaultArguments", {}))
 
 
 def with_rows(glue: Any, cloudwatch: Any, run: RunStatus) -> RunStatus:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 DEFAULT_NAMESPACE = "Retailake"
@@ -22,6 +23,11 @@ _MARGIN = dt.timedelta(minutes=5)
 # CloudWatch keeps data older than 15 days only at 5-minute, and past 63 days hourly, periods:
 # a finer one answers no data points at all.
 _PERIOD_UNITS = ((dt.timedelta(days=15), 60), (dt.timedelta(days=63), 300))
+
+
+def namespace(arguments: Mapping[str, str]) -> str:
+    """Where a job publishes its counts: its `--metrics_namespace` argument, else the default."""
+    return arguments.get("--metrics_namespace", DEFAULT_NAMESPACE)
 
 
 def query_period(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> int:

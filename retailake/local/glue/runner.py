@@ -155,7 +155,7 @@ class _Run:
         result = run_job(self.glue, self.sts, self.runtime, record.name,
                          run_id=run_id, overrides=overrides, log_file=log_file)
         record.state, record.error = result.state, result.error
-        namespace = result.arguments.get("--metrics_namespace", metrics.DEFAULT_NAMESPACE)
+        namespace = metrics.namespace(result.arguments)
         try:
             record.rows = metrics.job_metrics(self.cloudwatch, namespace, record.name,
                                               run_id, result.started, result.ended)
