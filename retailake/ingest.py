@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 from retailake_etl.contract import skipped_name
 
@@ -27,10 +25,10 @@ from retailake.contract import FORMATS, FileCheck, check_file, contract_for
 from retailake.errors import DataError
 from retailake.local import emulator
 from retailake.outputs import load_outputs
+from retailake.parallel import parallel_map
 
 UPLOAD_WORKERS = 8
 ByteCallback = Callable[[int], None]
-Result = TypeVar("Result")
 
 
 @dataclass(frozen=True)
@@ -137,7 +135,7 @@ def _refuse_replacing(env: Environment, bucket: str, files: Sequence[tuple[Path,
         found = remote_sha256(s3, bucket, key)
         return found is not None and found != file_sha256(path)
 
-    taken = _each(holds_other_bytes, files)
+    taken = parallel_map(lambda pair: holds_other_bytes(*pair), files, UPLOAD_WORKERS)
     replaced = [key for (_path, key), other in zip(files, taken, strict=True) if other]
     if replaced:
         raise DataError(
@@ -156,20 +154,9 @@ def upload_files(
     """Content-hashed uploads, several at a time (many small files are latency-bound);
     results in the order given, durable on the local twin when this returns."""
     s3 = client(env, "s3")
-    try:
-        return _each(lambda path, key: upload_if_changed(s3, bucket, key, path, on_bytes), files)
+    try:  # on Ctrl-C, an upload under way ends whole (S3 keeps a PUT whole or not at all)
+        return parallel_map(
+            lambda pair: upload_if_changed(s3, bucket, pair[1], pair[0], on_bytes), files,
+            UPLOAD_WORKERS)
     finally:  # what did upload is kept, even when Ctrl-C stopped the rest
         emulator.flush(env)
-
-
-def _each(function: Callable[..., Result], calls: Sequence[tuple[Any, ...]]) -> list[Result]:
-    """`function(*call)` for every call, UPLOAD_WORKERS at a time; results in order. On Ctrl-C
-    or a failure, the calls not yet begun are dropped: leaving a `with ThreadPoolExecutor`
-    block would first run every one still queued (an interrupted ingest went on uploading).
-    An upload under way ends whole: S3 keeps a PUT or a multipart upload whole or not at all."""
-    pool = ThreadPoolExecutor(max_workers=UPLOAD_WORKERS)
-    try:
-        futures = [pool.submit(function, *call) for call in calls]
-        return [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

@@ -8,7 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from retailake.status.context import Context, iso, parallel_map
+from retailake.parallel import parallel_map
+from retailake.status.context import Context, iso
 from retailake.status.model import (
     MISSING,
     CatalogStatus,

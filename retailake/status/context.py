@@ -1,23 +1,17 @@
-"""What every section collector receives, and the one way they fan calls out in parallel."""
+"""What every section collector receives (they fan calls out with retailake.parallel)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from retailake.config import Environment
 from retailake.outputs import Outputs
 
-T = TypeVar("T")
-R = TypeVar("R")
-
 # The services status reads. Clients are made before any thread starts: a boto3 session is
 # not safe to create clients from concurrently, a client is safe to share.
 SERVICES = ("s3", "glue", "cloudwatch", "redshift")
-MAX_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -28,15 +22,6 @@ class Context:
 
     def client(self, service: str) -> Any:
         return self.clients[service]
-
-
-def parallel_map(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """`function` over `items` on a few threads (the calls are network-bound), in order."""
-    items = list(items)
-    if len(items) <= 1:
-        return [function(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(items))) as pool:
-        return list(pool.map(function, items))
 
 
 def iso(value: dt.datetime | str | None) -> str | None:

@@ -10,7 +10,8 @@ import datetime as dt
 from typing import Any
 
 from retailake.local.glue.metrics import job_metrics, namespace
-from retailake.status.context import Context, iso, parallel_map, parse_time
+from retailake.parallel import parallel_map
+from retailake.status.context import Context, iso, parse_time
 from retailake.status.model import PipelineStatus, RunStatus
 
 

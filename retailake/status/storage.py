@@ -10,7 +10,8 @@ from typing import Any
 
 from retailake.aws.s3 import iter_objects
 from retailake.local.glue.history import write_json_atomic
-from retailake.status.context import Context, parallel_map
+from retailake.parallel import parallel_map
+from retailake.status.context import Context
 from retailake.status.model import LayerStorage, RejectedRows, StorageStatus, Usage
 
 LAYERS = ("raw", "staged", "analytics")

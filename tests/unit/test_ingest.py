@@ -17,6 +17,7 @@ from retailake import ingest
 from retailake.aws.s3 import UploadResult
 from retailake.cli import app
 from retailake.outputs import save_outputs
+from retailake.parallel import parallel_map
 from retailake.sample import upload as sample_upload
 
 GOOD = "customer_id,email\nC1,a@b.c\nC2,d@e.f\n"
@@ -158,7 +159,7 @@ def test_ctrl_c_drops_the_uploads_not_yet_begun():
         return number
 
     with pytest.raises(KeyboardInterrupt):
-        ingest._each(upload, [(n,) for n in range(200)])
+        parallel_map(upload, range(200))
     assert 0 in begun and len(begun) < 50
 
 
