@@ -65,10 +65,17 @@ def _endpoint(env: Environment) -> str:
 
 
 def _read_pid(env: Environment) -> int | None:
+    return _pid_record(env)[0]
+
+
+def _pid_record(env: Environment) -> tuple[int | None, int | None]:
+    """The pid file's process and the port it was started on (None: unknown; a file from
+    an older retailake holds no port)."""
     try:
-        return int(_pid_file(env).read_text().strip())
-    except (OSError, ValueError):
-        return None
+        fields = _pid_file(env).read_text().split()
+        return int(fields[0]), int(fields[1]) if len(fields) > 1 else None
+    except (OSError, ValueError, IndexError):
+        return None, None
 
 
 def _alive(pid: int) -> bool:
@@ -124,6 +131,8 @@ def _port_in_use(port: int) -> bool:
 def _port_taken_error(env: Environment) -> EmulatorError:
     """The port is taken: by another program, or by our own emulator not answering."""
     pid = _live_pid(env)
+    if _pid_record(env)[1] not in (None, env.local_port):
+        pid = None  # ours listens on another port (RETAILAKE_LOCAL_PORT changed): not this one
     if pid is not None and _process_state(pid) == "T":
         return EmulatorError(
             f"the emulator (pid {pid}) is suspended (stopped by a signal, or Ctrl-Z in its "
@@ -208,7 +217,7 @@ def start(env: Environment) -> EmulatorStatus:
     if stale is not None:  # alive but not answering: a hung emulator of ours
         _terminate(stale)
     process = _spawn(env, state_dir)
-    _pid_file(env).write_text(f"{process.pid}\n")
+    _pid_file(env).write_text(f"{process.pid} {env.local_port}\n")
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:

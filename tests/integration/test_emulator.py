@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from retailake.config import load_environment
-from retailake.errors import EmulatorError
+from retailake.errors import EmulatorError, PortTakenError
 from retailake.local import emulator
 
 pytestmark = pytest.mark.integration
@@ -172,6 +172,21 @@ def test_port_taken_by_another_program(env):
     message = str(error.value)
     assert message == (f"port {env.local_port} on 127.0.0.1 is in use by another program; "
                        "free it or set RETAILAKE_LOCAL_PORT to another port")
+
+
+def test_a_port_taken_elsewhere_is_not_blamed_on_this_homes_emulator_on_another_port(
+    env, monkeypatch
+):
+    ours = emulator.start(env)
+    monkeypatch.setenv("RETAILAKE_LOCAL_PORT", str(_free_port()))
+    moved = load_environment("local")  # the same home, another port
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", moved.local_port))
+        sock.listen(1)
+        with pytest.raises(PortTakenError) as error:
+            emulator.start(moved)
+    assert f"port {moved.local_port} on 127.0.0.1 is in use by another program" in str(error.value)
+    assert emulator.status(env).running and emulator.status(env).pid == ours.pid
 
 
 def test_a_suspended_emulator_is_named_and_local_down_still_stops_it_with_its_state(env):
