@@ -6,7 +6,9 @@ only need names (seed, ingest, status) do not pay for a Terraform run."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from retailake.config import Environment
@@ -18,22 +20,34 @@ class Outputs:
     """Names and ARNs of a deployed lake (never secret values)."""
 
     values: dict[str, Any]
+    path: Path | None = None  # where they were read from, for the error a missing one gives
 
     def __getitem__(self, name: str) -> Any:
-        return self.values[name]
+        try:
+            return self.values[name]
+        except KeyError:
+            raise ConfigError(
+                f"the deployment's outputs{f' at {self.path}' if self.path else ''} lack "
+                f"'{name}' (saved by an older retailake, or edited): run `retailake deploy` "
+                "again to save them afresh"
+            ) from None
 
     @property
     def buckets(self) -> dict[str, str]:
-        return self.values["buckets"]
+        return self["buckets"]
 
     @property
     def region(self) -> str:
-        return self.values["region"]
+        return self["region"]
 
 
 def save_outputs(env: Environment, values: dict[str, Any]) -> None:
+    """Written whole or not at all (a file beside, then renamed): a deploy killed while
+    saving leaves the previous outputs, not half a file every later command trips on."""
     env.state_dir.mkdir(parents=True, exist_ok=True)
-    env.outputs_file.write_text(json.dumps(values, indent=2, sort_keys=True))
+    partial = env.outputs_file.with_name(f".{env.outputs_file.name}.partial")
+    partial.write_text(json.dumps(values, indent=2, sort_keys=True))
+    os.replace(partial, env.outputs_file)
 
 
 def forget_outputs(env: Environment) -> None:
@@ -48,4 +62,17 @@ def load_outputs(env: Environment) -> Outputs:
             f"environment '{env.name}' is not deployed (no outputs at {path}): "
             f"run `retailake deploy --env {env.name}` first"
         )
-    return Outputs(json.loads(path.read_text()))
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise _unreadable(env, str(error)) from None
+    if not isinstance(values, dict) or not isinstance(values.get("buckets"), dict):
+        raise _unreadable(env, "not the outputs of a deploy")
+    return Outputs(values, path)
+
+
+def _unreadable(env: Environment, reason: str) -> ConfigError:
+    return ConfigError(
+        f"the outputs the last deploy saved at {env.outputs_file} cannot be read ({reason}): "
+        f"run `retailake deploy --env {env.name}` again to save them afresh"
+    )

@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 
 from retailake.cli import app
 from retailake.config import load_environment
-from retailake.outputs import Outputs, save_outputs
+from retailake.errors import ConfigError
+from retailake.outputs import Outputs, load_outputs, save_outputs
 from retailake.status import collect
 from retailake.status.alarms import read_alarms
 from retailake.status.catalog import aws_crawls
@@ -466,3 +467,25 @@ def test_every_job_run_state_glue_documents_as_ended_badly_is_a_failure():
     assert failed == {"FAILED", "ERROR", "TIMEOUT", "EXPIRED"}
     assert set(states) - failed == {"STARTING", "RUNNING", "STOPPING", "STOPPED", "SUCCEEDED",
                                     "WAITING"}
+
+
+@pytest.mark.parametrize("text", ['{"buckets":', "[]", "{}", '{"buckets": "raw"}'])
+def test_damaged_saved_outputs_are_named_by_every_command_not_a_traceback(text):
+    env = load_environment("local")
+    env.state_dir.mkdir(parents=True, exist_ok=True)
+    env.outputs_file.write_text(text)
+    said = f"the outputs the last deploy saved at {env.outputs_file} cannot be read"
+    runner = CliRunner()
+    for command, code in (["run-pipeline"], 2), (["seed-sample"], 2), (["status"], 1):
+        result = runner.invoke(app, [*command, "--format", "json"])
+        assert result.exit_code == code, (command, result.output)
+        assert said in result.stderr and "retailake deploy --env local` again" in result.stderr
+        assert "Traceback" not in result.output
+
+
+def test_outputs_saved_by_an_older_deploy_name_the_output_they_lack():
+    env = load_environment("local")
+    save_outputs(env, {"buckets": {"raw": "r"}, "region": "us-east-1"})
+    with pytest.raises(ConfigError, match=f"outputs at {env.outputs_file} lack 'glue_workflow'"):
+        load_outputs(env)["glue_workflow"]
+    assert not list(env.state_dir.glob(".*"))  # saved whole: no partial file left beside
