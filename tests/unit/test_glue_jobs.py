@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from retailake.config import load_environment
+from retailake.errors import RetailakeError
 from retailake.local.glue import history
 from retailake.local.glue.jobs import SHIM_DIR, describe_failure, job_arguments, job_argv
 from retailake.local.glue.spark import CLIENT_FACTORY, DIRECT_COMMITTER, spark_conf
@@ -88,12 +89,35 @@ def test_run_record_round_trip_and_last_run(tmp_path, monkeypatch):
                         error=history.NodeError("ValueError", "boom", "job.py:1 in <module>"))])
     for run in (second, first):
         history.save_run(env, run)
-    (history.runs_dir(env) / "broken.json").write_text("{")
     assert [r.run_id for r in history.list_runs(env)] == ["wr_1", "wr_2"]
     loaded = history.last_run(env)
     assert loaded == second
     assert loaded.failed_nodes[0].error.message == "boom"
     assert not list(history.runs_dir(env).glob(".*"))  # no temp files left behind
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"workflow": "wf"}', '{"run_id": 1, "nodes": 3}'])
+def test_a_damaged_record_is_named_not_skipped(tmp_path, monkeypatch, text):
+    """Skipped, a failed last run whose record was damaged read as a clean history."""
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path))
+    env = load_environment("local")
+    history.save_run(env, history.PipelineRun("wr_1", "wf"))
+    broken = history.runs_dir(env) / "wr_2.json"
+    broken.write_text(text)
+    with pytest.raises(RetailakeError, match=f"record {broken} cannot be read .*move it aside"):
+        history.list_runs(env)
+
+
+@pytest.mark.parametrize("text", ["{", "[]"])
+def test_a_damaged_crawl_state_is_named_not_skipped(tmp_path, monkeypatch, text):
+    monkeypatch.setenv("RETAILAKE_HOME", str(tmp_path))
+    env = load_environment("local")
+    history.save_crawl_state(env, "raw", {"state": "SUCCEEDED"})
+    assert history.load_crawl_states(env) == {"raw": {"state": "SUCCEEDED"}}
+    broken = history.crawler_state_path(env, "raw")
+    broken.write_text(text)
+    with pytest.raises(RetailakeError, match=f"record {broken} cannot be read"):
+        history.load_crawl_states(env)
 
 
 def test_spark_conf_points_s3_and_s3a_at_the_emulator():

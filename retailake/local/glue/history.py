@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from retailake.config import Environment
+from retailake.errors import RetailakeError
 
 PENDING, RUNNING, SKIPPED = "PENDING", "RUNNING", "SKIPPED"
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
@@ -190,17 +191,40 @@ def save_run(env: Environment, run: PipelineRun) -> Path:
     return path
 
 
+def _read_record(path: Path) -> dict[str, Any]:
+    """One record as JSON; one that cannot be read is named, never skipped: a failed run
+    whose record is lost would otherwise read as a clean history."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise _unreadable(path, str(error)) from None
+    if not isinstance(data, dict):
+        raise _unreadable(path, "not a JSON object")
+    return data
+
+
+def _unreadable(path: Path, reason: str) -> RetailakeError:
+    return RetailakeError(
+        f"the twin's record {path} cannot be read ({reason}): move it aside (it records one "
+        "pipeline run or crawl; the lake's data does not depend on it) and run the command again"
+    )
+
+
+def _run_from(path: Path) -> PipelineRun:
+    data = _read_record(path)
+    try:
+        return PipelineRun.from_dict(data)
+    except (TypeError, AttributeError) as error:  # a field of the wrong shape
+        raise _unreadable(path, str(error)) from None
+
+
 def load_run(env: Environment, run_id: str) -> PipelineRun:
-    return PipelineRun.from_dict(json.loads((runs_dir(env) / f"{run_id}.json").read_text()))
+    return _run_from(runs_dir(env) / f"{run_id}.json")
 
 
 def list_runs(env: Environment) -> list[PipelineRun]:
-    """Every recorded run, oldest first; unreadable records are skipped."""
-    runs = []
-    for path in runs_dir(env).glob("*.json"):
-        with contextlib.suppress(OSError, ValueError, TypeError):
-            runs.append(PipelineRun.from_dict(json.loads(path.read_text())))
-    return sorted(runs, key=lambda r: r.started_at)
+    """Every recorded run, oldest first."""
+    return sorted(map(_run_from, runs_dir(env).glob("*.json")), key=lambda r: r.started_at)
 
 
 def last_run(env: Environment) -> PipelineRun | None:
@@ -219,8 +243,5 @@ def save_crawl_state(env: Environment, crawler: str, state: dict[str, Any]) -> N
 
 def load_crawl_states(env: Environment) -> dict[str, dict[str, Any]]:
     """Crawler name -> its last crawl (state, times, tables created/updated, partitions)."""
-    states = {}
-    for path in sorted((pipeline_dir(env) / "crawlers").glob("*.json")):
-        with contextlib.suppress(OSError, ValueError):
-            states[path.stem] = json.loads(path.read_text())
-    return states
+    return {path.stem: _read_record(path)
+            for path in sorted((pipeline_dir(env) / "crawlers").glob("*.json"))}
