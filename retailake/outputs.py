@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from retailake.config import Environment
@@ -20,16 +19,17 @@ class Outputs:
     """Names and ARNs of a deployed lake (never secret values)."""
 
     values: dict[str, Any]
-    path: Path | None = None  # where they were read from, for the error a missing one gives
+    origin: Environment | None = None  # whose saved outputs, for the error a missing one gives
 
     def __getitem__(self, name: str) -> Any:
         try:
             return self.values[name]
         except KeyError:
+            if self.origin is None:
+                raise
             raise ConfigError(
-                f"the deployment's outputs{f' at {self.path}' if self.path else ''} lack "
-                f"'{name}' (saved by an older retailake, or edited): run `retailake deploy` "
-                "again to save them afresh"
+                f"the outputs at {self.origin.outputs_file} lack '{name}' (saved by an older "
+                f"retailake, or edited): {_deploy_again(self.origin)}"
             ) from None
 
     @property
@@ -66,13 +66,17 @@ def load_outputs(env: Environment) -> Outputs:
         values = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise _unreadable(env, str(error)) from None
-    if not isinstance(values, dict) or not isinstance(values.get("buckets"), dict):
-        raise _unreadable(env, "not the outputs of a deploy")
-    return Outputs(values, path)
+    if not isinstance(values, dict):
+        raise _unreadable(env, "not a JSON object")
+    return Outputs(values, env)
 
 
 def _unreadable(env: Environment, reason: str) -> ConfigError:
     return ConfigError(
         f"the outputs the last deploy saved at {env.outputs_file} cannot be read ({reason}): "
-        f"run `retailake deploy --env {env.name}` again to save them afresh"
+        f"{_deploy_again(env)}"
     )
+
+
+def _deploy_again(env: Environment) -> str:
+    return f"run `retailake deploy --env {env.name}` again to save them afresh"

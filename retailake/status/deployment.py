@@ -14,6 +14,7 @@ def read_deployment(env: Environment) -> tuple[DeploymentStatus, Outputs | None]
     """The deployment as the last deploy left it; not deployed when it saved no outputs."""
     try:
         outputs = load_outputs(env)
+        buckets = dict(outputs.buckets)
     except ConfigError as missing:
         return DeploymentStatus(env.name, env.region, False, env.endpoint_url,
                                 message=str(missing)), None
@@ -25,7 +26,7 @@ def read_deployment(env: Environment) -> tuple[DeploymentStatus, Outputs | None]
         endpoint_url=env.endpoint_url,
         name_prefix=values.get("name_prefix"),
         account_id=values.get("account_id"),
-        buckets=dict(outputs.buckets),
+        buckets=buckets,
         outputs=values,
     ), outputs
 
