@@ -14,7 +14,8 @@ import typer
 
 from retailake import __version__
 from retailake.cli import data, deploy, local, pipeline, status, warehouse
-from retailake.cli.common import Settings, print_json
+from retailake.cli.common import Settings, print_json, say_interrupted
+from retailake.errors import EXIT_FAILED
 
 app = typer.Typer(
     name="retailake",
@@ -63,6 +64,10 @@ def main() -> None:
         app()
     except SystemExit as stop:
         usage = stop.__context__  # typer exits from inside its handler of (its) Click's error
+        # Ctrl-C before any command began: Typer exits 130 silently; say it as a command does
+        if isinstance(usage, typer.Exit) and isinstance(usage.__cause__, KeyboardInterrupt):
+            say_interrupted(_wants_json(sys.argv[1:]))
+            raise SystemExit(EXIT_FAILED) from None
         if isinstance(usage, typer.TyperException) and _wants_json(sys.argv[1:]):
             words = usage.format_message() if hasattr(usage, "format_message") else str(usage)
             print_json({"error": words, "exit_code": stop.code})

@@ -75,11 +75,11 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         except RetailakeError as error:
             # Messages quote user input (SQL, paths) whose brackets are not rich markup.
             _fail(f"[bold red]error:[/] {escape(str(error))}", error, error.exit_code, as_json)
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, BrokenPipeError):  # a closed pipe: Click exits quietly
             raise
         except KeyboardInterrupt:  # commands with more to say catch it themselves
-            words = "interrupted: nothing half-done counts as done; run the command again to finish"
-            _fail(f"[bold red]{words}[/]", RetailakeError(words), EXIT_FAILED, as_json)
+            say_interrupted(as_json)
+            raise typer.Exit(EXIT_FAILED) from None
         except OSError as error:
             if error.filename is None:  # not a path: a socket, say
                 _unexpected(error, as_json)
@@ -92,6 +92,11 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def say_interrupted(as_json: bool) -> None:
+    words = "interrupted: nothing half-done counts as done; run the command again to finish"
+    _say(f"[bold red]{words}[/]", RetailakeError(words), EXIT_FAILED, as_json)
+
+
 def _unexpected(error: Exception, as_json: bool) -> NoReturn:
     hint = "" if Settings.debug else " (run with --debug for the traceback)"
     line = f"[bold red]unexpected error:[/] {type(error).__name__}: {escape(str(error))}"
@@ -99,13 +104,17 @@ def _unexpected(error: Exception, as_json: bool) -> NoReturn:
 
 
 def _fail(line: str, error: Exception, exit_code: int, as_json: bool) -> NoReturn:
+    _say(line, error, exit_code, as_json)
+    raise typer.Exit(exit_code) from None
+
+
+def _say(line: str, error: Exception, exit_code: int, as_json: bool) -> None:
     if Settings.debug:
         err.print_exception()
     err.print(line, highlight=False)
     if as_json:
         details = error.details if isinstance(error, RetailakeError) else {}
         print_json({**details, "error": str(error), "exit_code": exit_code})
-    raise typer.Exit(exit_code) from None
 
 
 def print_json(data: Any) -> None:

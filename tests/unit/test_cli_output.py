@@ -180,3 +180,39 @@ def test_sigterm_and_sighup_are_taken_as_ctrl_c(tmp_path, stop, sigint):
     process.send_signal(getattr(signal, stop))
     assert process.wait(timeout=10) == 1
     assert process.stdout.read() == "interrupted\n" and time.monotonic() - began < 10
+
+
+def test_ctrl_c_before_any_command_began_is_said_with_exit_1_too(monkeypatch, capsys):
+    """Typer turns a Ctrl-C while Click still parses the command line into a silent 130."""
+    import typer.core
+
+    from retailake.cli import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(typer.core.TyperGroup, "make_context", interrupted)
+    monkeypatch.setattr("sys.argv", ["retailake", "status", "--format", "json"])
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 1
+    captured = capsys.readouterr()
+    assert "interrupted: nothing half-done counts as done" in captured.err
+    assert json.loads(captured.out)["exit_code"] == 1
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`retailake query ... | head -1`: the reader has what it wanted; no error for it."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "retailake", "seed-sample", "--output", str(tmp_path / "s"),
+               "--sales-lines", "200", "--days", "2", "--format", "json"]
+    env = dict(os.environ, RETAILAKE_HOME=str(tmp_path / "home"))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the command writes a byte
+    said = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "BrokenPipeError" not in said and "error" not in said, said
