@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -27,6 +28,8 @@ def _width(stream: TextIO) -> int | None:
 out = Console(soft_wrap=True, width=_width(sys.stdout))
 err = Console(stderr=True, soft_wrap=True, width=_width(sys.stderr))
 
+_NOT_A_USABLE_PATH = {errno.ENOTDIR, errno.EISDIR, errno.ENOENT, errno.EEXIST, errno.EACCES,
+                      errno.EPERM, errno.EROFS, errno.ENAMETOOLONG, errno.ELOOP}
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -85,7 +88,9 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
                 _unexpected(error, as_json)
             # a path the user chose (RETAILAKE_HOME, --output) that cannot be used
             words = f"cannot use {error.filename}: {error.strerror or error}"
-            _fail(f"[bold red]error:[/] {escape(words)}", error, EXIT_USAGE, as_json)
+            # a path that cannot be: the user's to change; a full disk, an I/O error: a failure
+            code = EXIT_USAGE if error.errno in _NOT_A_USABLE_PATH else EXIT_FAILED
+            _fail(f"[bold red]error:[/] {escape(words)}", RetailakeError(words), code, as_json)
         except Exception as error:
             _unexpected(error, as_json)
 

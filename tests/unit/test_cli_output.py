@@ -99,6 +99,28 @@ def test_a_home_that_cannot_be_made_is_named_with_exit_2(tmp_path, monkeypatch):
     assert result.exit_code == 2, result.output
     assert result.output.startswith(f"error: cannot use {tmp_path / 'afile' / 'home'}")
     assert "Not a directory" in result.output and "unexpected" not in result.output
+    machine = CliRunner().invoke(app, ["seed-sample", "--output", str(tmp_path / "afile" / "out"),
+                                       "--format", "json"])
+    assert machine.exit_code == 2, machine.output
+    said = machine.stderr.strip().removeprefix("error: ")
+    assert said.startswith("cannot use ") and json.loads(machine.stdout)["error"] == said
+
+
+def test_a_full_disk_is_a_failure_not_bad_usage(tmp_path, monkeypatch):
+    import errno
+
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "s" / "x.csv"))
+
+    monkeypatch.setattr("retailake.sample.generate", full)
+    result = CliRunner().invoke(app, ["seed-sample", "--output", str(tmp_path / "s")])
+    assert result.exit_code == 1, result.output
+    path = tmp_path / "s" / "x.csv"
+    assert result.output == f"error: cannot use {path}: No space left on device\n"
 
 
 @pytest.mark.parametrize(
