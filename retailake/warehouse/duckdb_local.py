@@ -26,6 +26,12 @@ from retailake.outputs import Outputs
 from retailake.warehouse import local_copy_dir, mirror, sql_files
 from retailake.warehouse.base import QueryResult, SetupStep, SqlError, SqlInputError
 
+
+def _locked(error: duckdb.IOException) -> bool:
+    """Whether another process holds the database file (DuckDB allows one writer)."""
+    return "Could not set lock" in str(error)
+
+
 _PARQUET_INPUT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 _SIMPLE_TYPES = {
     "string": "VARCHAR",
@@ -188,14 +194,18 @@ class LocalWarehouse:
                     "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?",
                     [sql_files.external_schema_name()],
                 ).fetchone()
-        except duckdb.IOException:
-            return None
+        except duckdb.IOException as error:
+            if _locked(error):
+                return None
+            raise self._unusable(error) from None
         return bool(found and found[0])
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
             con = duckdb.connect(str(self.database))
-        except duckdb.IOException as error:  # another process holds the file's lock
+        except duckdb.IOException as error:
+            if not _locked(error):
+                raise self._unusable(error) from None
             raise RetailakeError(
                 f"the local warehouse {self.database} is busy: {error}; run again when the "
                 "other retailake command is done"
@@ -203,6 +213,12 @@ class LocalWarehouse:
         con.execute("SET TimeZone = 'UTC'")  # Redshift's sessions are UTC, not this machine's
         con.execute("SET integer_division = true")  # 7 / 2 is 3 in Redshift, 3.5 in DuckDB
         return con
+
+    def _unusable(self, error: duckdb.Error) -> RetailakeError:
+        return RetailakeError(
+            f"the local warehouse {self.database} cannot be opened ({error}): delete it and run "
+            "`retailake warehouse setup` again (it holds the views only; the data is the lake's)"
+        )
 
     def _catalog_tables(self) -> list[dict[str, Any]]:
         database = self.outputs["glue_databases"]["analytics"]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from retailake.cli import app
 from retailake.config import load_environment
+from retailake.errors import RetailakeError
 from retailake.outputs import save_outputs
 from retailake.warehouse import sql_files
 from retailake.warehouse.duckdb_local import LocalWarehouse
@@ -79,6 +80,21 @@ def test_a_database_locked_by_another_process_is_reported_as_busy(local, tmp_pat
     assert result.exit_code == 1, shown
     assert result.output.startswith(f"error: the local warehouse {database} is busy: IO Error")
     assert duckdb.connect(str(database)).execute("select 1").fetchall() == [(1,)]
+
+
+def test_a_damaged_database_says_to_set_up_again_not_busy(local):
+    from retailake.outputs import load_outputs
+
+    database = local.state_dir / "warehouse" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    database.write_bytes(b"not a database" * 500)
+    result, shown = invoke("query", "--sql", "select 1")
+    assert result.exit_code == 1, shown
+    assert result.output.startswith(f"error: the local warehouse {database} cannot be opened")
+    assert "delete it and run `retailake warehouse setup` again" in result.output
+    assert "busy" not in result.output
+    with pytest.raises(RetailakeError, match="cannot be opened"):  # status says so too
+        LocalWarehouse(local, load_outputs(local)).external_schema_present()
 
 
 def test_status_learns_whether_setup_built_the_external_schema(local):
