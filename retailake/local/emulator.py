@@ -26,6 +26,7 @@ from retailake.config import Environment
 from retailake.errors import EmulatorError, PortTakenError
 from retailake.local.server import (
     EXIT_PORT_IN_USE,
+    EXIT_STATE_UNREADABLE,
     FLUSH_PATH,
     HEALTH_PATH,
     SERVICE_NAME,
@@ -197,6 +198,11 @@ def _log_tail(env: Environment) -> str:
     return "\n".join(lines[-_LOG_TAIL_LINES:])
 
 
+def _last_logged(env: Environment) -> str:
+    """The log's last message, without its time and level (the server's log format)."""
+    return _log_tail(env).splitlines()[-1].split(" ", 3)[-1]
+
+
 def start(env: Environment) -> EmulatorStatus:
     """Start the emulator unless it already runs current code; wait until it answers.
 
@@ -224,6 +230,11 @@ def start(env: Environment) -> EmulatorStatus:
             _pid_file(env).unlink(missing_ok=True)
             if process.returncode == EXIT_PORT_IN_USE:
                 raise _port_taken_error(env)
+            if process.returncode == EXIT_STATE_UNREADABLE:
+                raise EmulatorError(
+                    f"the emulator {_last_logged(env)}: restore {state_dir} from a backup, or "
+                    "move it aside to start an empty twin (then `retailake deploy` and seed again)"
+                )
             raise EmulatorError(
                 f"the emulator exited during start (code {process.returncode}); "
                 f"last lines of {_log_file(env)}:\n{_log_tail(env)}"

@@ -305,6 +305,10 @@ def dumps(state: Any) -> bytes:
     return buffer.getvalue()
 
 
+class SnapshotUnreadable(Exception):
+    """The saved state cannot be loaded: a damaged file, or another format's."""
+
+
 class SnapshotStore:
     """One emulator's snapshot file and blob folder."""
 
@@ -340,9 +344,16 @@ class SnapshotStore:
         """Load the snapshot into moto's backends; returns how many backends came back."""
         if not self.path.exists():
             return 0
-        state = pickle.loads(self.path.read_bytes())
-        if state.get("version") != FORMAT_VERSION:
-            raise ValueError(f"{self.path} has snapshot format {state.get('version')}")
+        try:
+            state = pickle.loads(self.path.read_bytes())
+            version = state.get("version")
+        except Exception as error:  # a damaged pickle fails in any of a dozen ways
+            raise SnapshotUnreadable(f"{self.path}: {type(error).__name__}: {error}") from error
+        if version != FORMAT_VERSION:
+            raise SnapshotUnreadable(
+                f"{self.path} is in snapshot format {version}; this retailake reads "
+                f"{FORMAT_VERSION}"
+            )
         restored = 0
         for (module, qualname), accounts in state["backends"].items():
             backend_dict = find_backend_dict(module, qualname)

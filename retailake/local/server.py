@@ -33,6 +33,7 @@ FLUSH_PATH = "/_retailake/flush"
 SNAPSHOT_DELAY = 0.5
 SERVICE_NAME = "retailake-emulator"
 EXIT_PORT_IN_USE = 3
+EXIT_STATE_UNREADABLE = 4
 
 log = logging.getLogger("retailake.emulator")
 
@@ -344,7 +345,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from werkzeug.serving import make_server
 
-    app = build_app(args.state_dir.resolve(), persist=not args.no_persist)
+    from retailake.local.persistence import SnapshotUnreadable
+
+    try:
+        app = build_app(args.state_dir.resolve(), persist=not args.no_persist)
+    except SnapshotUnreadable as error:
+        log.error("cannot load the saved state %s", error)
+        return EXIT_STATE_UNREADABLE
     try:
         server = make_server("127.0.0.1", args.port, app, threaded=True)
     except (OSError, SystemExit) as error:  # werkzeug exits(1) when the port is taken

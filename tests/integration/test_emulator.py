@@ -210,6 +210,21 @@ def test_a_suspended_emulator_is_named_and_local_down_still_stops_it_with_its_st
     _check(env, seeded)
 
 
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", b"\x80\x04\x95"])
+def test_saved_state_that_cannot_be_read_is_named_with_what_to_do(env, damage):
+    emulator.start(env)
+    emulator.stop(env)
+    snapshot = emulator.emulator_dir(env) / "snapshot.pickle"
+    snapshot.write_bytes(damage)
+    with pytest.raises(EmulatorError) as error:
+        emulator.start(env)
+    said = str(error.value)
+    assert said.startswith(f"the emulator cannot load the saved state {snapshot}: "), said
+    assert said.endswith("or move it aside to start an empty twin (then `retailake deploy` and "
+                         "seed again)"), said
+    assert "Traceback" not in said and not emulator.status(env).running
+
+
 def test_status_when_not_running_and_stale_pid_file(env):
     state = emulator.status(env)
     assert not state.running and state.pid is None
