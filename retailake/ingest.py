@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from retailake_etl.contract import skipped_name
 
@@ -114,8 +115,10 @@ def ingest(
         raise DataError(
             "files with the same name would overwrite each other: "
             + ", ".join(key.rsplit("/", 1)[1] for key in clashes)
-            + "; rename them or ingest them one folder at a time"
-        )
+            + "; rename them or ingest them one folder at a time",
+            _refused([(check.path, "another file of this ingest has its name")
+                      for check, key in zip(good, keys, strict=True) if key in clashes]),
+        )  # fmt: skip
     pairs = [(check.path, key) for check, key in zip(good, keys, strict=True)]
     bucket = load_outputs(env).buckets["raw"]
     if not replace:
@@ -136,13 +139,21 @@ def _refuse_replacing(env: Environment, bucket: str, files: Sequence[tuple[Path,
         return found is not None and found != file_sha256(path)
 
     taken = parallel_map(lambda pair: holds_other_bytes(*pair), files, UPLOAD_WORKERS)
-    replaced = [key for (_path, key), other in zip(files, taken, strict=True) if other]
+    replaced = [pair for pair, other in zip(files, taken, strict=True) if other]
     if replaced:
+        objects = [f"s3://{bucket}/{key}" for _path, key in replaced]
         raise DataError(
             f"{len(replaced)} of {len(files)} files would replace a different file ingested "
-            f"under the same name today: {', '.join(f's3://{bucket}/{k}' for k in replaced)}; "
-            "nothing was uploaded. Rename them, or pass --replace to keep only the new files"
-        )
+            f"under the same name today: {', '.join(objects)}; nothing was uploaded. Rename "
+            "them, or pass --replace to keep only the new files",
+            _refused([(path, f"would replace a different file ingested today as {uri}")
+                      for (path, _key), uri in zip(replaced, objects, strict=True)]),
+        )  # fmt: skip
+
+
+def _refused(files: Sequence[tuple[Path, str]]) -> dict[str, Any]:
+    """The error's JSON details, shaped as a contract refusal's `refused` list."""
+    return {"refused": [{"file": str(path), "reason": reason} for path, reason in files]}
 
 
 def upload_files(

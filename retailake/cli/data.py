@@ -220,9 +220,12 @@ def ingest(
             report,
         )
     total = sum(check.path.stat().st_size for check in checks if check.ok)
-    with _bytes_bar(f"uploading {source.value}", total) as advance:
-        done = upload_checked(environment, checks, source.value, on_bytes=advance,
-                              replace=replace)
+    try:
+        with _bytes_bar(f"uploading {source.value}", total) as advance:
+            done = upload_checked(environment, checks, source.value, on_bytes=advance,
+                                  replace=replace)
+    except DataError as refusal:  # a name taken: the same document as a contract refusal
+        raise DataError(str(refusal), {**report, **refusal.details}) from None
     if output_format is OutputFormat.json:
         report["files"] = [
             {"file": str(f.path), "key": f.key, "rows": f.rows, "bytes": f.bytes,

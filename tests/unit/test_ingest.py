@@ -167,8 +167,11 @@ def test_same_names_in_two_folders_are_refused(tmp_path, bucket):
     for folder in ("in/a", "in/b"):
         (tmp_path / folder).mkdir(parents=True)
         (tmp_path / folder / "same.csv").write_text(GOOD)
-    result = run("ingest", str(tmp_path / "in"), "--source", "customers")
-    assert result.exit_code == 2 and "same.csv" in result.output
+    result = run("ingest", str(tmp_path / "in"), "--source", "customers", "-f", "json")
+    assert result.exit_code == 2 and "same.csv" in result.stderr
+    assert json.loads(result.stdout)["refused"] == [
+        {"file": str(tmp_path / folder / "same.csv"),
+         "reason": "another file of this ingest has its name"} for folder in ("in/a", "in/b")]
     assert bucket == {}
 
 
@@ -226,7 +229,13 @@ def test_a_different_file_under_a_name_used_today_is_refused_unless_replace(tmp_
     assert refused.exit_code == 2
     assert "1 of 2 files would replace a different file" in refused.stderr
     assert "customers/ingest_date=" in refused.stderr and "--replace" in refused.stderr
-    assert json.loads(refused.stdout)["exit_code"] == 2
+    document = json.loads(refused.stdout)
+    assert document["exit_code"] == 2
+    assert (document["source"], document["files"], document["skipped"]) == ("customers", [], [])
+    [taken] = [key for key in bucket if key.endswith("/c.csv")]
+    assert document["refused"] == [{
+        "file": str(tmp_path / "b" / "c.csv"),
+        "reason": f"would replace a different file ingested today as s3://lake-raw/{taken}"}]
     assert bucket == first  # nothing of the delivery was uploaded, new.csv neither
 
     same = run("ingest", str(tmp_path / "a"), "--source", "customers")
