@@ -71,13 +71,20 @@ SEED = ("seed-sample", "--preset", "small")
 
 
 @pytest.fixture(scope="session")
-def deployed_local_env(local_env) -> Iterator[Environment]:
-    """The full stack deployed on the local twin for the whole session, destroyed at the end."""
+def first_deploy(local_env) -> Iterator[CliRun]:
+    """The README's first deploy on the session's twin (what it printed, for the README's
+    example of it); the stack is destroyed at the session's end."""
     run = retailake(*DEPLOY)
     assert run.returncode == 0, str(run)
-    yield local_env
+    yield run
     destroyed = retailake("destroy", "--auto-approve")
     assert destroyed.returncode == 0, str(destroyed)
+
+
+@pytest.fixture(scope="session")
+def deployed_local_env(local_env, first_deploy) -> Environment:
+    """The full stack deployed on the local twin for the whole session."""
+    return local_env
 
 
 @pytest.fixture(scope="session")

@@ -61,6 +61,14 @@ def test_the_readme_parser_sees_the_walkthrough():
         assert expected in commands
 
 
+def test_the_readme_shows_what_a_first_deploy_prints(first_deploy):
+    """Its resource count and script uploads: the walkthrough's example output."""
+    documented = {line.strip() for line in README.read_text().splitlines()}
+    printed = [line for line in first_deploy.stderr.splitlines()  # what a person reads
+               if line.startswith(("Plan: ", "Applied to ", "ETL scripts: "))]
+    assert len(printed) == 3 and set(printed) <= documented, printed
+
+
 def test_every_local_readme_command_works_as_documented(pipeline_run):
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
