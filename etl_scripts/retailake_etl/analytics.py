@@ -521,8 +521,8 @@ def _previous_month(month: Month) -> Month:
 
 def months_to_recompute(touched: Iterable[Month]) -> set[Month]:
     """The touched months plus each one's next month: the 28-day sales window of an early
-    snapshot reaches back into the previous month. (Later effects, such as a late cost or
-    category change carried past the next month, need a full refresh.)"""
+    snapshot reaches back into the previous month. (Which months a staged change touches is
+    `analytics_job.changes`'s to say.)"""
     touched = set(touched)
     return touched | {_next_month(month) for month in touched}
 

@@ -6,9 +6,11 @@ Which months changed: the staged writers replace a partition by writing new part
 deleting the old ones, so a partition's sorted file names change whenever it is rewritten.
 `<analytics_root>/_state/analytics_aggregation.json`, written last, keeps those names (hashed)
 per staged table and partition as of the last successful run. A sales, inventory_snapshots or
-products partition that appeared, changed or disappeared marks its month touched; any change
-(customers included) rebuilds customer_segments. Nothing changed: nothing is written, so a
-rerun changes nothing, and a run killed before the state is saved is simply redone.
+products partition that appeared, changed or disappeared touches the months `changes` says;
+any change (customers included) rebuilds customer_segments. Nothing changed: nothing is
+written, so a rerun changes nothing. The state is marked unfinished before the first write: a
+run that stopped while writing makes the next one a full refresh, as its partial writes (a
+month it added, say, whose staged rows are gone by then) are in no fingerprint.
 
 Layout: `<analytics_root>/<table>/year=YYYY/month=MM/` (zero-padded text, as in the staged
 layer; inventory_health_daily by its snapshot_date), customer_segments unpartitioned."""
@@ -102,17 +104,33 @@ def staged_fingerprints(spark: SparkSession, staged_root: str) -> Fingerprints:
     return found
 
 
-def changes(before: Fingerprints, now: Fingerprints) -> tuple[set[analytics.Month], bool]:
-    """(touched months of the monthly inputs, whether anything at all changed)."""
-    touched: set[analytics.Month] = set()
-    anything = False
-    for table in INPUTS:
-        old, new = before.get(table, {}), now.get(table, {})
-        differing = {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
-        anything = anything or bool(differing)
-        if table in MONTHLY_INPUTS:
-            touched |= {(int(p[:4]), int(p[5:7])) for p in differing if p}
+def changes(before: Fingerprints, now: Fingerprints) -> tuple[set[analytics.Month] | None, bool]:
+    """(the months the monthly tables must recompute, None for every month; whether anything
+    at all changed). What a changed partition of each monthly input reaches:
+
+    * sales: its month (`months_to_recompute` adds the next, for the 28-day windows);
+    * inventory_snapshots: its month and every later one, as a product's unit cost is carried
+      forward into the months after its last snapshot;
+    * products: every month, as a version gives a product its category up to the next
+      version, and the first version back to the beginning of time."""
+    differing = {
+        table: {p for p in old.keys() | new.keys() if old.get(p) != new.get(p)}
+        for table in INPUTS
+        for old, new in [(before.get(table, {}), now.get(table, {}))]
+    }
+    anything = any(differing.values())
+    if differing["products"]:
+        return None, anything
+    present = {_month(p) for fingerprints in (before, now) for table in MONTHLY_INPUTS
+               for p in fingerprints.get(table, {}) if p}  # fmt: skip
+    touched = {_month(p) for p in differing["sales"] if p}
+    for start in (_month(p) for p in differing["inventory_snapshots"] if p):
+        touched |= {month for month in present if month >= start}
     return touched, anything
+
+
+def _month(partition: str) -> analytics.Month:
+    return int(partition[:4]), int(partition[5:7])
 
 
 def _read(spark: SparkSession, staged_root: str, table: str) -> DataFrame:
@@ -155,16 +173,17 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     state_uri = _uri(settings.analytics_root, STATE)
     now = staged_fingerprints(spark, settings.staged_root)
-    before: Fingerprints = {}
-    if not settings.full_refresh:
-        before = json.loads(storage.read_text(spark, state_uri) or "{}").get("staged", {})
+    state = json.loads(storage.read_text(spark, state_uri) or "{}")
+    # A run that stopped while writing left partitions no fingerprint accounts for: redo all.
+    full_refresh = settings.full_refresh or bool(state.get("unfinished"))
+    before: Fingerprints = {} if full_refresh else state.get("staged", {})
     touched, anything = changes(before, now)
-    if not (anything or settings.full_refresh):
+    if not (anything or full_refresh):
         return RunCounts(duration_seconds=round(time.monotonic() - started, 3))
 
     inputs = {table: _read(spark, settings.staged_root, table) for table in INPUTS}
     rows_read = sum(frame.count() for frame in inputs.values())
-    touched_months = None if settings.full_refresh else touched
+    touched_months = None if full_refresh else touched
     shared: list[DataFrame] = []  # what several tables read: cached until they are written
 
     def cached(frame: DataFrame) -> DataFrame:
@@ -187,6 +206,7 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     # they write as they go.
     for frame in tables.values():
         frame.persist()
+    storage.write_text(spark, state_uri, json.dumps({**state, "unfinished": True}))
     try:
         for name, frame in tables.items():
             table_uri = _uri(settings.analytics_root, name)

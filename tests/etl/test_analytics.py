@@ -406,3 +406,100 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
         back = spark.read.parquet(f"{out.as_uri()}/{table}").collect()
         assert _as_dicts(back) == _as_dicts(expected[table].collect()), table
     assert third.partitions_rewritten == 2 * len(analytics.MONTHLY_TABLES) + 1  # Feb, Mar; segments
+
+
+def test_changes_reach_the_months_each_input_decides() -> None:
+    before = {"sales": {"2024-01": "a", "2024-02": "b", "2024-05": "c"},
+              "inventory_snapshots": {"2024-01": "d", "2024-03": "e"},
+              "products": {"2024-01": "f"}, "customers": {"": "g"}}  # fmt: skip
+    assert analytics_job.changes(before, before) == (set(), False)
+
+    def changed(table: str, partition: str) -> dict[str, dict[str, str]]:
+        return {**before, table: {**before[table], partition: "new"}}
+
+    assert analytics_job.changes(before, changed("customers", "")) == (set(), True)
+    assert analytics_job.changes(before, changed("sales", "2024-02")) == ({(2024, 2)}, True)
+    # a cost is carried forward: the month and every later month there is data for
+    assert analytics_job.changes(before, changed("inventory_snapshots", "2024-02")) == (
+        {(2024, 2), (2024, 3), (2024, 5)}, True)
+    gone = {**before, "sales": {"2024-01": "a", "2024-02": "b"}}
+    assert analytics_job.changes(before, gone) == ({(2024, 5)}, True)
+    # a category reaches both ways from its version: every month
+    assert analytics_job.changes(before, changed("products", "2023-12")) == (None, True)
+
+
+def _late_history_case(spark: SparkSession, root: str) -> dict[str, DataFrame]:
+    """P9 sold every month Jan-May, its history starting in May (Kitchen, 3.00): staged."""
+    sales = [_sale(f"L{m}", 1, f"2024-0{m}-10T10:00:00", "S1", "store", "C1", "P9", 2, "9.00")
+             for m in range(1, 6)]  # fmt: skip
+    frames = {
+        "sales": _frame(spark, sales, SALES_SCHEMA),
+        "snapshots": _frame(spark, [_snap("2024-05-01", "S1", "P9", 4, "3.00")],
+                            SNAPSHOT_SCHEMA),
+        "products": _frame(spark, [_product("P9", "Kitchen", "2024-05-01", cost="3.00")],
+                           PRODUCT_SCHEMA),
+        "customers": _frame(spark, CUSTOMERS, CUSTOMER_SCHEMA),
+    }
+    _write_staged(frames["sales"], f"{root}/sales", F.col("order_date"))
+    _write_staged(frames["snapshots"], f"{root}/inventory_snapshots", F.col("snapshot_date"))
+    _write_staged(frames["products"], f"{root}/products", F.col("valid_from"))
+    _write_staged(frames["customers"], f"{root}/customers", F.lit("2023-06-15").cast("date"))
+    return frames
+
+
+def _assert_job_output_is(spark: SparkSession, out: str, inputs: dict[str, DataFrame]) -> None:
+    expected = analytics.build_all(**inputs)
+    for table in analytics.TABLES:
+        back = spark.read.parquet(f"{out}/{table}").collect()
+        assert _as_dicts(back) == _as_dicts(expected[table].collect()), table
+
+
+def test_a_late_early_snapshot_updates_every_month_its_history_reaches(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Inventory delivered late for January gives P9 a first version (Home, 1.50) covering
+    January to May: February-April take its category and cost too, not only January and the
+    month after it, as an incremental run did."""
+    root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
+    inputs = _late_history_case(spark, root)
+    settings = analytics_job.Settings(root, out)
+    analytics_job.run_aggregation(spark, settings)
+    late = _frame(spark, [_snap("2024-01-01", "S1", "P9", 5, "1.50")], SNAPSHOT_SCHEMA)
+    late.drop("year", "month").write.parquet(f"{root}/inventory_snapshots/year=2024/month=01")
+    first = _frame(spark, [_product("P9", "Home", "2024-01-01", "2024-05-01", "1.50")],
+                   PRODUCT_SCHEMA)  # the May version is unchanged: its partition stays
+    first.write.parquet(f"{root}/products/year=2024/month=01")
+    inputs = {**inputs, "snapshots": inputs["snapshots"].unionByName(late),
+              "products": inputs["products"].unionByName(first)}  # fmt: skip
+    analytics_job.run_aggregation(spark, settings)
+    _assert_job_output_is(spark, out, inputs)
+    april = spark.read.parquet(f"{out}/product_performance_monthly").where("month = 4").first()
+    assert (april.category, april.unit_cost) == ("Home", Decimal("1.50"))
+
+
+def test_a_run_stopped_while_writing_leaves_nothing_the_next_run_keeps(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """June written, then the run dies before its state; June's sales go (their raw object
+    removed): the next run must not keep June's rows, which no fingerprint knows of."""
+    root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
+    inputs = _late_history_case(spark, root)
+    settings = analytics_job.Settings(root, out)
+    analytics_job.run_aggregation(spark, settings)
+    june_uri = f"{root}/sales/year=2024/month=06"
+    june = _sale("L6", 1, "2024-06-10T10:00:00", "S1", "store", "C1", "P9", 2, "9.00")
+    _frame(spark, [june], SALES_SCHEMA).drop("year", "month").write.parquet(june_uri)
+
+    def killed(frame: DataFrame, table_uri: str) -> tuple[int, int]:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(analytics_job, "_write_whole", killed)  # after the monthly tables
+        with pytest.raises(KeyboardInterrupt):
+            analytics_job.run_aggregation(spark, settings)
+    assert (tmp_path / "analytics/daily_store_sales/year=2024/month=06").is_dir()
+    for leftover in (tmp_path / "staged/sales/year=2024/month=06").iterdir():
+        leftover.unlink()
+    (tmp_path / "staged/sales/year=2024/month=06").rmdir()
+    analytics_job.run_aggregation(spark, settings)
+    _assert_job_output_is(spark, out, inputs)
