@@ -325,6 +325,7 @@ class Terraform:
             var_file=self._tf.var_file,
         )
         if run.returncode not in (0, 2):
+            self._refuse_bad_variables_files(run)
             self._check(run, "plan")
         self._refuse_undeclared_variables(run)
         summary = PlanSummary.empty() if run.returncode == 0 else self._summarize(path)
@@ -341,6 +342,17 @@ class Terraform:
             "show",
         )
         return summarize_plan(json.loads(run.stdout))
+
+    def _refuse_bad_variables_files(self, run: Run) -> None:
+        """A plan that failed on a --var-file's own lines (its syntax, a value of the wrong
+        type or one a variable's validation refuses) failed on the user's input: exit 2."""
+        said = run.stderr + run.stdout
+        named = [str(path) for path in self.var_files if f"on {path} line " in said]
+        if named:
+            raise ConfigError(
+                f"variables file {', '.join(named)} is not valid: nothing was changed\n"
+                f"{error_lines(run.stderr if run.stderr.strip() else run.stdout)}"
+            )
 
     def _refuse_undeclared_variables(self, run: Run) -> None:
         """Terraform only warns about a value for an undeclared variable; a misspelt name in a

@@ -205,6 +205,11 @@ def test_misspelt_variable_is_refused_and_changes_nothing(deployed_local_env, tm
     assert f"undeclared variable 'name_prefx' in {var_file}" in run.stderr
     assert "(did you mean 'name_prefix'?)" in run.stderr
     assert run.stderr.count("\n") <= 3, str(run)  # one actionable line, not a dump
+    var_file.write_text("name_prefix =\n")  # a syntax error: input to fix, exit 2 too
+    run = retailake("plan", "--var-file", str(var_file))
+    assert run.returncode == 2, str(run)
+    assert f"error: variables file {var_file} is not valid" in run.stderr
+    assert "Invalid expression" in run.stderr
     assert_no_changes()
 
 

@@ -149,6 +149,22 @@ def test_undeclared_variable_in_a_var_file_is_refused(fake_terraform, tmp_path):
     assert "show" not in fake_terraform.commands()
 
 
+@pytest.mark.parametrize(("line", "error"), [
+    ("name_prefix =", "Invalid expression"),
+    ("kms_deletion_window_days = \"two\"", "Invalid value for input variable"),
+])
+def test_a_var_file_terraform_cannot_take_is_a_config_error(fake_terraform, tmp_path, line, error):
+    var_file = tmp_path / "mine.tfvars"
+    var_file.write_text(line + "\n")
+    # Terraform 1.11's diagnostic, as it prints it
+    fake_terraform.answer("plan", stderr=f"\nError: {error}\n\n  on {var_file} line 1:\n"
+                          f"   1: {line}\n\nExpected something else.\n", exit=1)
+    with pytest.raises(ConfigError) as raised:
+        local_terraform(var_files=[var_file]).plan()
+    assert str(raised.value).startswith(f"variables file {var_file} is not valid: nothing was")
+    assert error in str(raised.value)
+
+
 def test_missing_var_file_is_a_config_error(fake_terraform, tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         local_terraform(var_files=[tmp_path / "nope.tfvars"])
