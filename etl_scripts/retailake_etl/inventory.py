@@ -3,10 +3,11 @@ and a products dimension with history.
 
 Product history is built from *observations*: one row per (product_id, snapshot_date) with
 the attributes reported that day. When stores disagree on a day, the latest reported row
-wins (later delivery, later object key, later row in the file). A new version starts
-whenever name, category, brand or unit cost differs from the previous observation in
-snapshot order (A -> B -> A makes three versions). `valid_from` is the first snapshot date
-of a version, `valid_to` the next version's `valid_from` (exclusive; null while current)."""
+wins (the later delivery, `validate.delivery_order`, then the later row in the file). A new
+version starts whenever name, category, brand or unit cost differs from the previous
+observation in snapshot order (A -> B -> A makes three versions). `valid_from` is the first
+snapshot date of a version, `valid_to` the next version's `valid_from` (exclusive; null while
+current)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
 from retailake_etl.contract import CONTRACTS
-from retailake_etl.validate import check, deduplicate
+from retailake_etl.validate import check, deduplicate, delivery_order
 
 CONTRACT = CONTRACTS["inventory"]
 SNAPSHOT_COLUMNS = (
@@ -54,9 +55,7 @@ def snapshots(rows: DataFrame) -> DataFrame:
 def observations(rows: DataFrame) -> DataFrame:
     """One row per (product_id, snapshot_date): the latest reported attributes that day."""
     latest = Window.partitionBy("product_id", "snapshot_date").orderBy(
-        F.col("_ingest_date").desc_nulls_last(),
-        F.col("_source_file").desc_nulls_last(),
-        F.col("_row_number").desc(),
+        *delivery_order(), F.col("_row_number").desc()
     )
     return (
         rows.select("*", F.row_number().over(latest).alias("_rank"))

@@ -3,11 +3,12 @@
 Every value stays a string here (typing is a row-level rule with its own reject reasons), and
 every row carries where it came from: `_source_file` (the object key below the raw root),
 `_row_number` (1-based data row within its file: the CSV row after the header, the JSON line,
-the Parquet row, as the sample manifest counts them) and `_ingest_date` (from the key's
-`ingest_date=YYYY-MM-DD` folder). Two markers feed the reject step instead of dropping rows:
-`_malformed_line` holds the text of a CSV/JSON line that does not parse, `_file_problem` names
-the required columns a file lacks (all of that file's rows are then rejected with
-MISSING_REQUIRED, so the row counts still add up).
+the Parquet row, as the sample manifest counts them), `_ingest_date` (from the key's
+`ingest_date=YYYY-MM-DD` folder) and `_uploaded_ms` (the object's last-modified time, which
+orders the deliveries of one ingest date). Two markers feed the reject step instead of
+dropping rows: `_malformed_line` holds the text of a CSV/JSON line that does not parse,
+`_file_problem` names the required columns a file lacks (all of that file's rows are then
+rejected with MISSING_REQUIRED, so the row counts still add up).
 
 Lines are numbered from `_metadata` (file path, block start) and the scan order, not from a
 parser, so numbering needs no single-task read of a file. A CSV field holding a quoted line
@@ -33,7 +34,10 @@ _SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):(/+)"
 _GLOB = re.compile(r"([\\\[\]{}*?])")  # what Hadoop's glob pattern gives a meaning to
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 _LACKS = "file lacks required column(s)"
-META_COLUMNS = ("_source_file", "_row_number", "_ingest_date", "_malformed_line", "_file_problem")
+META_COLUMNS = (
+    "_source_file", "_row_number", "_ingest_date", "_uploaded_ms", "_malformed_line",
+    "_file_problem",
+)  # fmt: skip
 
 
 def spellings(path: str) -> list[str]:
@@ -64,6 +68,7 @@ class RawFile:
     key: str
     ingest_date: str | None
     fingerprint: str = ""
+    uploaded_ms: int = 0  # last modified, in ms since the epoch
 
     @property
     def format(self) -> str | None:
@@ -110,6 +115,7 @@ def raw_schema(contract: SourceContract) -> T.StructType:
         T.StructField("_source_file", T.StringType()),
         T.StructField("_row_number", T.LongType()),
         T.StructField("_ingest_date", T.DateType()),
+        T.StructField("_uploaded_ms", T.LongType()),
         T.StructField("_malformed_line", T.StringType()),
         T.StructField("_file_problem", T.StringType()),
     ]
@@ -123,17 +129,19 @@ def empty_raw(spark: SparkSession, contract: SourceContract) -> DataFrame:
 def _with_file_columns(
     spark: SparkSession, rows: DataFrame, files: Sequence[RawFile], contract: SourceContract
 ) -> DataFrame:
-    """Swap Spark's encoded file path for the object key and its ingest date (a broadcast join
-    on a small table: a row per file and spelling of its path)."""
+    """Swap Spark's encoded file path for the object key, its ingest date and upload time (a
+    broadcast join on a small table: a row per file and spelling of its path)."""
     keys = spark.createDataFrame(
-        [(path, f.key, f.ingest_date) for f in files for path in spellings(f.spark_path)],
-        "_path string, _source_file string, _ingest_text string",
-    )
+        [(path, f.key, f.ingest_date, f.uploaded_ms) for f in files
+         for path in spellings(f.spark_path)],
+        "_path string, _source_file string, _ingest_text string, _uploaded_ms long",
+    )  # fmt: skip
     return rows.join(F.broadcast(keys), "_path", "left").select(
         *[c.name for c in contract.columns],
         "_source_file",
         F.col("_row_number").cast("long").alias("_row_number"),
         F.to_date("_ingest_text").alias("_ingest_date"),
+        "_uploaded_ms",
         "_malformed_line",
         "_file_problem",
     )

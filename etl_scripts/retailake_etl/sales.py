@@ -52,6 +52,7 @@ def derive(valid: DataFrame) -> DataFrame:
         "_source_file",
         "_row_number",
         "_ingest_date",
+        "_uploaded_ms",
     )
 
 

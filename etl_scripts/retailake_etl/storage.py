@@ -99,6 +99,7 @@ def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
             key=key,
             ingest_date=_ingest_date(key),
             fingerprint=_fingerprint(status),
+            uploaded_ms=status.getModificationTime(),
         )
         if _hidden(key) or raw_file.format is None or status.getLen() == 0:
             continue

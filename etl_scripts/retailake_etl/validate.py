@@ -224,6 +224,7 @@ def check(raw: DataFrame, contract: SourceContract) -> Checked:
         "_source_file",
         "_row_number",
         "_ingest_date",
+        "_uploaded_ms",
     )
     rule = F.col(_RULE) + 1  # element_at counts from 1
     reason = F.element_at(F.array(*[F.lit(str(code)) for _, code, _ in rules]), rule)
@@ -262,6 +263,17 @@ def _parse_timestamp(text: Column) -> Column:
     return F.coalesce(shaped.cast("timestamp"), with_seconds.cast("timestamp"))
 
 
+def delivery_order() -> list[Column]:
+    """Latest delivery first: the later ingest date, then the later upload (two deliveries of
+    one day: the second updates the first, whatever their names), then the later object key
+    (uploads within the same second)."""
+    return [
+        F.col("_ingest_date").desc_nulls_last(),
+        F.col("_uploaded_ms").desc_nulls_last(),
+        F.col("_source_file").desc_nulls_last(),
+    ]
+
+
 @dataclass(frozen=True)
 class Deduplicated:
     """`repeated`: the hashes of the keys found on more than one row; `ranked`: the rows with
@@ -279,9 +291,9 @@ class Deduplicated:
 
 
 def deduplicate(valid: DataFrame, contract: SourceContract) -> Deduplicated:
-    """One row per contract key: the latest delivery wins (later `_ingest_date`, then later
-    object key); within one file the first occurrence wins (a repeated line is the duplicate,
-    as the sample manifest records it).
+    """One row per contract key: the latest delivery wins (`delivery_order`); within one file
+    the first occurrence wins (a repeated line is the duplicate, as the sample manifest
+    records it).
 
     Few keys repeat, so the rows are not sorted by key: one pass counts each key's 64-bit
     hash (grouping on a long is cheaper than on the key's text), and only the rows whose hash
@@ -291,11 +303,7 @@ def deduplicate(valid: DataFrame, contract: SourceContract) -> Deduplicated:
     key = contract.key
     hashed = valid.withColumn(_KEY_HASH, F.xxhash64(*key))
     repeated = hashed.groupBy(_KEY_HASH).count().where(F.col("count") > 1).select(_KEY_HASH)
-    order = Window.partitionBy(*key).orderBy(
-        F.col("_ingest_date").desc_nulls_last(),
-        F.col("_source_file").desc_nulls_last(),
-        F.col("_row_number").asc(),
-    )
+    order = Window.partitionBy(*key).orderBy(*delivery_order(), F.col("_row_number").asc())
     ranked = hashed.join(repeated, _KEY_HASH, "left_semi").select(
         "*",
         F.row_number().over(order).alias("_rank"),

@@ -34,6 +34,7 @@ def raw_rows(
         )
         record["_row_number"] = row.get("_row_number", number)
         record["_ingest_date"] = dt.date.fromisoformat(ingest_date)
+        record["_uploaded_ms"] = row.get("_uploaded_ms", 0)
         records.append(tuple(record[name] for name in schema.fieldNames()))
     return spark.createDataFrame(records, schema)
 

@@ -281,3 +281,36 @@ def test_rejects_of_objects_not_reread_survive_a_rewrite_of_their_month(spark, l
     for root in (staged, clean):
         rejects = spark.read.parquet(f"file://{root}/_rejects/sales")
         assert collect(rejects, "source_file", "row_number", "reason", "ingest_month") == expected
+
+
+def test_of_two_deliveries_on_one_day_the_later_upload_wins_whatever_its_name(spark, tmp_path):
+    """A full export, then a change file the same day named to sort first: the change is the
+    customer's address and the sales line's quantity, in an incremental run and a full one."""
+    import os
+
+    raw, staged = tmp_path / "raw", tmp_path / "staged"
+    cust = "customer_id,email,phone,street,first_name,city,country\n"
+    export = write_raw(raw, "customers", "2025-01-10", "full_export.csv",
+                       cust + "c1,a@x.io,555 0101,1 Main,Al,Boston,US\n")
+    orders = write_raw(raw, "sales", "2025-01-10", "orders.csv",
+                       sales_csv("o1,1,2025-01-10T10:00:00,s1,p1,2,1.00"))
+    for path in (export, orders):
+        os.utime(path, (1_000_000_000, 1_000_000_000))
+    customers = Settings("customers", f"file://{raw}", f"file://{staged}", hmac_key=b"k")
+    sold = Settings("sales", f"file://{raw}", f"file://{staged}")
+    run_transform(spark, customers)
+    run_transform(spark, sold)
+    write_raw(raw, "customers", "2025-01-10", "changes.csv",
+              cust + "c1,a@x.io,555 0101,1 Main,Al,Denver,US\n")
+    write_raw(raw, "sales", "2025-01-10", "corrections.csv",
+              sales_csv("o1,1,2025-01-10T10:00:00,s1,p1,3,1.00"))
+    for full_refresh in (False, True):
+        run = run_transform(spark, replace(customers, full_refresh=full_refresh))
+        assert run.duplicates_dropped == 1
+        run_transform(spark, replace(sold, full_refresh=full_refresh))
+        kept = storage.read_table(spark, f"file://{staged}/customers")
+        assert collect(kept, "customer_id", "city") == [("c1", "Denver")]
+        assert [row[:3] for row in staged_sales(spark, staged)] == [("o1", 1, 3)]
+    rejects = spark.read.parquet(f"file://{staged}/_rejects/customers")
+    assert collect(rejects, "source_file", "reason") == [
+        ("customers/ingest_date=2025-01-10/full_export.csv", "DUPLICATE_KEY")]
