@@ -103,7 +103,8 @@ def make_approver(
             return True
         if not interactive():
             raise ConfigError(
-                f"'{question}' needs an answer: run in a terminal, or pass --auto-approve",
+                f'"{question}" needs an answer, and no terminal is there to give it: run in '
+                "one, or pass --auto-approve",
                 {"plan": summary.as_dict()},  # what was refused, for a machine too
             )
         return typer.confirm(question, default=False, err=True)

@@ -44,7 +44,8 @@ def invoke(*args: str, input: str | None = None):
 def test_prod_deploy_without_a_terminal_or_flag_applies_nothing(aws_with_changes):
     result, shown = invoke("deploy", "--env", "prod")
     assert result.exit_code == 2, shown
-    assert "needs an answer" in shown and "--auto-approve" in shown
+    assert "error: \"Apply these changes to 'prod'?\" needs an answer" in shown, shown
+    assert "--auto-approve" in shown
     assert "apply" not in aws_with_changes.commands()
     assert "replace" in shown and "holds data" in shown  # the plan was shown first
     result, shown = invoke("deploy", "--env", "prod", "--format", "json")
