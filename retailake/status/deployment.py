@@ -35,5 +35,6 @@ def check_drift(env: Environment) -> Drift:
     """A full `terraform plan` (refresh included): every resource it would change."""
     from retailake import deploy
 
-    summary = deploy.plan(env)
+    with deploy.blaming_a_stopped_emulator(env):
+        summary = deploy.plan(env)
     return Drift(drifted=summary.has_changes, changes=summary.as_dict()["changes"])

@@ -498,3 +498,19 @@ def test_outputs_saved_by_an_older_deploy_name_the_output_they_lack():
     with pytest.raises(KeyError):  # outputs not read from a file: the plain error
         Outputs({"buckets": {}})["glue_workflow"]
     assert not list(env.state_dir.glob(".*"))  # saved whole: no partial file left beside
+
+
+def test_drift_check_on_a_stopped_twin_says_to_bring_it_up(monkeypatch):
+    """Not Terraform's screens of refused connections, as plan and deploy say it."""
+    from retailake import deploy
+    from retailake.errors import EmulatorError, TerraformError
+    from retailake.local import emulator
+
+    def refused(env):
+        raise TerraformError("terraform plan failed:\nError: dial tcp 127.0.0.1: connect: "
+                             "connection refused")
+
+    monkeypatch.setattr(deploy, "plan", refused)
+    monkeypatch.setattr(emulator, "gone", lambda env: True)
+    with pytest.raises(EmulatorError, match=r"stopped while the command ran.*retailake local up"):
+        check_drift(load_environment("local"))
