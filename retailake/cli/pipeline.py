@@ -63,12 +63,14 @@ def _rows(node_rows: dict[str, float], name: str) -> str:
 
 
 def summary_table(run: PipelineRun, name_prefix: str) -> Table:
-    """One row per crawler and job, in run order, names without the deployment's prefix."""
+    """One row per crawler and job in the order they started (those that did not, last, in the
+    workflow's order), names without the deployment's prefix."""
     table = Table(title=f"Pipeline run: {run.state}", title_justify="left")
     for column in ("node", "state", "seconds", "in", "out", "rejected", "dupes"):
         table.add_column(column, justify="left" if column in ("node", "state") else "right",
                          no_wrap=column == "node")
-    for node in run.nodes:
+    started = sorted(run.nodes, key=lambda node: (node.started_at is None, node.started_at or ""))
+    for node in started:
         style = _STATE_STYLE.get(node.state, "white")
         seconds = f"{node.duration_seconds:.1f}" if node.duration_seconds is not None else ""
         table.add_row(

@@ -238,3 +238,21 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
     said = process.stderr.read().decode()
     assert process.wait(timeout=60) == 1
     assert "BrokenPipeError" not in said and "error" not in said, said
+
+
+def test_the_run_summary_lists_nodes_in_the_order_they_ran():
+    from retailake.cli.pipeline import summary_table
+    from retailake.local.glue import history
+
+    def node(name: str, started: str | None) -> history.NodeRun:
+        return history.NodeRun("job", f"rl-{name}", 1, state="SUCCEEDED" if started else "SKIPPED",
+                               started_at=started)
+
+    run = history.PipelineRun("wr_1", "wf", nodes=[
+        node("customers", "2026-01-01T00:00:03+00:00"), node("never", None),
+        node("sales", "2026-01-01T00:00:01+00:00"), node("inventory", "2026-01-01T00:00:02+00:00")])
+    console = Console(width=120, record=True)
+    console.print(summary_table(run, "rl"))
+    text = console.export_text()
+    assert [text.index(f"job {n}") for n in ("sales", "inventory", "customers", "never")] == sorted(
+        text.index(f"job {n}") for n in ("sales", "inventory", "customers", "never"))
