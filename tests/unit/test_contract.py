@@ -34,10 +34,13 @@ def test_a_good_csv_passes_with_rows_counted_and_malformed_lines_tolerated(tmp_p
     path.write_text(SALES_HEADER.upper() + "\n"
                     "O1,1,2025-01-01T10:00:00,S001,store,,P1,2,9.99,,USD\n"
                     "O1,2,2025\n"
-                    "O1,3,bad,S001,store,,P1,two,-1,7,USD\n")
+                    "O1,3,bad,S001,store,,P1,two,-1,7,USD\n"
+                    '"O1,4,2025-01-01T10:00:00,S001,store,,P1,2,9.99,,USD\n'  # an unclosed quote
+                    "O1,5,2025-01-01T10:00:00,S001,store,,P1,2,9.99,,USD\n"
+                    "  \n")  # fmt: skip
     check = check_file(path, "sales")
     assert check.ok, check.reason
-    assert check.rows == 3
+    assert check.rows == 5  # as the pipeline reads them: one a line, the blank one not
 
 
 def test_a_missing_required_column_refuses_the_file(tmp_path):
