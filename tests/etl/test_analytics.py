@@ -428,7 +428,7 @@ def test_changes_reach_the_months_each_input_decides() -> None:
     assert analytics_job.changes(before, changed("products", "2023-12")) == (None, True)
 
 
-def _late_history_case(spark: SparkSession, root: str) -> dict[str, DataFrame]:
+def _late_history_case(spark: SparkSession, root: str) -> dict[str, Any]:
     """P9 sold every month Jan-May, its history starting in May (Kitchen, 3.00): staged."""
     sales = [_sale(f"L{m}", 1, f"2024-0{m}-10T10:00:00", "S1", "store", "C1", "P9", 2, "9.00")
              for m in range(1, 6)]  # fmt: skip
@@ -447,7 +447,7 @@ def _late_history_case(spark: SparkSession, root: str) -> dict[str, DataFrame]:
     return frames
 
 
-def _assert_job_output_is(spark: SparkSession, out: str, inputs: dict[str, DataFrame]) -> None:
+def _assert_job_output_is(spark: SparkSession, out: str, inputs: dict[str, Any]) -> None:
     expected = analytics.build_all(**inputs)
     for table in analytics.TABLES:
         back = spark.read.parquet(f"{out}/{table}").collect()
@@ -474,7 +474,7 @@ def test_a_late_early_snapshot_updates_every_month_its_history_reaches(
     analytics_job.run_aggregation(spark, settings)
     _assert_job_output_is(spark, out, inputs)
     april = spark.read.parquet(f"{out}/product_performance_monthly").where("month = 4").first()
-    assert (april.category, april.unit_cost) == ("Home", Decimal("1.50"))
+    assert april is not None and (april.category, april.unit_cost) == ("Home", Decimal("1.50"))
 
 
 def test_a_run_stopped_while_writing_leaves_nothing_the_next_run_keeps(
