@@ -256,8 +256,16 @@ def replace_partitions(
 
 def read_table(spark: SparkSession, table_uri: str) -> DataFrame | None:
     """A partitioned Parquet table with `year`/`month` as zero-padded text, or None when it
-    has no data yet."""
-    if not any(name.endswith(".parquet") for name in files_under(spark, table_uri)):
+    has no data yet: no Parquet file that Spark reads, one in no folder Spark skips below the
+    table (a kill in the first write of a committer that renames leaves only `_temporary/`,
+    which Spark would refuse as a table it cannot infer a schema for)."""
+    fs, root = _fs(spark, table_uri)
+    prefix = fs.makeQualified(root).toString().rstrip("/") + "/"
+    readable = (
+        path.endswith(".parquet") and not _hidden(path.removeprefix(prefix))
+        for path in files_under(spark, table_uri)
+    )
+    if not any(readable):
         return None
     frame = spark.read.option("basePath", table_uri).parquet(table_uri)
     return frame.withColumn("year", F.lpad(F.col("year").cast("string"), 4, "0")).withColumn(

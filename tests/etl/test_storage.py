@@ -61,3 +61,20 @@ def test_plain_columns_are_written_without_a_dictionary_and_the_others_with_one(
     for path in files:
         assert not has_dictionary(path, "id")
         assert has_dictionary(path, "store")
+
+
+def test_a_table_whose_only_files_are_a_killed_writes_temporary_ones_has_no_data(spark, tmp_path):
+    """What a kill in the first write leaves with a committer that renames (Glue's): the next
+    run must see no table yet, not fail on one Spark cannot infer a schema for."""
+    table = tmp_path / "_state" / "inventory" / "product_observations"  # a hidden root is fine
+    spark.range(3).coalesce(1).write.parquet(str(tmp_path / "written"))
+    part = next((tmp_path / "written").glob("*.parquet"))
+    pending = table / "_temporary" / "0" / "_temporary" / "attempt_1" / "year=2025" / "month=01"
+    pending.mkdir(parents=True)
+    part.rename(pending / part.name)
+    assert storage.read_table(spark, table.as_uri()) is None
+    done = table / "year=2025" / "month=01"
+    done.mkdir(parents=True)
+    (pending / part.name).rename(done / part.name)
+    frame = storage.read_table(spark, table.as_uri())
+    assert frame is not None and frame.count() == 3
