@@ -191,7 +191,6 @@ def anonymize(rows: DataFrame, key: bytes, as_of: dt.date | None = None) -> Data
         "_source_file",
         "_row_number",
         "_ingest_date",
-        "_uploaded_ms",
     )
     return shaped.select(
         *[
