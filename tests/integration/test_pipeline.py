@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 import pyarrow.parquet as pq
@@ -272,9 +273,11 @@ def raw_sales_keys(s3, outputs) -> list[tuple[str, int]]:
                   for r in clean_raw_rows(s3, raw, manifest, "sales"))  # fmt: skip
 
 
-def start_pipeline_and_kill_it_inside(env, job: str, tmp_path, after_seconds: float) -> None:
+def start_pipeline_and_kill_it_inside(
+    env, job: str, tmp_path, after_seconds: float = 0.0, until: Callable[[], bool] = lambda: True
+) -> None:
     """`retailake run-pipeline` in its own process group, killed with SIGKILL (no cleanup
-    of any kind) `after_seconds` into `job`."""
+    of any kind) `after_seconds` into `job`, once `until()` holds."""
     log = (tmp_path / "killed-run.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "retailake", "run-pipeline"],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -286,6 +289,8 @@ def start_pipeline_and_kill_it_inside(env, job: str, tmp_path, after_seconds: fl
         node = run.node("job", job) if run and run.run_id not in known else None
         if node is not None and node.state == "RUNNING":
             time.sleep(after_seconds)
+            while not until() and time.monotonic() < deadline and process.poll() is None:
+                time.sleep(0.1)
             break
         time.sleep(0.5)
     assert process.poll() is None, "the run ended before it could be killed"
@@ -293,12 +298,17 @@ def start_pipeline_and_kill_it_inside(env, job: str, tmp_path, after_seconds: fl
     process.wait(timeout=60)
 
 
+def sales_ledger(s3, outputs) -> dict:
+    key = "_state/sales/processed.json"
+    return json.loads(object_bytes(s3, outputs.buckets["staged"], key))
+
+
 def test_one_new_file_run_killed_inside_a_job_then_rerun_touches_only_its_partitions(
     deployed_local_env, pipeline, tmp_path
 ):
-    """A new raw file, a run killed while it writes, then a rerun: the outputs equal a clean
-    run's, and only the staged partitions the new rows fall in were rewritten (the killed run
-    and the rerun are both incremental runs)."""
+    """A new raw file, a run killed while the job reads it (before its first write), then a
+    rerun: the outputs equal a clean run's, and only the staged partitions the new rows fall
+    in were rewritten (the killed run and the rerun are both incremental runs)."""
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
     before = objects(s3, outputs.buckets["staged"], "sales/")
@@ -313,13 +323,42 @@ def test_one_new_file_run_killed_inside_a_job_then_rerun_touches_only_its_partit
     )  # fmt: skip
     assert retailake("ingest", str(december), "--source", "sales").returncode == 0
     sales_job = outputs["glue_jobs"]["transform_sales"]
-    start_pipeline_and_kill_it_inside(deployed_local_env, sales_job, tmp_path, after_seconds=8)
+    start_pipeline_and_kill_it_inside(deployed_local_env, sales_job, tmp_path, after_seconds=3)
+    assert not sales_ledger(s3, outputs).get("unfinished"), "killed in its writes, not before"
     rerun = run_pipeline()
     assert rerun["state"] == "SUCCEEDED"
     after = objects(s3, outputs.buckets["staged"], "sales/")
     changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
     months = {key.split("/year=2025/", 1)[1].split("/", 1)[0] for key in changed}
     assert months == {"month=11", "month=12"}, sorted(changed)
+    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
+    assert_analytics_match_raw(deployed_local_env)
+
+
+def test_a_run_killed_while_a_job_writes_is_finished_by_the_rerun(
+    deployed_local_env, pipeline, tmp_path
+):
+    """Killed once the sales job has marked its ledger unfinished (its writes under way, some
+    partitions half replaced): the rerun rebuilds sales from raw, and every staged key and
+    analytics table equals what raw holds."""
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    january = tmp_path / "january-sales.csv"
+    january.write_text(
+        "order_id,line_number,order_ts,store_id,channel,customer_id,product_id,quantity,unit_price\n"
+        + "".join(f"JAN-{n},1,2026-01-{n:02d}T10:00:00Z,S001,store,C00003,P00004,1,7.25\n"
+                  for n in range(1, 29))
+    )  # fmt: skip
+    assert retailake("ingest", str(january), "--source", "sales").returncode == 0
+    sales_job = outputs["glue_jobs"]["transform_sales"]
+    start_pipeline_and_kill_it_inside(
+        deployed_local_env, sales_job, tmp_path,
+        until=lambda: sales_ledger(s3, outputs).get("unfinished", False),
+    )  # fmt: skip
+    assert sales_ledger(s3, outputs).get("unfinished"), "killed before or after its writes"
+    rerun = run_pipeline()
+    assert rerun["state"] == "SUCCEEDED"
+    assert not sales_ledger(s3, outputs).get("unfinished")
     assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
     assert_analytics_match_raw(deployed_local_env)
 
