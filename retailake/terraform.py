@@ -346,12 +346,13 @@ class Terraform:
     def _refuse_bad_variables_files(self, run: Run) -> None:
         """A plan that failed on a --var-file's own lines (its syntax, a value of the wrong
         type or one a variable's validation refuses) failed on the user's input: exit 2."""
-        said = run.stderr + run.stdout
+        said = error_lines(run.stderr if run.stderr.strip() else run.stdout)
+        if not said.startswith("Error"):  # only warnings: one names a file too (undeclared)
+            return
         named = [str(path) for path in self.var_files if f"on {path} line " in said]
         if named:
             raise ConfigError(
-                f"variables file {', '.join(named)} is not valid: nothing was changed\n"
-                f"{error_lines(run.stderr if run.stderr.strip() else run.stdout)}"
+                f"variables file {', '.join(named)} is not valid: nothing was changed\n{said}"
             )
 
     def _refuse_undeclared_variables(self, run: Run) -> None:

@@ -165,6 +165,18 @@ def test_a_var_file_terraform_cannot_take_is_a_config_error(fake_terraform, tmp_
     assert error in str(raised.value)
 
 
+def test_a_plan_that_failed_elsewhere_is_not_blamed_on_a_var_file_named_in_a_warning(
+    fake_terraform, tmp_path
+):
+    var_file = tmp_path / "mine.tfvars"
+    var_file.write_text('endpoint_urll = "x"\n')
+    fake_terraform.answer("plan", exit=1, stderr=(
+        f"\nWarning: Value for undeclared variable\n\n  on {var_file} line 1:\n\n"
+        "Error: reading S3 Bucket (b): connection refused\n"))  # fmt: skip
+    with pytest.raises(TerraformError, match="connection refused"):
+        local_terraform(var_files=[var_file]).plan()
+
+
 def test_missing_var_file_is_a_config_error(fake_terraform, tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         local_terraform(var_files=[tmp_path / "nope.tfvars"])
