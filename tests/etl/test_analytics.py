@@ -10,6 +10,7 @@ starts, a store missing the last snapshot of the month, repeat customers and tie
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
-from retailake_etl import analytics, analytics_job, metrics
+from retailake_etl import analytics, analytics_job, metrics, storage
 
 from tests.etl import kpi_oracle as oracle
 
@@ -503,3 +504,18 @@ def test_a_run_stopped_while_writing_leaves_nothing_the_next_run_keeps(
     (tmp_path / "staged/sales/year=2024/month=06").rmdir()
     analytics_job.run_aggregation(spark, settings)
     _assert_job_output_is(spark, out, inputs)
+
+
+def test_a_state_left_by_an_older_rule_is_not_trusted(spark: SparkSession, tmp_path: Path) -> None:
+    """Its months may hold what the narrower incremental rule got wrong: one full refresh."""
+    root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
+    _late_history_case(spark, root)
+    settings = analytics_job.Settings(root, out)
+    analytics_job.run_aggregation(spark, settings)
+    state = tmp_path / "analytics" / analytics_job.STATE
+    document = json.loads(state.read_text())
+    assert document["version"] == analytics_job.STATE_VERSION
+    older = json.dumps({**document, "version": 1})
+    storage.write_text(spark, f"{out}/{analytics_job.STATE}", older)
+    assert analytics_job.run_aggregation(spark, settings).partitions_rewritten > 0
+    assert analytics_job.run_aggregation(spark, settings).partitions_rewritten == 0
