@@ -47,15 +47,18 @@ def exists(spark: SparkSession, uri: str) -> bool:
 
 
 def _fingerprint(status: Any) -> str:
-    """The S3 ETag when the file system exposes one, else size and modification time."""
+    """The S3 ETag when the file system exposes one, else the size; and the modification time
+    either way, as it orders one day's deliveries (`validate.delivery_order`): an object copied
+    anew (a restore, a sync) may now rank otherwise, and its keys are judged again."""
+    mtime = status.getModificationTime()
     for method in ("getEtag", "getETag"):
         try:
             etag = getattr(status, method)()
         except Py4JError:
             continue
         if etag:
-            return f"etag:{etag}"
-    return f"size:{status.getLen()}:mtime:{status.getModificationTime()}"
+            return f"etag:{etag}:mtime:{mtime}"
+    return f"size:{status.getLen()}:mtime:{mtime}"
 
 
 def source_folder(raw_root: str, source: str) -> str:
