@@ -255,9 +255,9 @@ def _data_lines(path: Path) -> int:
     """The pipeline's rows of a CSV file: its lines after the header that hold more than
     spaces. Not pyarrow's rows: an unclosed quote makes it read on into the next line, and
     count the two as one bad row where the pipeline quarantines one line and keeps the next."""
-    with path.open("rb") as handle:
+    with path.open(encoding="utf-8", errors="replace", newline=None) as handle:  # any line end
         next(handle, None)
-        return sum(1 for line in handle if line.strip(b" \r\n"))
+        return sum(1 for line in handle if line.strip(" \n"))
 
 
 def _refuse_line_breaks(table: pa.Table) -> None:
