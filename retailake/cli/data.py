@@ -225,7 +225,8 @@ def ingest(
             done = upload_checked(environment, checks, source.value, on_bytes=advance,
                                   replace=replace)
     except DataError as refusal:  # a name taken: the same document as a contract refusal
-        raise DataError(str(refusal), {**report, **refusal.details}) from None
+        refused = [*report["refused"], *refusal.details.get("refused", [])]
+        raise DataError(str(refusal), {**report, "refused": refused}) from None
     if output_format is OutputFormat.json:
         report["files"] = [
             {"file": str(f.path), "key": f.key, "rows": f.rows, "bytes": f.bytes,

@@ -238,6 +238,15 @@ def test_a_different_file_under_a_name_used_today_is_refused_unless_replace(tmp_
         "reason": f"would replace a different file ingested today as s3://lake-raw/{taken}"}]
     assert bucket == first  # nothing of the delivery was uploaded, new.csv neither
 
+    (tmp_path / "b" / "bad.csv").write_text(BAD)  # refused by the contract: in the list too
+    both = run("ingest", str(tmp_path / "b"), "--source", "customers", "--skip-invalid", "-f",
+               "json")  # fmt: skip
+    assert both.exit_code == 2, both.output
+    assert [r["file"] for r in json.loads(both.stdout)["refused"]] == [
+        str(tmp_path / "b" / "bad.csv"), str(tmp_path / "b" / "c.csv")]
+    (tmp_path / "b" / "bad.csv").unlink()
+    assert bucket == first
+
     same = run("ingest", str(tmp_path / "a"), "--source", "customers")
     assert same.exit_code == 0, same.output  # the same bytes again: nothing to replace
 
