@@ -37,11 +37,12 @@ COLLECTORS: dict[str, Callable[[Context], Any]] = {
 _EXPECTED = (ClientError, BotoCoreError, RetailakeError, KeyError, ValueError)
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: Exception, environment: str) -> str:
     if isinstance(error, ClientError | BotoCoreError):
         return describe_error(error)
-    if isinstance(error, KeyError):
-        return f"the deployment's outputs lack {error}: run `retailake deploy` again"
+    if isinstance(error, KeyError):  # a nested output (outputs["glue_jobs"][...])
+        return (f"the deployment's outputs lack {error}: run `retailake deploy --env "
+                f"{environment}` again")  # fmt: skip
     return str(error)
 
 
@@ -88,7 +89,8 @@ def _settle(report: LakeStatus, name: str, future: Future[Any],
     try:
         value = future.result()
     except _EXPECTED as error:
-        report.problems.append(Problem(name, f"could not be read: {_describe(error)}"))
+        said = _describe(error, report.environment)
+        report.problems.append(Problem(name, f"could not be read: {said}"))
         return
     if store is None:
         setattr(report, name, value)

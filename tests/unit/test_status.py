@@ -514,3 +514,9 @@ def test_drift_check_on_a_stopped_twin_says_to_bring_it_up(monkeypatch):
     monkeypatch.setattr(emulator, "gone", lambda env: True)
     with pytest.raises(EmulatorError, match=r"stopped while the command ran.*retailake local up"):
         check_drift(load_environment("local"))
+
+
+def test_a_nested_output_missing_names_the_deploy_to_run():
+    said = collect._describe(KeyError("transform_sales"), "prod")
+    assert said == ("the deployment's outputs lack 'transform_sales': run `retailake deploy "
+                    "--env prod` again")
