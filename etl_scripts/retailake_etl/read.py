@@ -34,6 +34,7 @@ _SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):(/+)"
 _GLOB = re.compile(r"([\\\[\]{}*?])")  # what Hadoop's glob pattern gives a meaning to
 FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 _LACKS = "file lacks required column(s)"
+FROM_LISTING = ("_source_file", "_ingest_date", "_uploaded_ms")  # `_with_file_columns` adds them
 META_COLUMNS = (
     "_source_file", "_row_number", "_ingest_date", "_uploaded_ms", "_malformed_line",
     "_file_problem",
@@ -423,7 +424,7 @@ def _union(parts: list[DataFrame], spark: SparkSession, contract: SourceContract
             [
                 f
                 for f in raw_schema(contract).fields
-                if f.name not in ("_source_file", "_ingest_date")
+                if f.name not in FROM_LISTING
             ]
             + [T.StructField("_path", T.StringType())]
         )

@@ -18,7 +18,7 @@ from retailake.cli.common import (
     out,
     print_json,
 )
-from retailake.errors import EXIT_FAILED
+from retailake.errors import EXIT_FAILED, RetailakeError
 
 if TYPE_CHECKING:
     from retailake.config import Environment
@@ -171,7 +171,10 @@ def _stopped_run(env: Environment, since: str) -> PipelineRun:
     """The run a Ctrl-C stopped, as the runner saved it; none recorded yet, nothing to show."""
     from retailake.local.glue.history import last_run
 
-    run = last_run(env)
+    try:
+        run = last_run(env)
+    except RetailakeError:  # a damaged record: the interruption is all there is to say
+        raise KeyboardInterrupt from None
     if run is None or run.started_at < since:
         raise KeyboardInterrupt
     return run

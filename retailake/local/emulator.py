@@ -200,7 +200,8 @@ def _log_tail(env: Environment) -> str:
 
 def _last_logged(env: Environment) -> str:
     """The log's last message, without its time and level (the server's log format)."""
-    return _log_tail(env).splitlines()[-1].split(" ", 3)[-1]
+    lines = _log_tail(env).splitlines()
+    return lines[-1].split(" ", 3)[-1] if lines else "cannot load its saved state (no log)"
 
 
 def start(env: Environment) -> EmulatorStatus:
