@@ -194,7 +194,8 @@ def ingest(
     checks = check_files(find_files(path), source.value)
     skipped = [str(p) for p in left_out(path)]
     if skipped:
-        err.print(f"skipped {len(skipped)} files the pipeline would not read (not CSV, JSON "
+        files = "a file" if len(skipped) == 1 else f"{len(skipped)} files"
+        err.print(f"skipped {files} the pipeline would not read (not CSV, JSON "
                   "lines or Parquet, or named `_x`): " + escape(", ".join(skipped)),
                   highlight=False)  # fmt: skip
     refused = [check for check in checks if not check.ok]

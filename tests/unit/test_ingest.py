@@ -269,7 +269,7 @@ def test_refused_files_are_listed_in_json_too(tmp_path, bucket):
     assert report["files"] == [] and report["exit_code"] == 2
     assert [r["file"] for r in report["refused"]] == [str(tmp_path / "in" / "bad.csv")]
     assert report["skipped"] == [str(tmp_path / "in" / "notes.txt")]
-    assert "skipped 1 files the pipeline would not read" in result.stderr
+    assert "skipped a file the pipeline would not read" in result.stderr
 
 
 def test_debug_keeps_the_exit_code_and_adds_the_traceback(tmp_path):
