@@ -339,6 +339,8 @@ def _write(
         kept = None
     else:
         kept = _other_rejects(spark, reject_uri, rejects.schema, touched, {f.key for f in files})
+        if kept is not None:
+            kept = validate.repoint_duplicates(kept, rows, CONTRACTS[settings.source].key)
     storage.replace_partitions(
         spark, rejects if kept is None else rejects.unionByName(kept), reject_uri,
         REJECT_PARTITION, {(month,) for month in touched},

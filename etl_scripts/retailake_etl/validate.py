@@ -12,7 +12,10 @@ shaped as a timestamp's, is ignored)."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -263,6 +266,32 @@ def _parse_timestamp(text: Column) -> Column:
     return F.coalesce(shaped.cast("timestamp"), with_seconds.cast("timestamp"))
 
 
+def kept_copy(key: Sequence[str], file: Column, row: Column) -> Column:
+    """A DUPLICATE_KEY reject's words: which copy of its key is kept."""
+    return F.concat(
+        F.lit(f"key ({', '.join(key)}) also in "), file, F.lit(" row "), row.cast("string"),
+        F.lit(", which is kept"),
+    )  # fmt: skip
+
+
+def repoint_duplicates(stored: DataFrame, rows: DataFrame, key: Sequence[str]) -> DataFrame:
+    """Stored rejects (the reject layout) of objects a run did not read again, their
+    DUPLICATE_KEY words naming the copy of their key that `rows` keeps now: a later delivery
+    of the key may have beaten the copy they named. Other rejects are left as they are."""
+    kept = rows.select(
+        *[F.col(name).cast("string").alias(f"_kept_{name}") for name in key],
+        F.col("_source_file").alias("_kept_file"),
+        F.col("_row_number").alias("_kept_row"),
+    )
+    same_key = [F.col(name) == F.col(f"_kept_{name}") for name in key]
+    duplicate = (F.col("reason") == str(Reason.DUPLICATE_KEY)) & F.col("_kept_file").isNotNull()
+    words = kept_copy(key, F.col("_kept_file"), F.col("_kept_row"))
+    return stored.join(kept, reduce(operator.and_, same_key), "left").select(
+        *[F.when(duplicate, words).otherwise(F.col(c)).alias(c) if c == "reason_detail"
+          else F.col(c) for c in stored.columns]
+    )  # fmt: skip
+
+
 def delivery_order() -> list[Column]:
     """Latest delivery first: the later ingest date, then the later upload (two deliveries of
     one day: the second updates the first, whatever their names), then the later object key
@@ -317,13 +346,7 @@ def deduplicate(valid: DataFrame, contract: SourceContract) -> Deduplicated:
     dropped = ranked.where(F.col("_rank") > 1).select(
         *valid.columns,
         F.lit(str(Reason.DUPLICATE_KEY)).alias("reason"),
-        F.concat(
-            F.lit(f"key ({', '.join(key)}) also in "),
-            F.col("_kept_file"),
-            F.lit(" row "),
-            F.col("_kept_row").cast("string"),
-            F.lit(", which is kept"),
-        ).alias("reason_detail"),
+        kept_copy(key, F.col("_kept_file"), F.col("_kept_row")).alias("reason_detail"),
     )
     values = [F.col(c.name) for c in contract.columns]
     dropped = dropped.select(*reject_columns(contract, values, raw_line=False))

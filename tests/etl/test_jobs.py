@@ -314,3 +314,23 @@ def test_of_two_deliveries_on_one_day_the_later_upload_wins_whatever_its_name(sp
     rejects = spark.read.parquet(f"file://{staged}/_rejects/customers")
     assert collect(rejects, "source_file", "reason") == [
         ("customers/ingest_date=2025-01-10/full_export.csv", "DUPLICATE_KEY")]
+
+
+def test_a_duplicate_left_in_an_object_not_read_again_names_the_copy_kept_now(spark, tmp_path):
+    """a.csv's copy of o1 lost to b.csv's, which now loses to c.csv's: a.csv's reject, kept
+    from the run before (a.csv is not read again), must name c.csv, as a full refresh does."""
+    raw, staged = tmp_path / "raw", tmp_path / "staged"
+    settings = Settings("sales", f"file://{raw}", f"file://{staged}")
+    for day, name, month in (("2025-01-10", "a.csv", "01"), ("2025-01-20", "b.csv", "02"),
+                             ("2025-01-25", "c.csv", "03")):
+        write_raw(raw, "sales", day, name, sales_csv(f"o1,1,2025-{month}-05T10:00:00,s1,p1,1,1"))
+        run_transform(spark, settings)
+    clean = full_refresh_elsewhere(spark, settings, tmp_path)
+    kept = ("key (order_id, line_number) also in sales/ingest_date=2025-01-25/c.csv row 1, "
+            "which is kept")
+    for root in (staged, clean):
+        rejects = spark.read.parquet(f"file://{root}/_rejects/sales")
+        assert collect(rejects, "source_file", "reason", "reason_detail") == [
+            ("sales/ingest_date=2025-01-10/a.csv", "DUPLICATE_KEY", kept),
+            ("sales/ingest_date=2025-01-20/b.csv", "DUPLICATE_KEY", kept),
+        ], root
