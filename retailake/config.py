@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from retailake.errors import ConfigError
+from retailake.jsonfile import read_json_object
 
 ENVIRONMENTS = ("local", "dev", "prod")
 DEFAULT_LOCAL_PORT = 4599
@@ -87,8 +87,8 @@ def _deployed_region(outputs_file: Path) -> str | None:
     """The region the last deploy went to: Terraform's (its tfvars or a --var-file), which
     neither AWS_REGION nor a profile's region changes."""
     try:
-        region = json.loads(outputs_file.read_text()).get("region")
-    except (OSError, ValueError, AttributeError):
+        region = read_json_object(outputs_file).get("region")
+    except ValueError:
         return None
     return region if isinstance(region, str) and region else None
 

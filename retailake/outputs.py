@@ -5,13 +5,12 @@ only need names (seed, ingest, status) do not pay for a Terraform run."""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from retailake.config import Environment
 from retailake.errors import ConfigError
+from retailake.jsonfile import read_json_object, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,8 @@ class Outputs:
 
 
 def save_outputs(env: Environment, values: dict[str, Any]) -> None:
-    """Written whole or not at all (a file beside, then renamed): a deploy killed while
-    saving leaves the previous outputs, not half a file every later command trips on."""
-    env.state_dir.mkdir(parents=True, exist_ok=True)
-    partial = env.outputs_file.with_name(f".{env.outputs_file.name}.partial")
-    partial.write_text(json.dumps(values, indent=2, sort_keys=True))
-    os.replace(partial, env.outputs_file)
+    """Written whole or not at all: a deploy killed while saving leaves the previous outputs."""
+    write_json_atomic(env.outputs_file, values)
 
 
 def forget_outputs(env: Environment) -> None:
@@ -63,12 +58,9 @@ def load_outputs(env: Environment) -> Outputs:
             f"run `retailake deploy --env {env.name}` first"
         )
     try:
-        values = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+        return Outputs(read_json_object(path), env)
+    except ValueError as error:
         raise _unreadable(env, str(error)) from None
-    if not isinstance(values, dict):
-        raise _unreadable(env, "not a JSON object")
-    return Outputs(values, env)
 
 
 def _unreadable(env: Environment, reason: str) -> ConfigError:

@@ -3,13 +3,12 @@ the staged layer's quarantine (`_rejects/<source>/`), counted from the Parquet f
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from retailake.aws.s3 import iter_objects
-from retailake.local.glue.history import write_json_atomic
+from retailake.jsonfile import read_json_object, write_json_atomic
 from retailake.parallel import parallel_map
 from retailake.status.context import Context
 from retailake.status.model import LayerStorage, RejectedRows, StorageStatus, Usage
@@ -135,10 +134,9 @@ def _file_rows(s3: Any, bucket: str, item: dict[str, Any]) -> int:
 
 def _load_counts(path: Path) -> dict[str, list[Any]]:
     try:
-        counts = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return read_json_object(path)
+    except ValueError:  # a cache: a damaged one is counted afresh
         return {}
-    return counts if isinstance(counts, dict) else {}
 
 
 def rejected_rows(s3: Any, bucket: str, objects: list[dict[str, Any]],

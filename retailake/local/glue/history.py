@@ -6,12 +6,8 @@ file renamed over the old one) because the record is rewritten as each node prog
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import fcntl
-import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -19,6 +15,7 @@ from typing import Any
 
 from retailake.config import Environment
 from retailake.errors import RetailakeError
+from retailake.jsonfile import read_json_object, write_json_atomic
 
 PENDING, RUNNING, SKIPPED = "PENDING", "RUNNING", "SKIPPED"
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
@@ -163,19 +160,6 @@ def record_event(env: Environment, run: PipelineRun, on_event: EventHandler | No
         on_event(PipelineEvent(kind, run, node))
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
 def runs_dir(env: Environment) -> Path:
     return pipeline_dir(env) / "runs"
 
@@ -195,12 +179,9 @@ def _read_record(path: Path) -> dict[str, Any]:
     """One record as JSON; one that cannot be read is named, never skipped: a failed run
     whose record is lost would otherwise read as a clean history."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+        return read_json_object(path)
+    except ValueError as error:
         raise _unreadable(path, str(error)) from None
-    if not isinstance(data, dict):
-        raise _unreadable(path, "not a JSON object")
-    return data
 
 
 def _unreadable(path: Path, reason: str) -> RetailakeError:

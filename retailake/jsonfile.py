@@ -1,0 +1,38 @@
+"""JSON state files the CLI keeps (saved outputs, run records, caches): written whole or not
+at all, read back as an object or refused with the reason."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """A file beside, then renamed over `path`: a kill mid-write leaves the previous file, not
+    half a document every later reader trips on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in `path`; ValueError saying why not (unreadable, not JSON, not an
+    object), for the caller to word or to pass over."""
+    try:
+        data = json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(str(error)) from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
