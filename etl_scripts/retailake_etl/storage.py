@@ -46,11 +46,11 @@ def exists(spark: SparkSession, uri: str) -> bool:
     return bool(fs.exists(path))
 
 
-def _fingerprint(status: Any) -> str:
+def _fingerprint(status: Any, mtime: int) -> str:
     """The S3 ETag when the file system exposes one, else the size; and the modification time
-    either way, as it orders one day's deliveries (`validate.delivery_order`): an object copied
-    anew (a restore, a sync) may now rank otherwise, and its keys are judged again."""
-    mtime = status.getModificationTime()
+    (`mtime`, as read once from `status`) either way, as it orders one day's deliveries
+    (`validate.delivery_order`): an object copied anew (a restore, a sync) may now rank
+    otherwise, and its keys are judged again."""
     for method in ("getEtag", "getETag"):
         try:
             etag = getattr(status, method)()
@@ -96,13 +96,14 @@ def list_raw(spark: SparkSession, raw_root: str, source: str) -> list[RawFile]:
         path = status.getPath()
         text = path.toString()
         key = text[len(prefix) :] if text.startswith(prefix) else text
+        modified = status.getModificationTime()  # a call into the JVM: once per object
         raw_file = RawFile(
             uri=text,
             spark_path=path.toUri().toString(),
             key=key,
             ingest_date=_ingest_date(key),
-            fingerprint=_fingerprint(status),
-            uploaded_ms=status.getModificationTime(),
+            fingerprint=_fingerprint(status, modified),
+            uploaded_ms=modified,
         )
         if _hidden(key) or raw_file.format is None or status.getLen() == 0:
             continue
