@@ -116,7 +116,7 @@ def ingest(
             "files with the same name would overwrite each other: "
             + ", ".join(key.rsplit("/", 1)[1] for key in clashes)
             + "; rename them or ingest them one folder at a time",
-            _refused([(check.path, "another file of this ingest has its name")
+            refusal([(check.path, "another file of this ingest has its name")
                       for check, key in zip(good, keys, strict=True) if key in clashes]),
         )  # fmt: skip
     pairs = [(check.path, key) for check, key in zip(good, keys, strict=True)]
@@ -146,13 +146,14 @@ def _refuse_replacing(env: Environment, bucket: str, files: Sequence[tuple[Path,
             f"{len(replaced)} of {len(files)} files would replace a different file ingested "
             f"under the same name today: {', '.join(objects)}; nothing was uploaded. Rename "
             "them, or pass --replace to keep only the new files",
-            _refused([(path, f"would replace a different file ingested today as {uri}")
+            refusal([(path, f"would replace a different file ingested today as {uri}")
                       for (path, _key), uri in zip(replaced, objects, strict=True)]),
         )  # fmt: skip
 
 
-def _refused(files: Sequence[tuple[Path, str]]) -> dict[str, Any]:
-    """The error's JSON details, shaped as a contract refusal's `refused` list."""
+def refusal(files: Sequence[tuple[Path, str]]) -> dict[str, Any]:
+    """The `refused` files of an ingest's JSON document, each with its reason: the contract's
+    refusals and the names already taken alike."""
     return {"refused": [{"file": str(path), "reason": reason} for path, reason in files]}
 
 

@@ -187,7 +187,7 @@ def ingest(
     """Check files against the raw contract, then upload them to the raw bucket."""
     from retailake.config import load_environment
     from retailake.errors import DataError
-    from retailake.ingest import check_files, find_files, left_out
+    from retailake.ingest import check_files, find_files, left_out, refusal
     from retailake.ingest import ingest as upload_checked
 
     environment = load_environment(env)
@@ -210,7 +210,7 @@ def ingest(
     report: dict[str, Any] = {
         "source": source.value,
         "files": [],
-        "refused": [{"file": str(c.path), "reason": c.reason} for c in refused],
+        **refusal([(check.path, check.reason) for check in refused]),
         "skipped": skipped,
     }
     if refused and not (skip_invalid and len(refused) < len(checks)):
@@ -225,9 +225,9 @@ def ingest(
         with _bytes_bar(f"uploading {source.value}", total) as advance:
             done = upload_checked(environment, checks, source.value, on_bytes=advance,
                                   replace=replace)
-    except DataError as refusal:  # a name taken: the same document as a contract refusal
-        refused = [*report["refused"], *refusal.details.get("refused", [])]
-        raise DataError(str(refusal), {**report, "refused": refused}) from None
+    except DataError as taken:  # a name taken: the same document as a contract refusal
+        refused_too = [*report["refused"], *taken.details.get("refused", [])]
+        raise DataError(str(taken), {**report, "refused": refused_too}) from None
     if output_format is OutputFormat.json:
         report["files"] = [
             {"file": str(f.path), "key": f.key, "rows": f.rows, "bytes": f.bytes,
