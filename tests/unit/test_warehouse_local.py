@@ -161,11 +161,11 @@ def test_a_query_reads_no_file_outside_the_warehouse_copy(local, monkeypatch, tm
     duckdb.connect(str(database)).close()
     monkeypatch.setattr(LocalWarehouse, "_refresh_external_schema", lambda self, con: [])
     outside = tmp_path / "elsewhere.csv"
-    outside.write_text("secret\n42\n")
+    outside.write_text("secret\nvalue-from-outside-the-lake\n")  # text no temp path holds
     # a quoted path is a table name to sqlglot, and a file to DuckDB's replacement scan
     result, shown = invoke("query", "--sql", f"SELECT * FROM '{outside}'")
     assert result.exit_code == 1, shown
-    assert "42" not in result.output
+    assert "value-from-outside-the-lake" not in result.output
 
 
 def test_json_rows_keep_every_column_and_stay_valid_json(local, monkeypatch):
