@@ -228,6 +228,7 @@ def destroy(
         bool, typer.Option("--allow-prod", help="Required, with the typed name, to destroy prod.")
     ] = False,
     var_file: VarFileOption = None,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Tear the environment down. prod needs --allow-prod and its name typed at the prompt."""
     from retailake import deploy as core
@@ -254,12 +255,19 @@ def destroy(
             progress.line,
             progress.step,
         )
+    declined = result.summary.has_changes and not result.applied
+    destroyed = result.summary.count("delete") if result.applied else 0
+    if output_format is OutputFormat.json:
+        document = {"environment": environment.name, "applied": result.applied,
+                    "destroyed": destroyed, "plan": result.summary.as_dict()}
+        if declined:
+            document |= {"exit_code": EXIT_FAILED,
+                         "error": "the plan was declined: nothing was destroyed"}
+        print_json(document)
     if not result.summary.has_changes:
         err.print(f"Nothing to destroy in '{environment.name}'.")
-    elif result.applied:
-        err.print(
-            f"[green]Destroyed[/] '{environment.name}': {result.summary.count('delete')} resources."
-        )
-    else:
+    elif declined:
         err.print("Nothing was destroyed.")
         raise typer.Exit(EXIT_FAILED)
+    else:
+        err.print(f"[green]Destroyed[/] '{environment.name}': {destroyed} resources.")

@@ -15,24 +15,28 @@ app = typer.Typer(help="The local twin's AWS emulator (moto on 127.0.0.1).", no_
 
 @app.command()
 @handle_errors
-def up() -> None:
+def up(output_format: FormatOption = OutputFormat.table) -> None:
     """Start the emulator (a no-op when it is running). The lake's state is restored."""
     from retailake.local import emulator
 
     env = load_environment("local")
     with err.status("Starting the local twin's emulator"):
         state = emulator.start(env)
+    if output_format is OutputFormat.json:
+        print_json(asdict(state))
     err.print(f"Emulator running at {state.endpoint_url} (pid {state.pid}).")
 
 
 @app.command()
 @handle_errors
-def down() -> None:
+def down(output_format: FormatOption = OutputFormat.table) -> None:
     """Stop the emulator. Its state is kept on disk; `local up` brings it all back."""
     from retailake.local import emulator
 
     env = load_environment("local")
     stopped = emulator.stop(env)
+    if output_format is OutputFormat.json:  # what `local status` now says, and what it was
+        print_json({**asdict(emulator.status(env)), "was_running": stopped})
     err.print("Emulator stopped." if stopped else "Emulator was not running.")
 
 

@@ -114,9 +114,18 @@ def test_state_survives_emulator_down_and_up(deployed_local_env):
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
     s3.put_object(Bucket=outputs.buckets["raw"], Key="probe/down-up.txt", Body=b"kept")
-    assert retailake("local", "down").returncode == 0
-    up = retailake("local", "up")
+    down = retailake("local", "down", "--format", "json")
+    assert down.returncode == 0, str(down)
+    assert json.loads(down.stdout) == {
+        "running": False, "pid": None, "was_running": True,
+        "endpoint_url": deployed_local_env.endpoint_url,
+        "state_dir": str(deployed_local_env.state_dir / "emulator"),
+        "log_file": str(deployed_local_env.state_dir / "emulator" / "emulator.log")}
+    up = retailake("local", "up", "--format", "json")
     assert up.returncode == 0, str(up)
+    started = json.loads(up.stdout)
+    assert started["running"] is True
+    assert started == json.loads(retailake("local", "status", "--format", "json").stdout)
     body = s3.get_object(Bucket=outputs.buckets["raw"], Key="probe/down-up.txt")["Body"].read()
     assert body == b"kept"
     assert_no_changes()

@@ -216,6 +216,25 @@ def test_destroy_forgets_the_lakes_history_and_warehouse_copy(aws_with_changes):
     assert not (env.state_dir / "warehouse").exists()
 
 
+def test_destroy_tells_a_machine_what_it_destroyed_or_that_it_was_declined(aws_with_changes,
+                                                                           monkeypatch):
+    monkeypatch.setattr("retailake.cli.deploy.interactive", lambda: True)
+    aws_with_changes.answer("show", stdout=plan_json(
+        ("module.lake.aws_sns_topic.this", "aws_sns_topic", ["delete"]),
+        ("module.lake.module.s3.aws_s3_bucket.raw", "aws_s3_bucket", ["delete"])))
+    result, shown = invoke("destroy", "--env", "dev", "--format", "json", input="n\n")
+    assert result.exit_code == 1, shown
+    declined = json.loads(result.stdout[result.stdout.index("{"):])  # after the echoed "n"
+    assert (declined["applied"], declined["destroyed"], declined["exit_code"]) == (False, 0, 1)
+    assert declined["plan"]["data_loss"] == ["module.lake.module.s3.aws_s3_bucket.raw"]
+    assert "apply" not in aws_with_changes.commands()
+    result, shown = invoke("destroy", "--env", "dev", "--auto-approve", "--format", "json")
+    assert result.exit_code == 0, shown
+    done = json.loads(result.stdout)
+    assert (done["environment"], done["applied"], done["destroyed"]) == ("dev", True, 2)
+    assert "error" not in done and "Destroyed 'dev': 2 resources." in result.stderr
+
+
 def test_a_destroy_stopped_at_the_question_leaves_no_plan_file(aws_with_changes):
     env = load_environment("dev")
 
