@@ -78,7 +78,8 @@ def setup(
     with err.status("Setting up the warehouse"):
         steps = warehouse.setup()
     if output_format is OutputFormat.json:
-        print_json([{"kind": s.kind, "name": s.name, "detail": s.detail} for s in steps])
+        print_json({"steps": [{"kind": s.kind, "name": s.name, "detail": s.detail}
+                              for s in steps]})  # fmt: skip
         return
     table = Table(title="Warehouse", title_justify="left")
     for column in ("kind", "name", "detail"):
@@ -137,8 +138,8 @@ def query(
 
 def _list_queries(queries: dict[str, NamedQuery], output_format: QueryFormat) -> None:
     listing = [{"name": q.name, "question": q.question} for q in queries.values()]
-    if output_format is QueryFormat.json:
-        print_json(listing)
+    if output_format is QueryFormat.json:  # shaped as a query's result: a table of its own
+        print_json({"columns": ["name", "question"], "rows": listing})
     elif output_format is QueryFormat.csv:
         _write_csv(["name", "question"], [(q["name"], q["question"]) for q in listing])
     else:

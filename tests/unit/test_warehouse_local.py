@@ -115,7 +115,9 @@ def test_status_learns_whether_setup_built_the_external_schema(local):
 def test_query_without_a_name_lists_the_named_queries_and_opens_no_warehouse():
     result, shown = invoke("query", "--format", "json")
     assert result.exit_code == 0, shown
-    listed = json.loads(result.output)
+    document = json.loads(result.output)
+    assert document["columns"] == ["name", "question"]
+    listed = document["rows"]
     assert [item["name"] for item in listed] == list(sql_files.named_queries())
     assert all(item["question"].endswith("?") for item in listed)
 
