@@ -204,15 +204,20 @@ CUSTOMERS = [  # C4 buys but is unknown to the customer table
     _customer("C5", "WA", "65+"),
 ]
 
-ORACLE = {
-    "daily_store_sales": lambda: oracle.daily_store_sales(SALES),
-    "product_performance_monthly": lambda: oracle.product_performance_monthly(
-        SALES, SNAPSHOTS, PRODUCTS
-    ),
-    "customer_segments": lambda: oracle.customer_segments(SALES, CUSTOMERS),
-    "inventory_health_daily": lambda: oracle.inventory_health_daily(SNAPSHOTS, SALES, PRODUCTS),
-    "kpi_summary_monthly": lambda: oracle.kpi_summary_monthly(SALES, SNAPSHOTS, PRODUCTS),
-}
+def oracle_tables(sales: list[dict], snapshots: list[dict], products: list[dict],
+                  customers: list[dict]) -> dict[str, list[dict]]:
+    """The five tables as the oracle computes them from the same Python rows."""
+    return {
+        "daily_store_sales": oracle.daily_store_sales(sales),
+        "product_performance_monthly": oracle.product_performance_monthly(
+            sales, snapshots, products),
+        "customer_segments": oracle.customer_segments(sales, customers),
+        "inventory_health_daily": oracle.inventory_health_daily(snapshots, sales, products),
+        "kpi_summary_monthly": oracle.kpi_summary_monthly(sales, snapshots, products),
+    }
+
+
+ORACLE = oracle_tables(SALES, SNAPSHOTS, PRODUCTS, CUSTOMERS)
 
 
 def _frame(spark: SparkSession, rows: list[dict], schema: str) -> DataFrame:
@@ -255,7 +260,7 @@ def assert_table(table: str, schema: StructType, rows: list[Row], expected: list
 def test_full_refresh_matches_the_oracle(
     full: dict[str, DataFrame], full_rows: dict[str, list[Row]], table: str
 ) -> None:
-    assert_table(table, full[table].schema, full_rows[table], ORACLE[table]())
+    assert_table(table, full[table].schema, full_rows[table], ORACLE[table])
 
 
 def test_the_data_exercises_the_edge_cases(full_rows: dict[str, list[Row]]) -> None:
@@ -400,12 +405,8 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     january = {k for k in before if "month=01" in k}
     assert january and all(after.get(k) == before[k] for k in january)
     assert any(k not in before for k in after if "daily_store_sales/year=2024/month=02" in k)
-    expected = analytics.build_all(
-        sales, inputs["snapshots"], inputs["products"], inputs["customers"]
-    )
-    for table in ("daily_store_sales", "kpi_summary_monthly"):  # the others: same mechanism
-        back = spark.read.parquet(f"{out.as_uri()}/{table}").collect()
-        assert _as_dicts(back) == _as_dicts(expected[table].collect()), table
+    _assert_job_output_is(spark, out.as_uri(),
+                          oracle_tables([*SALES, extra], SNAPSHOTS, PRODUCTS, CUSTOMERS))
     assert third.partitions_rewritten == 2 * len(analytics.MONTHLY_TABLES) + 1  # Feb, Mar; segments
 
 
@@ -429,30 +430,28 @@ def test_changes_reach_the_months_each_input_decides() -> None:
     assert analytics_job.changes(before, changed("products", "2023-12")) == (None, True)
 
 
-def _late_history_case(spark: SparkSession, root: str) -> dict[str, Any]:
+LATE_SALES = [_sale(f"L{m}", 1, f"2024-0{m}-10T10:00:00", "S1", "store", "C1", "P9", 2, "9.00")
+              for m in range(1, 6)]  # fmt: skip
+LATE_SNAPSHOTS = [_snap("2024-05-01", "S1", "P9", 4, "3.00")]
+LATE_PRODUCTS = [_product("P9", "Kitchen", "2024-05-01", cost="3.00")]
+
+
+def _late_history_case(spark: SparkSession, root: str) -> None:
     """P9 sold every month Jan-May, its history starting in May (Kitchen, 3.00): staged."""
-    sales = [_sale(f"L{m}", 1, f"2024-0{m}-10T10:00:00", "S1", "store", "C1", "P9", 2, "9.00")
-             for m in range(1, 6)]  # fmt: skip
-    frames = {
-        "sales": _frame(spark, sales, SALES_SCHEMA),
-        "snapshots": _frame(spark, [_snap("2024-05-01", "S1", "P9", 4, "3.00")],
-                            SNAPSHOT_SCHEMA),
-        "products": _frame(spark, [_product("P9", "Kitchen", "2024-05-01", cost="3.00")],
-                           PRODUCT_SCHEMA),
-        "customers": _frame(spark, CUSTOMERS, CUSTOMER_SCHEMA),
-    }
-    _write_staged(frames["sales"], f"{root}/sales", F.col("order_date"))
-    _write_staged(frames["snapshots"], f"{root}/inventory_snapshots", F.col("snapshot_date"))
-    _write_staged(frames["products"], f"{root}/products", F.col("valid_from"))
-    _write_staged(frames["customers"], f"{root}/customers", F.lit("2023-06-15").cast("date"))
-    return frames
+    _write_staged(_frame(spark, LATE_SALES, SALES_SCHEMA), f"{root}/sales", F.col("order_date"))
+    _write_staged(_frame(spark, LATE_SNAPSHOTS, SNAPSHOT_SCHEMA), f"{root}/inventory_snapshots",
+                  F.col("snapshot_date"))  # fmt: skip
+    _write_staged(_frame(spark, LATE_PRODUCTS, PRODUCT_SCHEMA), f"{root}/products",
+                  F.col("valid_from"))  # fmt: skip
+    _write_staged(_frame(spark, CUSTOMERS, CUSTOMER_SCHEMA), f"{root}/customers",
+                  F.lit("2023-06-15").cast("date"))  # fmt: skip
 
 
-def _assert_job_output_is(spark: SparkSession, out: str, inputs: dict[str, Any]) -> None:
-    expected = analytics.build_all(**inputs)
-    for table in analytics.TABLES:
+def _assert_job_output_is(spark: SparkSession, out: str, expected: dict[str, list[dict]]) -> None:
+    """Every table the job wrote, read back whole, against the oracle's."""
+    for table in KEYS:
         back = spark.read.parquet(f"{out}/{table}").collect()
-        assert _as_dicts(back) == _as_dicts(expected[table].collect()), table
+        oracle.assert_same_rows(table, _as_dicts(back), expected[table])
 
 
 def test_a_late_early_snapshot_updates_every_month_its_history_reaches(
@@ -462,18 +461,18 @@ def test_a_late_early_snapshot_updates_every_month_its_history_reaches(
     January to May: February-April take its category and cost too, not only January and the
     month after it, as an incremental run did."""
     root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
-    inputs = _late_history_case(spark, root)
+    _late_history_case(spark, root)
     settings = analytics_job.Settings(root, out)
     analytics_job.run_aggregation(spark, settings)
-    late = _frame(spark, [_snap("2024-01-01", "S1", "P9", 5, "1.50")], SNAPSHOT_SCHEMA)
-    late.drop("year", "month").write.parquet(f"{root}/inventory_snapshots/year=2024/month=01")
-    first = _frame(spark, [_product("P9", "Home", "2024-01-01", "2024-05-01", "1.50")],
-                   PRODUCT_SCHEMA)  # the May version is unchanged: its partition stays
-    first.write.parquet(f"{root}/products/year=2024/month=01")
-    inputs = {**inputs, "snapshots": inputs["snapshots"].unionByName(late),
-              "products": inputs["products"].unionByName(first)}  # fmt: skip
+    late = _snap("2024-01-01", "S1", "P9", 5, "1.50")
+    _frame(spark, [late], SNAPSHOT_SCHEMA).drop("year", "month").write.parquet(
+        f"{root}/inventory_snapshots/year=2024/month=01")
+    first = _product("P9", "Home", "2024-01-01", "2024-05-01", "1.50")
+    # the May version is unchanged: its partition stays
+    _frame(spark, [first], PRODUCT_SCHEMA).write.parquet(f"{root}/products/year=2024/month=01")
     analytics_job.run_aggregation(spark, settings)
-    _assert_job_output_is(spark, out, inputs)
+    _assert_job_output_is(spark, out, oracle_tables(
+        LATE_SALES, [*LATE_SNAPSHOTS, late], [*LATE_PRODUCTS, first], CUSTOMERS))
     april = spark.read.parquet(f"{out}/product_performance_monthly").where("month = 4").first()
     assert april is not None and (april.category, april.unit_cost) == ("Home", Decimal("1.50"))
 
@@ -484,7 +483,7 @@ def test_a_run_stopped_while_writing_leaves_nothing_the_next_run_keeps(
     """June written, then the run dies before its state; June's sales go (their raw object
     removed): the next run must not keep June's rows, which no fingerprint knows of."""
     root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
-    inputs = _late_history_case(spark, root)
+    _late_history_case(spark, root)
     settings = analytics_job.Settings(root, out)
     analytics_job.run_aggregation(spark, settings)
     june_uri = f"{root}/sales/year=2024/month=06"
@@ -503,7 +502,8 @@ def test_a_run_stopped_while_writing_leaves_nothing_the_next_run_keeps(
         leftover.unlink()
     (tmp_path / "staged/sales/year=2024/month=06").rmdir()
     analytics_job.run_aggregation(spark, settings)
-    _assert_job_output_is(spark, out, inputs)
+    _assert_job_output_is(spark, out, oracle_tables(LATE_SALES, LATE_SNAPSHOTS, LATE_PRODUCTS,
+                                                    CUSTOMERS))
 
 
 def test_a_state_left_by_an_older_rule_is_not_trusted(spark: SparkSession, tmp_path: Path) -> None:

@@ -135,14 +135,27 @@ def test_a_retry_arriving_while_its_first_attempt_runs_waits_for_that_answer(tmp
     assert moto.names == ["s"]
 
 
-def test_read_write_lock_allows_many_readers():
+def _in_thread(step: Callable[[], None]) -> threading.Event:
+    """Run `step` in a thread; the event is set once it has returned (got the lock)."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (step(), done.set()), daemon=True).start()
+    return done
+
+
+def test_read_write_lock_lets_readers_share_and_a_writer_wait_for_them():
     lock = ReadWriteLock()
     lock.acquire_read()
-    lock.acquire_read()
+    assert _in_thread(lock.acquire_read).wait(5)  # a second reader gets in beside the first
+    writer = _in_thread(lock.acquire_write)
+    assert not writer.wait(0.2)  # the writer waits while readers hold the lock
     lock.release_read()
+    assert not writer.wait(0.2)
     lock.release_read()
-    lock.acquire_write()
+    assert writer.wait(5)  # the last reader out lets it in
+    reader = _in_thread(lock.acquire_read)
+    assert not reader.wait(0.2)  # and no reader gets in while it writes
     lock.release_write()
+    assert reader.wait(5)
 
 
 def _recording_save(state: dict) -> Callable[[], None]:

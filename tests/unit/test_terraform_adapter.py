@@ -75,6 +75,30 @@ def test_init_runs_once_until_its_inputs_change(fake_terraform, monkeypatch, tmp
     assert local_terraform().init() is True
 
 
+def test_init_runs_again_when_the_configuration_or_mirror_changes(fake_terraform, monkeypatch,
+                                                                   tmp_path):
+    """Same home, same stamp: only what init reads has changed."""
+    import shutil
+
+    from retailake import config
+
+    tree = tmp_path / "terraform"
+    shutil.copytree(config.bundled_path("terraform"), tree)
+    monkeypatch.setattr("retailake.config.bundled_path",
+                        lambda name: tree if name == "terraform" else None)
+    assert local_terraform().init() is True
+    assert local_terraform().init() is False
+    module = next((tree / "modules").rglob("*.tf"))
+    module.write_text(module.read_text() + "\n# a change to the configuration\n")
+    assert local_terraform().init() is True
+    assert local_terraform().init() is False
+    mirror = tmp_path / "another-mirror"
+    mirror.mkdir()
+    monkeypatch.setenv("RETAILAKE_TF_PLUGIN_MIRROR", str(mirror))
+    assert local_terraform().init() is True
+    assert fake_terraform.commands() == ["init"] * 3
+
+
 def test_mirror_is_written_into_a_cli_config(fake_terraform, monkeypatch, tmp_path):
     mirror = tmp_path / "mirror"
     mirror.mkdir()
