@@ -25,6 +25,20 @@ locals {
   redshift_audit_log_exports  = ["connectionlog", "useractivitylog", "userlog"]
 }
 
+# Where each job logs: its security configuration encrypts CloudWatch logs, so Glue 5.0 writes
+# under <--custom-logGroup-prefix>/<configuration>-role/<job role name>/{error,output}
+# ("Logging for AWS Glue jobs", AWS Glue guide). The monitoring module creates those groups,
+# with retention and the lake's key, before a job would create them with neither.
+locals {
+  glue_job_log_groups = {
+    for key, _ in module.glue.job_names : key => join("/", [
+      local.glue_log_group_name,
+      "${module.glue.security_configuration_name}-role",
+      module.iam.role_names["job_${key}"],
+    ])
+  }
+}
+
 module "s3" {
   source = "./modules/s3"
 
@@ -142,7 +156,7 @@ module "monitoring" {
   alarm_email                 = var.alarm_email
   glue_job_names              = module.glue.job_names
   glue_crawler_names          = module.glue.crawler_names
-  glue_log_group_name         = local.glue_log_group_name
+  glue_job_log_groups         = local.glue_job_log_groups
   redshift_cluster_identifier = local.redshift_cluster_identifier
   redshift_audit_log_exports  = local.redshift_audit_log_exports
   log_retention_days          = var.log_retention_days

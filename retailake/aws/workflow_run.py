@@ -4,8 +4,8 @@ StartWorkflowRun (with `full_refresh` as a run property, which the jobs read bac
 GetWorkflowRun with its graph every few seconds until the run ends or the timeout passes.
 Each answer becomes the same PipelineRun record the local twin writes, so `run-pipeline`
 shows one view in both places and `status` reads one format. The jobs' definitions are read
-once, before the start: their arguments say where a run logs and which namespace holds its
-row counts. On timeout the run goes on in
+once, before the start: their arguments and security configuration say where a run logs,
+and which namespace holds its row counts. On timeout the run goes on in
 Glue: the record stays RUNNING and says so. So it does when the following stops early (Ctrl-C,
 or GetWorkflowRun failing): the error then says how to follow or stop the run."""
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -52,11 +52,24 @@ _NODE_STATES = {
 }  # fmt: skip
 # Glue 5.0 logs a job run to <group>/error, stream <run id>-driver (stdout to <group>/output).
 # The group is `--custom-logGroup-prefix` when the run or its job sets it (ours do), else the
-# run's LogGroupName (a security configuration's), else the default; `--custom-logStream-prefix`
-# takes the run id's place.
+# run's LogGroupName, else the default; a security configuration that encrypts CloudWatch logs
+# adds /<its name>-role/<the job's role name> to the prefix or default ("Logging for AWS Glue
+# jobs", AWS Glue guide). `--custom-logStream-prefix` takes the run id's place.
 DEFAULT_JOB_LOG_GROUP = "/aws-glue/jobs"
 LOG_GROUP_ARGUMENT, LOG_STREAM_ARGUMENT = "--custom-logGroup-prefix", "--custom-logStream-prefix"
-JobArguments = Mapping[str, Mapping[str, str]]  # job name -> its DefaultArguments
+
+
+@dataclass(frozen=True)
+class JobSetup:
+    """What following a run needs of a job's definition: its arguments (where it logs, the
+    namespace of its row counts) and the folder its security configuration adds to its log
+    group ("" when the configuration leaves logs unencrypted, or there is none)."""
+
+    arguments: Mapping[str, str] = field(default_factory=dict)
+    log_folder: str = ""
+
+
+JobSetups = Mapping[str, JobSetup]  # by job name
 
 
 @dataclass(frozen=True)
@@ -95,20 +108,23 @@ def _latest(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(dated, key=lambda r: r["StartedOn"]) if dated else (runs[-1] if runs else None)
 
 
-def job_logs(run: Mapping[str, Any], defaults: Mapping[str, str]) -> tuple[str, str]:
+def job_logs(run: Mapping[str, Any], setup: JobSetup) -> tuple[str, str]:
     """The log group and stream of a job run's driver (the run's arguments over its job's)."""
-    arguments = {**defaults, **(run.get("Arguments") or {})}
-    group = (arguments.get(LOG_GROUP_ARGUMENT) or run.get("LogGroupName")
-             or DEFAULT_JOB_LOG_GROUP)  # fmt: skip
+    arguments = {**setup.arguments, **(run.get("Arguments") or {})}
+    prefix = arguments.get(LOG_GROUP_ARGUMENT)
+    if prefix or not run.get("LogGroupName"):
+        group = (prefix or DEFAULT_JOB_LOG_GROUP).rstrip("/") + setup.log_folder
+    else:  # the name Glue reports, as it is
+        group = run["LogGroupName"].rstrip("/")
     stream = arguments.get(LOG_STREAM_ARGUMENT) or run.get("Id")
-    return f"{group.rstrip('/')}/error", f"{stream}-driver"
+    return f"{group}/error", f"{stream}-driver"
 
 
 def attempts_from_graph(graph: Mapping[str, Any],
-                        job_arguments: JobArguments | None = None) -> list[_Attempt]:
+                        job_setups: JobSetups | None = None) -> list[_Attempt]:
     """Every job and crawler node of a GetWorkflowRun graph with its latest run (triggers are
     left out: they are the wiring, not the work)."""
-    job_arguments = job_arguments or {}
+    job_setups = job_setups or {}
     found = []
     for node in graph.get("Nodes", []):
         if node.get("Type") == "JOB":
@@ -117,7 +133,7 @@ def attempts_from_graph(graph: Mapping[str, Any],
                 found.append(_Attempt(JOB, node["Name"], PENDING))
                 continue
             raw = run.get("JobRunState", "")
-            log_group, log_stream = job_logs(run, job_arguments.get(node["Name"], {}))
+            log_group, log_stream = job_logs(run, job_setups.get(node["Name"], JobSetup()))
             found.append(_Attempt(
                 JOB, node["Name"], _NODE_STATES.get(raw, RUNNING), run_id=run.get("Id"),
                 started=run.get("StartedOn"), ended=run.get("CompletedOn"),
@@ -161,9 +177,9 @@ class _Follower:
     """One workflow run being followed: the record, the events, the clients."""
 
     def __init__(self, env: Environment, glue: Any, run: PipelineRun,
-                 on_event: EventHandler | None, job_arguments: JobArguments) -> None:
+                 on_event: EventHandler | None, job_setups: JobSetups) -> None:
         self.env, self.glue, self.run, self.on_event = env, glue, run, on_event
-        self.job_arguments = job_arguments
+        self.job_setups = job_setups
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
         history.record_event(self.env, self.run, self.on_event, kind, node)
@@ -176,7 +192,7 @@ class _Follower:
             raise AwsError(f"reading workflow run {self.run.run_id}: "
                            f"{describe_error(error)}") from None
         workflow_run = answer["Run"]
-        for attempt in attempts_from_graph(workflow_run.get("Graph") or {}, self.job_arguments):
+        for attempt in attempts_from_graph(workflow_run.get("Graph") or {}, self.job_setups):
             if attempt.state == PENDING:
                 continue
             record = self.run.node_or_added(attempt.kind, attempt.name)
@@ -207,19 +223,35 @@ class _Follower:
         self.run.ended_at = _iso(workflow_run.get("CompletedOn")) or history.now_iso()
 
 
-def read_job_arguments(glue: Any, jobs: list[str]) -> dict[str, Mapping[str, str]]:
-    """Each job's DefaultArguments (GetJob)."""
-    return {job: glue.get_job(JobName=job)["Job"].get("DefaultArguments") or {} for job in jobs}
+def read_job_setups(glue: Any, jobs: list[str]) -> dict[str, JobSetup]:
+    """Each job's setup (GetJob, and GetSecurityConfiguration once per configuration)."""
+    encrypts_logs: dict[str, bool] = {}
+    setups = {}
+    for name in jobs:
+        job = glue.get_job(JobName=name)["Job"]
+        config = job.get("SecurityConfiguration")
+        if config and config not in encrypts_logs:
+            encrypts_logs[config] = _encrypts_logs(glue, config)
+        role = job.get("Role", "").rsplit("/", 1)[-1]  # a name, or an ARN ending in one
+        folder = f"/{config}-role/{role}" if config and encrypts_logs[config] else ""
+        setups[name] = JobSetup(job.get("DefaultArguments") or {}, folder)
+    return setups
 
 
-def read_job_metrics(cloudwatch: Any, run: PipelineRun, job_arguments: JobArguments) -> None:
+def _encrypts_logs(glue: Any, configuration: str) -> bool:
+    found = glue.get_security_configuration(Name=configuration)["SecurityConfiguration"]
+    cloudwatch = found.get("EncryptionConfiguration", {}).get("CloudWatchEncryption", {})
+    return cloudwatch.get("CloudWatchEncryptionMode", "DISABLED") != "DISABLED"
+
+
+def read_job_metrics(cloudwatch: Any, run: PipelineRun, job_setups: JobSetups) -> None:
     """Rows in / out / rejected per job run, from the metrics each job published."""
     for record in run.nodes:
         if record.kind != JOB or not (record.run_id and record.started_at):
             continue
         started = dt.datetime.fromisoformat(record.started_at)
         ended = dt.datetime.fromisoformat(record.ended_at) if record.ended_at else started
-        namespace = metrics.namespace(job_arguments.get(record.name, {}))
+        namespace = metrics.namespace(job_setups.get(record.name, JobSetup()).arguments)
         try:
             record.rows = metrics.job_metrics(cloudwatch, namespace, record.name,
                                               record.run_id, started, ended)
@@ -244,7 +276,7 @@ def run_workflow_in_aws(
     glue = client(env, "glue")
     try:
         plan = build_plan(workflow, read_triggers(glue, workflow))
-        job_arguments = read_job_arguments(glue, [n.name for n in plan.nodes if n.kind == JOB])
+        job_setups = read_job_setups(glue, [n.name for n in plan.nodes if n.kind == JOB])
         run_id = glue.start_workflow_run(
             Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})["RunId"]
     except (ClientError, BotoCoreError) as error:
@@ -259,7 +291,7 @@ def run_workflow_in_aws(
         run_id=run_id, workflow=workflow, full_refresh=full_refresh,
         nodes=[NodeRun(n.kind, n.name, stage=plan.stage_of(n)) for n in plan.nodes],
     )
-    follower = _Follower(env, glue, run, on_event, job_arguments)
+    follower = _Follower(env, glue, run, on_event, job_setups)
     follower.emit(RUN_STARTED)
     try:
         ended = _follow(follower, polling)
@@ -267,7 +299,7 @@ def run_workflow_in_aws(
         why = "interrupted" if isinstance(stopped, KeyboardInterrupt) else str(stopped)
         raise AwsError(f"stopped following the run ({why}); {goes_on(run)}") from None
     if ended:  # (a Ctrl-C from here on stops no run: it has ended)
-        read_job_metrics(client(env, "cloudwatch"), run, job_arguments)
+        read_job_metrics(client(env, "cloudwatch"), run, job_setups)
     follower.emit(RUN_FINISHED)
     return run
 

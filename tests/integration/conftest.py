@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from retailake.config import Environment, load_environment
 
 pytestmark = pytest.mark.integration
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def free_port() -> int:
@@ -79,6 +82,9 @@ def first_deploy(local_env) -> Iterator[CliRun]:
     yield run
     destroyed = retailake("destroy", "--auto-approve")
     assert destroyed.returncode == 0, str(destroyed)
+    # the README's walkthrough ends with the line this destroy prints
+    documented = re.search(r"# (Destroyed 'local': \d+ resources\.)", README.read_text())
+    assert documented and documented.group(1) in destroyed.stderr.splitlines(), str(destroyed)
 
 
 @pytest.fixture(scope="session")

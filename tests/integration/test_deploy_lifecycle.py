@@ -14,6 +14,7 @@ import time
 import pytest
 
 from retailake.aws.clients import client
+from retailake.aws.workflow_run import job_logs, read_job_setups
 from retailake.outputs import load_outputs
 from retailake.scripts import built_scripts, scripts_to_upload, upload_scripts
 from tests.integration.conftest import free_port, retailake
@@ -42,9 +43,15 @@ def test_deploy_created_the_whole_lake(deployed_local_env):
         location = definition["Command"]["ScriptLocation"]
         bucket, key = location.removeprefix("s3://").split("/", 1)
         assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, location  # uploaded
-        # Glue 5.0 logs to <prefix>/error and <prefix>/output: both made with retention
-        prefix = definition["DefaultArguments"]["--custom-logGroup-prefix"]
-        for group in (f"{prefix}/error", f"{prefix}/output"):
+    # where `run-pipeline` in AWS says a failed job logs (the job's prefix and the folder its
+    # encrypting security configuration adds) is a group the deployment made, with retention
+    setups = read_job_setups(glue, list(outputs["glue_jobs"].values()))
+    prefix = outputs["name_prefix"]
+    for key, job in outputs["glue_jobs"].items():
+        setup = setups[job]
+        assert setup.log_folder == f"/{prefix}-glue-role/{prefix}-job-{key.replace('_', '-')}"
+        error_group, _stream = job_logs({"Id": "jr_1"}, setup)
+        for group in (error_group, error_group.removesuffix("/error") + "/output"):
             assert log_groups[group]["retentionInDays"] > 0, group
     for bucket in outputs.buckets.values():  # delete markers do not pile up behind versions
         rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]

@@ -16,7 +16,12 @@ from botocore.stub import ANY, Stubber
 from typer.testing import CliRunner
 
 from retailake.aws import workflow_run
-from retailake.aws.workflow_run import Polling, attempts_from_graph, run_workflow_in_aws
+from retailake.aws.workflow_run import (
+    JobSetup,
+    Polling,
+    attempts_from_graph,
+    run_workflow_in_aws,
+)
 from retailake.cli import app
 from retailake.config import load_environment
 from retailake.local.glue import history
@@ -28,6 +33,8 @@ T0 = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
 OUTPUTS = {"glue_workflow": WORKFLOW, "name_prefix": "rl-dev", "region": "eu-west-1"}
 # what Terraform gives each job (terraform/modules/glue)
 JOB_DEFAULTS = {"--metrics_namespace": "Lake", "--custom-logGroup-prefix": "/aws-glue/jobs/rl-dev"}
+SECURITY = "rl-dev-glue"  # encrypts the jobs' CloudWatch logs: Glue adds a folder to the group
+SALES_LOGS = f"/aws-glue/jobs/rl-dev/{SECURITY}-role/rl-dev-job-transform-sales/error"
 TRIGGERS = [
     {"Name": "rl-dev-start", "WorkflowName": WORKFLOW, "Type": "ON_DEMAND",
      "Actions": [{"CrawlerName": CRAWL}]},
@@ -83,8 +90,15 @@ class Aws:
     def start(self, full_refresh: str = "false") -> None:
         self.glue("get_triggers", {"Triggers": TRIGGERS})
         for name in (SALES, AGG):  # the plan's jobs, in its order
-            self.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS}},
+            role = f"arn:aws:iam::123456789012:role/rl-dev-job-{name.split('-', 2)[2]}"
+            self.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS,
+                                          "Role": role, "SecurityConfiguration": SECURITY}},
                       {"JobName": name})  # fmt: skip
+            if name == SALES:  # read once, for every job that names it
+                self.glue("get_security_configuration", {"SecurityConfiguration": {
+                    "Name": SECURITY, "EncryptionConfiguration": {"CloudWatchEncryption": {
+                        "CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": "arn:k"}}}},
+                    {"Name": SECURITY})  # fmt: skip
         self.glue("start_workflow_run", {"RunId": "wr_1"},
                   {"Name": WORKFLOW, "RunProperties": {"full_refresh": full_refresh}})
 
@@ -199,7 +213,7 @@ def test_a_failed_job_names_its_error_and_logs_and_skips_what_follows(aws, dev):
     assert run.state == "FAILED"
     assert (sales.state, sales.run_id) == ("FAILED", "jr_retry")  # the newest attempt counts
     assert (sales.error.type, sales.error.message) == ("FAILED", "AnalysisException: no col")
-    assert (sales.log_group, sales.log_stream) == ("/aws-glue/jobs/rl-dev/error", "jr_retry-driver")
+    assert (sales.log_group, sales.log_stream) == (SALES_LOGS, "jr_retry-driver")
     assert agg.state == "SKIPPED"
 
 
@@ -238,7 +252,7 @@ def test_cli_on_aws_shows_the_failure_and_exits_1(aws, dev):
     aws.assert_all_used()
     assert result.exit_code == 1, result.output
     assert "job rl-dev-transform-sales failed: TIMEOUT: Job timed out" in result.stderr
-    assert "CloudWatch log group /aws-glue/jobs/rl-dev/error, stream jr_9-driver" in result.stderr
+    assert f"CloudWatch log group {SALES_LOGS}, stream jr_9-driver" in result.stderr
     record = json.loads(result.stdout)
     assert [n["state"] for n in record["nodes"]] == ["SUCCEEDED", "FAILED", "SKIPPED"]
 
@@ -275,18 +289,41 @@ def test_following_that_stops_early_says_the_run_goes_on(aws, dev, monkeypatch, 
     assert history.last_run(dev).state == "RUNNING"  # as it is, in Glue
 
 
-@pytest.mark.parametrize(("run", "defaults", "expected"), [
-    ({"Id": "jr_1"}, {}, ("/aws-glue/jobs/error", "jr_1-driver")),
-    ({"Id": "jr_1", "LogGroupName": "/aws-glue/jobs-role-sec/"}, {},
+ENCRYPTED = "/sec-role/job-role"  # what an encrypting security configuration adds
+
+
+@pytest.mark.parametrize(("run", "setup", "expected"), [
+    ({"Id": "jr_1"}, JobSetup(), ("/aws-glue/jobs/error", "jr_1-driver")),
+    ({"Id": "jr_1"}, JobSetup(log_folder=ENCRYPTED),
+     ("/aws-glue/jobs/sec-role/job-role/error", "jr_1-driver")),
+    ({"Id": "jr_1", "LogGroupName": "/aws-glue/jobs-role-sec/"}, JobSetup(),
      ("/aws-glue/jobs-role-sec/error", "jr_1-driver")),
-    ({"Id": "jr_1", "LogGroupName": "/aws-glue/jobs/"}, JOB_DEFAULTS,
+    ({"Id": "jr_1", "LogGroupName": "/aws-glue/jobs/"}, JobSetup(JOB_DEFAULTS),
      ("/aws-glue/jobs/rl-dev/error", "jr_1-driver")),
+    ({"Id": "jr_1"}, JobSetup(JOB_DEFAULTS, ENCRYPTED),
+     ("/aws-glue/jobs/rl-dev/sec-role/job-role/error", "jr_1-driver")),
     ({"Id": "jr_1", "Arguments": {"--custom-logGroup-prefix": "/run/own",
-                                  "--custom-logStream-prefix": "nightly"}}, JOB_DEFAULTS,
+                                  "--custom-logStream-prefix": "nightly"}}, JobSetup(JOB_DEFAULTS),
      ("/run/own/error", "nightly-driver")),
 ])  # fmt: skip
-def test_a_job_runs_logs_are_where_its_arguments_send_them(run, defaults, expected):
-    assert workflow_run.job_logs(run, defaults) == expected
+def test_a_job_runs_logs_are_where_its_arguments_send_them(run, setup, expected):
+    assert workflow_run.job_logs(run, setup) == expected
+
+
+def test_only_a_configuration_that_encrypts_logs_moves_them(aws):
+    unencrypted = {"Name": "plain", "EncryptionConfiguration": {"CloudWatchEncryption": {
+        "CloudWatchEncryptionMode": "DISABLED"}}}  # fmt: skip
+    aws.glue("get_job", {"Job": {"Name": SALES, "Role": "job-role",
+                                 "SecurityConfiguration": "plain"}})  # fmt: skip
+    aws.glue("get_security_configuration", {"SecurityConfiguration": unencrypted})
+    aws.glue("get_job", {"Job": {"Name": AGG, "Role": "arn:aws:iam::1:role/team/agg-role",
+                                 "SecurityConfiguration": SECURITY}})  # fmt: skip
+    aws.glue("get_security_configuration", {"SecurityConfiguration": {
+        "Name": SECURITY, "EncryptionConfiguration": {"CloudWatchEncryption": {
+            "CloudWatchEncryptionMode": "SSE-KMS"}}}})  # fmt: skip
+    setups = workflow_run.read_job_setups(aws.clients["glue"], [SALES, AGG])
+    aws.assert_all_used()
+    assert setups == {SALES: JobSetup({}, ""), AGG: JobSetup({}, f"/{SECURITY}-role/agg-role")}
 
 
 def test_a_workflow_run_glue_refused_says_why(aws, dev):

@@ -10,9 +10,11 @@ locals {
   redshift_log_groups = {
     for log in var.redshift_audit_log_exports : "redshift_${log}" => "/aws/redshift/cluster/${var.redshift_cluster_identifier}/${log}"
   }
-  glue_log_groups = {
-    for stream in ["error", "output"] : "glue_${stream}" => "${var.glue_log_group_name}/${stream}"
-  }
+  glue_log_groups = merge([
+    for job, prefix in var.glue_job_log_groups : {
+      for stream in ["error", "output"] : "glue_${job}_${stream}" => "${prefix}/${stream}"
+    }
+  ]...)
   log_groups = merge(local.glue_log_groups, local.redshift_log_groups)
 
   custom_metrics = ["RowsRead", "RowsWritten", "RowsRejected", "DurationSeconds"]

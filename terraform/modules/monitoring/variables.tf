@@ -40,9 +40,9 @@ variable "glue_crawler_names" {
   type        = map(string)
 }
 
-variable "glue_log_group_name" {
-  description = "Prefix of the Glue jobs' log groups: <prefix>/error and <prefix>/output."
-  type        = string
+variable "glue_job_log_groups" {
+  description = "Each Glue job's log group prefix, by job key: its logs go to <prefix>/error and <prefix>/output."
+  type        = map(string)
 }
 
 variable "redshift_cluster_identifier" {
