@@ -51,7 +51,7 @@ variable "raw_transition_ia_days" {
 }
 
 variable "raw_transition_glacier_days" {
-  description = "Days after which raw objects move to GLACIER (later than raw_transition_ia_days)."
+  description = "Days after which raw objects move to GLACIER_IR, Glacier Instant Retrieval (later than raw_transition_ia_days)."
   type        = number
   default     = 90
 

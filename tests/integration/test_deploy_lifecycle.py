@@ -53,6 +53,11 @@ def test_deploy_created_the_whole_lake(deployed_local_env):
         error_group, _stream = job_logs({"Id": "jr_1"}, setup)
         for group in (error_group, error_group.removesuffix("/error") + "/output"):
             assert log_groups[group]["retentionInDays"] > 0, group
+            assert log_groups[group]["kmsKeyId"] == outputs["kms_key_arn"], group
+    raw_rules = s3.get_bucket_lifecycle_configuration(Bucket=outputs.buckets["raw"])["Rules"]
+    tiering = next(rule for rule in raw_rules if rule["ID"] == "raw-tiering")
+    # every tier a job can read without a restore: a rebuild reads old raw objects again
+    assert {t["StorageClass"] for t in tiering["Transitions"]} == {"STANDARD_IA", "GLACIER_IR"}
     for bucket in outputs.buckets.values():  # delete markers do not pile up behind versions
         rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
         housekeeping = next(rule for rule in rules if rule["ID"] == "housekeeping")

@@ -249,9 +249,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
         storage_class = "STANDARD_IA"
       }
 
+      # Instant Retrieval, not GLACIER (Flexible Retrieval): a full refresh, a replaced raw
+      # object or a late delivery makes a job read old raw objects again, and Glue fails on an
+      # object that must be restored first ("not valid for the object's storage class").
       transition {
         days          = var.raw_transition_glacier_days
-        storage_class = "GLACIER"
+        storage_class = "GLACIER_IR"
       }
     }
   }

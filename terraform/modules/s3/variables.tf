@@ -38,7 +38,7 @@ variable "raw_transition_ia_days" {
 }
 
 variable "raw_transition_glacier_days" {
-  description = "Days after which raw objects move to GLACIER; must be later than raw_transition_ia_days."
+  description = "Days after which raw objects move to GLACIER_IR (readable at once, as a rebuild needs); must be later than raw_transition_ia_days."
   type        = number
   default     = 90
 
