@@ -61,7 +61,7 @@ def terraform_binary() -> str:
     found = shutil.which(name)
     if not found:
         raise ConfigError(
-            f"'{name}' was not found on PATH: install Terraform >= 1.7 "
+            f"'{name}' was not found on PATH: install Terraform >= 1.11 "
             "(https://developer.hashicorp.com/terraform/install) or set RETAILAKE_TERRAFORM_BIN"
         )
     return found

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.7"
+  # 1.11: the S3 backend's own state lock (use_lockfile, in backend.hcl.example) is GA there
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
