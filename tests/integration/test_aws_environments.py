@@ -86,12 +86,21 @@ def test_prod_plans_with_its_guards_and_sizes(endpoint, tmp_path):
     buckets = [v for k, v in resources.items() if ".aws_s3_bucket.this[" in k]
     assert buckets and all(bucket["force_destroy"] is False for bucket in buckets)
     assert not any(k.endswith("aws_vpc.this[0]") for k in resources)  # uses the existing VPC
+    assert _pii_secret(resources)["recovery_window_in_days"] == 30  # a destroyed key can return
 
 
 def test_dev_plans_without_prod_guards(endpoint, tmp_path):
     resources = planned_resources(plan("dev", endpoint, tmp_path))
     assert not any("guard" in address for address in resources)
     assert any(k.endswith("aws_redshift_cluster.this") for k in resources)
+    # gone at once on destroy: a recovery window would refuse its name to the next deploy
+    assert _pii_secret(resources)["recovery_window_in_days"] == 0
+
+
+def _pii_secret(resources: dict[str, dict]) -> dict:
+    (secret,) = [value for address, value in resources.items()
+                 if address.endswith("aws_secretsmanager_secret.pii_hmac")]  # fmt: skip
+    return secret
 
 
 def test_prod_refuses_to_trust_the_whole_account(endpoint, tmp_path):

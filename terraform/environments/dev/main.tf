@@ -10,7 +10,9 @@ module "retailake" {
 
   force_destroy_buckets        = false
   prevent_destroy_data_buckets = false
-  secret_recovery_window_days  = 7
+  # deleted at once on destroy: a window would refuse the same secret name to a deploy of dev
+  # again until it passed ("scheduled for deletion"); prod keeps its 30 days
+  secret_recovery_window_days = 0
 
   glue_worker_type       = var.glue_worker_type
   glue_number_of_workers = var.glue_number_of_workers
