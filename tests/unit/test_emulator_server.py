@@ -138,7 +138,12 @@ def test_a_retry_arriving_while_its_first_attempt_runs_waits_for_that_answer(tmp
 def _in_thread(step: Callable[[], None]) -> threading.Event:
     """Run `step` in a thread; the event is set once it has returned (got the lock)."""
     done = threading.Event()
-    threading.Thread(target=lambda: (step(), done.set()), daemon=True).start()
+
+    def run() -> None:
+        step()
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
     return done
 
 
