@@ -15,12 +15,14 @@ import sys
 import time
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from retailake.aws.clients import client
 from retailake.aws.s3 import iter_objects
+from retailake.local import emulator
 from retailake.local.glue import history
 from retailake.outputs import load_outputs
 from tests.etl import kpi_oracle as oracle
@@ -273,11 +275,11 @@ def raw_sales_keys(s3, outputs) -> list[tuple[str, int]]:
                   for r in clean_raw_rows(s3, raw, manifest, "sales"))  # fmt: skip
 
 
-def start_pipeline_and_kill_it_inside(
+def start_pipeline_inside(
     env, job: str, tmp_path, after_seconds: float = 0.0, until: Callable[[], bool] = lambda: True
-) -> None:
-    """`retailake run-pipeline` in its own process group, killed with SIGKILL (no cleanup
-    of any kind) `after_seconds` into `job`, once `until()` holds."""
+) -> subprocess.Popen:
+    """`retailake run-pipeline` in its own process group (its output in `killed-run.log`),
+    returned still running `after_seconds` into `job`, once `until()` holds."""
     log = (tmp_path / "killed-run.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "retailake", "run-pipeline"],
                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -293,7 +295,13 @@ def start_pipeline_and_kill_it_inside(
                 time.sleep(0.1)
             break
         time.sleep(0.5)
-    assert process.poll() is None, "the run ended before it could be killed"
+    assert process.poll() is None, "the run ended before it got there"
+    return process
+
+
+def start_pipeline_and_kill_it_inside(env, job: str, tmp_path, **when: Any) -> None:
+    """The same, then killed with SIGKILL (no cleanup of any kind)."""
+    process = start_pipeline_inside(env, job, tmp_path, **when)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
 
@@ -359,6 +367,43 @@ def test_a_run_killed_while_a_job_writes_is_finished_by_the_rerun(
     rerun = run_pipeline()
     assert rerun["state"] == "SUCCEEDED"
     assert not sales_ledger(s3, outputs).get("unfinished")
+    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
+    assert_analytics_match_raw(deployed_local_env)
+
+
+def test_an_emulator_killed_mid_run_fails_it_at_once_and_the_next_run_finishes(
+    deployed_local_env, pipeline, tmp_path
+):
+    """The twin's emulator dies (SIGKILL) inside the sales job: the run fails within S3A's
+    few retries, not the SDK's ten minutes, saying to bring the twin up. A second run asked
+    for while the first is under way is refused. The next run starts the emulator again
+    (its state as saved, at most the last half second lost) and finishes the work."""
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    march = tmp_path / "march-sales.csv"
+    march.write_text(
+        "order_id,line_number,order_ts,store_id,channel,customer_id,product_id,quantity,unit_price\n"
+        + "".join(f"MAR-{n},1,2026-03-{n:02d}T10:00:00Z,S002,online,C00005,P00003,3,2.10\n"
+                  for n in range(1, 29))
+    )  # fmt: skip
+    assert retailake("ingest", str(march), "--source", "sales").returncode == 0
+    sales_job = outputs["glue_jobs"]["transform_sales"]
+    process = start_pipeline_inside(deployed_local_env, sales_job, tmp_path)
+    try:
+        second = retailake("run-pipeline")
+        assert second.returncode == 1, str(second)
+        assert f"already under way on this twin (pid {process.pid})" in second.stderr
+        os.kill(emulator.status(deployed_local_env).pid, signal.SIGKILL)
+        process.wait(timeout=180)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    said = (tmp_path / "killed-run.log").read_text()
+    assert process.returncode == 1, said
+    assert "stopped while the command ran" in said and "retailake local up" in said, said
+    assert history.last_run(deployed_local_env).state == "FAILED"
+    rerun = run_pipeline()  # brings the emulator up by itself
+    assert rerun["state"] == "SUCCEEDED"
     assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
     assert_analytics_match_raw(deployed_local_env)
 

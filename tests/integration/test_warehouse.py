@@ -128,6 +128,32 @@ def test_status_sees_the_external_schema(setup_record):
     assert json.loads(shown.stdout)["warehouse"]["external_schema"] == "present", str(shown)
 
 
+def test_a_query_reads_the_lake_as_it_is_now_without_setup_again(deployed_local_env,
+                                                                  setup_record):
+    """As Spectrum reads S3 when it runs a query: an object added to a table after setup
+    counts in the next query, and stops counting once it is removed."""
+    s3 = client(deployed_local_env, "s3")
+    bucket = load_outputs(deployed_local_env).buckets["analytics"]
+    statement = "select count(*) as n from spectrum_analytics.customer_segments"
+
+    def count() -> int:
+        return cli_json("query", "--sql", statement, "--format", "json")["rows"][0]["n"]
+
+    before = count()
+    part = next(o["Key"] for o in iter_objects(s3, bucket, "customer_segments/")
+                if o["Key"].endswith(".parquet"))  # fmt: skip
+    rows = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=part)["Body"].read()))
+    added = part.rsplit("/", 1)[0] + "/added-after-setup.parquet"
+    s3.copy_object(Bucket=bucket, Key=added, CopySource={"Bucket": bucket, "Key": part})
+    try:
+        assert count() == before + rows.num_rows > before
+    finally:  # leave the shared twin's analytics layer as the pipeline wrote it
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=added)
+        for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket, Key=added, VersionId=version["VersionId"])
+    assert count() == before
+
+
 def test_top_products(analytics):
     per_product: dict[str, dict] = defaultdict(lambda: {"rows": []})
     for row in analytics["product_performance_monthly"]:
