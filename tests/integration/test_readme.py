@@ -3,12 +3,15 @@ seeded, pipeline run): a walkthrough or example that stops working fails the sui
 
 A command is an indented README line that starts with `retailake ` or `$ retailake ` (the
 `$` form is followed by its documented output). An example whose documented output starts
-with `error:` must fail (exit 1 or 2); every other command must succeed. Not run here:
+with `error:` must fail (exit 1 or 2); every other command must succeed, and a documented
+JSON document must have the fields, and their types, that the command prints (a CSV its
+header). Not run here:
 `--env dev|prod` (no AWS account) and `destroy`, which the session fixture runs at its end
 and test_deploy_lifecycle checks."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -19,10 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import DEPLOY, SEED
+from tests.integration.conftest import DEPLOY, README, SEED
 
 pytestmark = pytest.mark.integration
-README = Path(__file__).resolve().parents[2] / "README.md"
 _COMMAND = re.compile(r"^ {4}(?:\$ )?(retailake .*)$")
 _TRAILING_COMMENT = re.compile(r"\s+#\s.*$")
 
@@ -32,6 +34,7 @@ class Example:
     line: int
     command: str
     must_fail: bool
+    documented: str  # the output shown under a `$ retailake` line
 
 
 def examples(text: str) -> list[Example]:
@@ -42,11 +45,24 @@ def examples(text: str) -> list[Example]:
         match = _COMMAND.match(line)
         if not match:
             continue
-        following = lines[index + 1].strip() if index + 1 < len(lines) else ""
-        documented_error = line.startswith("    $ ") and following.startswith("error:")
+        shown = _shown_under(lines, index) if line.startswith("    $ ") else ""
         found.append(Example(index + 1, _TRAILING_COMMENT.sub("", match.group(1)).strip(),
-                             documented_error))  # fmt: skip
+                             shown.startswith("error:"), shown))  # fmt: skip
     return found
+
+
+def _shown_under(lines: list[str], index: int) -> str:
+    """The indented lines after a `$` command, up to the next command or the block's end."""
+    shown = []
+    for line in lines[index + 1 :]:
+        if not line.startswith("    ") or _COMMAND.match(line):
+            break
+        shown.append(line.strip())
+    return "\n".join(shown)
+
+
+def _fields(document: dict) -> dict[str, str]:
+    return {key: type(value).__name__ for key, value in document.items()}
 
 
 def runnable(example: Example) -> bool:
@@ -85,3 +101,8 @@ def test_every_local_readme_command_works_as_documented(pipeline_run):
             assert "error:" in done.stderr, shown
         else:
             assert done.returncode == 0, shown
+            if "--format json" in example.command and example.documented.startswith("{"):
+                documented = json.loads(example.documented)
+                assert _fields(json.loads(done.stdout)) == _fields(documented), shown
+            if "--format csv" in example.command and example.documented:  # its header
+                assert done.stdout.splitlines()[0] == example.documented.splitlines()[0], shown

@@ -21,23 +21,29 @@ def run(env, *args: str):
 
 
 def test_seed_twice_then_refuse_a_bad_file(deployed_local_env, tmp_path):
+    """A seed of its own, so that the first upload is a first whatever ran before."""
     env = deployed_local_env
     s3 = client(env, "s3")
     bucket = load_outputs(env).buckets["raw"]
+    args = ("seed-sample", "--seed", "8", "--sales-lines", "300", "--start", "2024-06-01",
+            "--days", "3", "-f", "json")  # fmt: skip
+    try:
+        first = run(env, *args)
+        assert first.exit_code == 0, first.output
+        seeded = json.loads(first.stdout)
+        keys = {o["Key"] for o in iter_objects(s3, bucket)}
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key="_manifest/seed-8.json")["Body"]
+                              .read())  # fmt: skip
+        assert {f["file"] for f in manifest["files"]} <= keys
+        assert (seeded["uploaded"], seeded["unchanged"]) == (len(manifest["files"]) + 1, 0)
+        assert {e["file"] for e in manifest["dirty_rows"]} <= keys
 
-    first = run(env, "seed-sample", "--preset", "small", "-f", "json")
-    assert first.exit_code == 0, first.output
-    seeded = json.loads(first.stdout)
-    keys = {o["Key"] for o in iter_objects(s3, bucket)}
-    assert "_manifest/seed-42.json" in keys
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key="_manifest/seed-42.json")["Body"].read())
-    assert {f["file"] for f in manifest["files"]} <= keys
-    assert seeded["uploaded"] + seeded["unchanged"] == len(manifest["files"]) + 1
-    assert {e["file"] for e in manifest["dirty_rows"]} <= keys
-
-    second = json.loads(run(env, "seed-sample", "--preset", "small", "-f", "json").stdout)
-    assert second["uploaded"] == 0
-    assert {o["Key"] for o in iter_objects(s3, bucket)} == keys
+        second = json.loads(run(env, *args).stdout)
+        assert (second["uploaded"], second["unchanged"]) == (0, seeded["uploaded"])
+        assert {o["Key"] for o in iter_objects(s3, bucket)} == keys
+    finally:  # leave the shared twin's raw layer as the seed of 42 made it
+        for key, version in _versions_of_seed(s3, bucket, 8):
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
 
     bad = tmp_path / "broken_sales.csv"
     bad.write_text("order_id,quantity\nO1,3\n")
@@ -95,15 +101,15 @@ def test_reseeding_with_other_settings_replaces_the_earlier_sample(deployed_loca
         assert {f["file"] for f in manifest["files"]} == seeded()
         assert json.loads(replaced.stdout)["removed"] == len(six_days - seeded()) > 0
     finally:  # leave the shared twin's raw layer as the seed of 42 made it
-        for key, version in _versions_of_seed_7(s3, bucket):
+        for key, version in _versions_of_seed(s3, bucket, 7):
             s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
 
 
-def _versions_of_seed_7(s3, bucket: str) -> list[tuple[str, str]]:
-    """(key, version id) of every version and delete marker of a seed-7 object."""
+def _versions_of_seed(s3, bucket: str, seed: int) -> list[tuple[str, str]]:
+    """(key, version id) of every version and delete marker of that seed's objects."""
     found = []
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
         for version in page.get("Versions", []) + page.get("DeleteMarkers", []):
-            if "seed7." in version["Key"] or version["Key"] == "_manifest/seed-7.json":
+            if f"seed{seed}." in version["Key"] or version["Key"] == f"_manifest/seed-{seed}.json":
                 found.append((version["Key"], version["VersionId"]))
     return found
