@@ -26,6 +26,21 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+def create_json_once(path: Path, data: Any) -> None:
+    """Write `path` only if it does not exist, whole (owner-only, as mkstemp makes it): of
+    writers racing to make it, the first wins and the others leave it as it is."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+        with contextlib.suppress(FileExistsError):
+            os.link(temp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
 def read_json_object(path: Path) -> dict[str, Any]:
     """The JSON object in `path`; ValueError saying why not (unreadable, not JSON, not an
     object), for the caller to word or to pass over."""

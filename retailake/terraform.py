@@ -187,6 +187,12 @@ class Terraform:
     def _environment(self) -> dict[str, str]:
         environ = dict(os.environ)
         environ.update(TF_DATA_DIR=str(self.data_dir), TF_IN_AUTOMATION="1", TF_INPUT="0")
+        if self.env.is_local:  # the twin's keys, in the environment (a -var shows in `ps`)
+            from retailake.local.emulator import twin_keys
+
+            for variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):  # the user's own, not for it
+                environ.pop(variable, None)
+            environ.update(twin_keys(self.env).as_environment())
         config = cli_config_file(self.env.home)
         if config:
             environ["TF_CLI_CONFIG_FILE"] = str(config)

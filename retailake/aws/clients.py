@@ -11,15 +11,15 @@ from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionEr
 
 from retailake.config import Environment
 from retailake.errors import AwsError
-
-# The local twin's account: fixed fake credentials, never real ones.
-LOCAL_CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+from retailake.local.root_keys import RootKeys
 
 
 @cache
-def _session(region: str, local: bool) -> boto3.session.Session:
-    if local:
-        return boto3.session.Session(region_name=region, **LOCAL_CREDENTIALS)
+def _session(region: str, twin_keys: RootKeys | None) -> boto3.session.Session:
+    """The twin's root keys for the local twin (never real ones); else the AWS SDK's chain."""
+    if twin_keys is not None:
+        return boto3.session.Session(region_name=region, aws_access_key_id=twin_keys.access_key,
+                                     aws_secret_access_key=twin_keys.secret_key)
     return boto3.session.Session(region_name=region)
 
 
@@ -34,15 +34,19 @@ def _emulator_running(env: Environment) -> bool:
 
 def client(env: Environment, service: str) -> Any:
     """A boto3 client for `service` in `env`, pointed at the emulator for the local twin."""
+    keys = None
     if env.is_local:
+        from retailake.local import emulator
+
         _emulator_running(env)
+        keys = emulator.twin_keys(env)
     config = Config(
         retries={"mode": "standard", "max_attempts": 2 if env.is_local else 5},
         connect_timeout=5,
         read_timeout=60,
         s3={"addressing_style": "path"} if env.is_local else None,
     )
-    return _session(env.region, env.is_local).client(
+    return _session(env.region, keys).client(
         service, endpoint_url=env.endpoint_url, config=config
     )
 

@@ -13,9 +13,14 @@ policies do not allow is refused as AWS refuses it, naming the role, the action 
 resource. So a policy that misses a folder a job writes fails that job on the twin, before it
 reaches AWS.
 
-Not modeled: conditions (a statement applies as if they held), policy variables, signatures,
-presigned URLs, and the other services a role calls directly (Glue, CloudWatch, Logs, KMS).
-Every other caller, the emulator's root keys (the CLI, Terraform), passes unchecked."""
+Every request must name a key the twin knows (see `root_keys`): its root keys (the CLI,
+Terraform), which pass unchecked, or a session of its STS; anything else is refused as AWS
+refuses an unknown key, so that no other user of the machine reads the lake through the port.
+
+Not modeled: conditions (a statement applies as if they held), policy variables, signatures
+(a request is known by the key it names; the keys are the secret, in an owner-only file),
+presigned URLs (refused), and the other services a role calls directly (Glue, CloudWatch, Logs,
+KMS)."""
 
 from __future__ import annotations
 
@@ -52,20 +57,24 @@ class Refusal:
 class _Caller:
     arn: str  # arn:aws:sts::<account>:assumed-role/<role>/<session>
     statements: list[dict[str, Any]]  # of every policy of the role's, as they apply here
+    current: bool = True  # False: an expired session, or another session's token
 
 
-def refusal(environ: dict[str, Any], body: Callable[[], bytes]) -> Refusal | None:
+def refusal(environ: dict[str, Any], body: Callable[[], bytes],
+            root_key: str) -> Refusal | None:
     """Why the request must be refused, or None when it may go on to moto."""
     match = _CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
-    if match is None:
-        return None
+    if match is None:  # unsigned, or signed in its query string (a presigned URL)
+        return _not_signed_by_a_known_key(environ, None, "an unsigned request")
     access_key, region, service = match.groups()
-    secret = environ.get("HTTP_X_AMZ_TARGET") == _SECRET_TARGET
-    if service != "s3" and not secret:
+    if access_key == root_key:  # the twin's owner: the CLI, Terraform
         return None
     caller = _assumed_role(access_key, region, environ.get("HTTP_X_AMZ_SECURITY_TOKEN", ""))
     if caller is None:
-        return None
+        return _not_signed_by_a_known_key(environ, service, f"access key {access_key}")
+    secret = environ.get("HTTP_X_AMZ_TARGET") == _SECRET_TARGET
+    if service != "s3" and not secret:
+        return None if caller.current else _refused_session(environ, service, caller)
     if secret:
         wanted = secret_permissions(region, body())
     else:
@@ -251,12 +260,12 @@ def _assumed_role(access_key: str, region: str, token: str) -> _Caller | None:
         access_key)
     if session is None:
         if not access_key.startswith(_SESSION_KEY_PREFIX):
-            return None  # not a role session: the emulator's root keys
-        return _Caller(f"session {access_key} (which has expired)", [])
+            return None  # not a role session
+        return _Caller(f"session {access_key} (which has expired)", [], current=False)
     if session.session_token != token:
-        return _Caller(f"{session.arn} (with another session's token)", [])
+        return _Caller(f"{session.arn} (with another session's token)", [], current=False)
     if session.expiration <= utcnow():
-        return _Caller(f"{session.arn} (which has expired)", [])
+        return _Caller(f"{session.arn} (which has expired)", [], current=False)
     return _Caller(session.arn, applicable_statements(
         _role_documents(DEFAULT_ACCOUNT_ID, partition, session.role_arn.rsplit("/", 1)[-1])))
 
@@ -291,6 +300,47 @@ def _refused(service: str, environ: dict[str, Any], caller: str, action: str,
     body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
     return Refusal("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
                                        ("Content-Length", str(len(body)))], body)
+
+
+def _not_signed_by_a_known_key(environ: dict[str, Any], service: str | None,
+                               what: str) -> Refusal:
+    """AWS's answer to a key it does not know: the twin knows its root keys and its STS's
+    sessions, nothing else."""
+    message = f"{what} is not the twin's: sign with its keys, or a session of its STS"
+    codes = {"s3": "InvalidAccessKeyId", "json": "UnrecognizedClientException",
+             "query": "InvalidClientTokenId"}  # fmt: skip
+    return _rejected(environ, service, codes, message)
+
+
+def _refused_session(environ: dict[str, Any], service: str, caller: _Caller) -> Refusal:
+    codes = {"s3": "InvalidToken", "json": "ExpiredTokenException", "query": "ExpiredToken"}
+    return _rejected(environ, service, codes,
+                     f"the security token of {caller.arn} is no longer valid")
+
+
+def _rejected(environ: dict[str, Any], service: str | None, codes: dict[str, str],
+              message: str) -> Refusal:
+    """403 in the caller's protocol: S3's XML error, a JSON document, or a query service's
+    ErrorResponse (an unsigned request's service is told from its shape)."""
+    log.warning("refused: %s %s: %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
+                message)
+    form = "Action=" in environ.get("QUERY_STRING", "") or environ.get(
+        "CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+    if environ.get("HTTP_X_AMZ_TARGET") or (service not in (None, "s3") and not form):
+        body = json.dumps({"__type": codes["json"], "message": message}).encode()
+        kind = "application/x-amz-json-1.1"
+    elif form:
+        body = ("<ErrorResponse><Error><Type>Sender</Type>"
+                f"<Code>{codes['query']}</Code><Message>{_xml_text(message)}</Message>"
+                "</Error></ErrorResponse>").encode()
+        kind = "text/xml"
+    else:
+        body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else (
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{codes['s3']}</Code>"
+            f"<Message>{_xml_text(message)}</Message></Error>").encode()
+        kind = "application/xml"
+    return Refusal("403 Forbidden", [("Content-Type", kind), ("Content-Length", str(len(body)))],
+                   body)
 
 
 def _xml_text(text: str) -> str:

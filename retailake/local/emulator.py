@@ -24,6 +24,7 @@ from typing import Any
 
 from retailake.config import Environment
 from retailake.errors import EmulatorError, PortTakenError
+from retailake.local.root_keys import RootKeys, root_keys
 from retailake.local.server import (
     EXIT_PORT_IN_USE,
     EXIT_STATE_UNREADABLE,
@@ -51,6 +52,11 @@ class EmulatorStatus:
 
 def emulator_dir(env: Environment) -> Path:
     return env.state_dir / "emulator"
+
+
+def twin_keys(env: Environment) -> RootKeys:
+    """The credentials the twin's emulator answers (see `root_keys`)."""
+    return root_keys(emulator_dir(env))
 
 
 def _pid_file(env: Environment) -> Path:
@@ -220,6 +226,7 @@ def start(env: Environment) -> EmulatorStatus:
     state_dir = emulator_dir(env)
     state_dir.mkdir(parents=True, exist_ok=True)
     state_dir.chmod(0o700)  # it holds the PII key's value and the raw layer's customers
+    root_keys(state_dir)  # made before the server reads them
     stale = _live_pid(env)
     if stale is not None:  # alive but not answering: a hung emulator of ours
         _terminate(stale)

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs
 
 from retailake.local import access
 from retailake.local.replies import WriteReplies, retried_attempt
+from retailake.local.root_keys import root_keys
 
 # moto reads its settings at import time: set them before anything imports it.
 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -239,8 +240,8 @@ def is_mutating(environ: dict[str, Any]) -> bool:
 
 
 class EmulatorApp:
-    """WSGI wrapper: identity and flush endpoints, a Glue role's access checked (`access`),
-    request locking, snapshots of every write."""
+    """WSGI wrapper: identity and flush endpoints, the caller's keys and a Glue role's access
+    checked (`access`), request locking, snapshots of every write."""
 
     def __init__(self, inner: Callable[..., Iterable[bytes]], store: Any, state_dir: Path):
         self.inner = inner
@@ -251,6 +252,7 @@ class EmulatorApp:
         self.replies = WriteReplies()
         self.started = time.time()
         self.code = code_fingerprint()
+        self.root_key = root_keys(state_dir).access_key
 
     def health(self) -> bytes:
         info = {
@@ -301,7 +303,7 @@ class EmulatorApp:
     def _run(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         """Run moto to completion, so all its state changes happen inside the lock (and a
         role's access is read from IAM under it too)."""
-        refused = access.refusal(environ, lambda: _read_body(environ))
+        refused = access.refusal(environ, lambda: _read_body(environ), self.root_key)
         if refused is not None:
             start_response(refused.status, refused.headers)
             return [refused.body]

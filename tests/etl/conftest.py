@@ -24,13 +24,16 @@ def spark(tmp_path_factory) -> Iterator[SparkSession]:
     included): a JVM's class path is fixed at launch, so a session started here without them
     would leave any later in-process runner, sharing this JVM, unable to reach S3."""
     from retailake.local.glue.spark import compile_twin_classes, find_s3a_jars, spark_conf
+    from retailake.local.root_keys import RootKeys
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     jars = find_s3a_jars()
     classes = compile_twin_classes(jars, tmp_path_factory.mktemp("spark-cache"))
     builder = SparkSession.builder
-    for key, value in spark_conf("http://127.0.0.1:9", "us-east-1", jars, classes).items():
+    unused = RootKeys("AKIAUNUSED0000000000", "unused")  # a runner sharing the JVM sets its own
+    for key, value in spark_conf("http://127.0.0.1:9", "us-east-1", unused, jars,
+                                 classes).items():  # fmt: skip
         builder = builder.config(key, value)  # the endpoint is never reached: tests use file://
     session = (
         builder.appName("retailake-etl-tests")

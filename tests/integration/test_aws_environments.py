@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from retailake.config import bundled_path
+from retailake.config import Environment, bundled_path
 from retailake.local import emulator
 from retailake.terraform import cli_config_file, terraform_binary
 
@@ -36,10 +36,11 @@ def twin_copy(environment: str, target) -> None:
 PROD_VARIABLES = ('-var=trusted_principal_arns=["arn:aws:iam::123456789012:role/sso-admin"]',)
 
 
-def plan(environment: str, endpoint: str, tmp_path, *variables: str) -> dict:
+def plan(environment: str, twin: Environment, tmp_path, *variables: str) -> dict:
     workdir = tmp_path / environment
     twin_copy(environment, workdir)
-    environ = dict(os.environ, TF_DATA_DIR=str(tmp_path / "tfdata"), TF_IN_AUTOMATION="1")
+    environ = dict(os.environ, TF_DATA_DIR=str(tmp_path / "tfdata"), TF_IN_AUTOMATION="1",
+                   **emulator.twin_keys(twin).as_environment())
     config = cli_config_file(tmp_path)
     if config:
         environ["TF_CLI_CONFIG_FILE"] = str(config)
@@ -52,7 +53,7 @@ def plan(environment: str, endpoint: str, tmp_path, *variables: str) -> dict:
     init = terraform("init", "-input=false", "-no-color")
     assert init.returncode == 0, init.stdout + init.stderr
     planned = terraform(
-        "plan", "-input=false", "-no-color", "-out=plan", f"-var=endpoint_url={endpoint}",
+        "plan", "-input=false", "-no-color", "-out=plan", f"-var=endpoint_url={twin.endpoint_url}",
         *variables,
     )
     assert planned.returncode == 0, planned.stdout + planned.stderr
@@ -70,12 +71,13 @@ def planned_resources(plan_json: dict) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def endpoint(local_env) -> str:
-    return emulator.start(local_env).endpoint_url
+def twin(local_env) -> Environment:
+    emulator.start(local_env)
+    return local_env
 
 
-def test_prod_plans_with_its_guards_and_sizes(endpoint, tmp_path):
-    resources = planned_resources(plan("prod", endpoint, tmp_path, *PROD_VARIABLES))
+def test_prod_plans_with_its_guards_and_sizes(twin, tmp_path):
+    resources = planned_resources(plan("prod", twin, tmp_path, *PROD_VARIABLES))
     assert "module.retailake.module.s3.terraform_data.data_bucket_guard[0]" in resources
     clusters = [v for k, v in resources.items() if k.endswith("aws_redshift_cluster.this")]
     assert len(clusters) == 1
@@ -89,8 +91,8 @@ def test_prod_plans_with_its_guards_and_sizes(endpoint, tmp_path):
     assert _pii_secret(resources)["recovery_window_in_days"] == 30  # a destroyed key can return
 
 
-def test_dev_plans_without_prod_guards(endpoint, tmp_path):
-    resources = planned_resources(plan("dev", endpoint, tmp_path))
+def test_dev_plans_without_prod_guards(twin, tmp_path):
+    resources = planned_resources(plan("dev", twin, tmp_path))
     assert not any("guard" in address for address in resources)
     assert any(k.endswith("aws_redshift_cluster.this") for k in resources)
     # gone at once on destroy: a recovery window would refuse its name to the next deploy
@@ -103,7 +105,7 @@ def _pii_secret(resources: dict[str, dict]) -> dict:
     return secret
 
 
-def test_prod_refuses_to_trust_the_whole_account(endpoint, tmp_path):
+def test_prod_refuses_to_trust_the_whole_account(twin, tmp_path):
     """Without trusted_principal_arns the lake-admin role would trust the account root."""
     with pytest.raises(AssertionError, match="prod needs trusted_principal_arns"):
-        plan("prod", endpoint, tmp_path)
+        plan("prod", twin, tmp_path)

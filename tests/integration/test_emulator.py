@@ -8,11 +8,14 @@ import signal
 import socket
 import stat
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from xml.etree import ElementTree
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from retailake.config import load_environment
 from retailake.errors import EmulatorError, PortTakenError
@@ -38,7 +41,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _client(env, service: str):
     return boto3.client(service, endpoint_url=env.endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+                        aws_access_key_id=emulator.twin_keys(env).access_key,
+                        aws_secret_access_key=emulator.twin_keys(env).secret_key)
 
 
 def _seed(env) -> dict[str, str]:
@@ -161,6 +165,32 @@ def test_only_its_owner_may_read_the_emulators_state(env):
     emulator.emulator_dir(env).chmod(0o755)  # made by an older retailake
     emulator.start(env)
     assert stat.S_IMODE(emulator.emulator_dir(env).stat().st_mode) == 0o700
+
+
+def test_only_the_twins_own_keys_reach_its_secrets_and_objects(env):
+    """Another user of the machine reaches the loopback port too: with made-up keys, or an
+    unsigned request, it reads neither the PII key nor an object; the twin's keys do."""
+    emulator.start(env)
+    keys_file = emulator.emulator_dir(env) / "root-keys.json"
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    s3, secrets = _client(env, "s3"), _client(env, "secretsmanager")
+    s3.create_bucket(Bucket="lake")
+    s3.put_object(Bucket="lake", Key="customers/a.csv", Body=b"customer_id,email\nC1,a@b.c\n")
+    secrets.create_secret(Name="rl/pii-hmac-key", SecretString="the-key")
+    made_up = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
+    stranger_s3 = boto3.client("s3", endpoint_url=env.endpoint_url, region_name="us-east-1",
+                               **made_up)
+    stranger_secrets = boto3.client("secretsmanager", endpoint_url=env.endpoint_url,
+                                    region_name="us-east-1", **made_up)
+    with pytest.raises(ClientError, match="InvalidAccessKeyId"):
+        stranger_s3.get_object(Bucket="lake", Key="customers/a.csv")
+    with pytest.raises(ClientError, match="UnrecognizedClientException"):
+        stranger_secrets.get_secret_value(SecretId="rl/pii-hmac-key")
+    unsigned = urllib.request.Request(f"{env.endpoint_url}/lake/customers/a.csv")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(unsigned, timeout=5)
+    assert refused.value.code == 403
+    assert secrets.get_secret_value(SecretId="rl/pii-hmac-key")["SecretString"] == "the-key"
 
 
 def test_port_taken_by_another_program(env):

@@ -108,14 +108,16 @@ def env(tmp_path_factory) -> Iterator[Environment]:
 
 @pytest.fixture(scope="module")
 def runtime(env) -> Iterator[SparkRuntime]:
-    spark = SparkRuntime(env.endpoint_url, env.region, env.state_dir / "spark-test.log")
+    spark = SparkRuntime(env.endpoint_url, env.region, env.state_dir / "spark-test.log",
+                         keys=emulator.twin_keys(env))
     yield spark
     spark.stop()
 
 
 def _client(env, service: str):
     return boto3.client(service, endpoint_url=env.endpoint_url, region_name=env.region,
-                        aws_access_key_id="test", aws_secret_access_key="test")
+                        aws_access_key_id=emulator.twin_keys(env).access_key,
+                        aws_secret_access_key=emulator.twin_keys(env).secret_key)
 
 
 def _helpers_zip() -> bytes:

@@ -1,5 +1,6 @@
-"""What the emulator lets a Glue role's session do: S3 requests as IAM authorizes them, and the
-PII key, checked against the role's policies; every other caller passes."""
+"""What the emulator lets a caller do: the twin's root keys anything; a Glue role's session S3
+requests as IAM authorizes them, and the PII key, checked against the role's policies; any
+other key, or none, nothing."""
 
 from __future__ import annotations
 
@@ -11,13 +12,19 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from retailake.local.access import allowed, refusal, s3_permissions
+from retailake.local import access
+from retailake.local.access import Refusal, allowed, s3_permissions
 
 REGION = "us-east-1"
+ROOT = "AKIATWINROOTKEY00001"  # the twin's root access key, in these tests
+
+
+def refusal(environ: dict, body) -> Refusal | None:
+    return access.refusal(environ, body, ROOT)
 
 
 def _environ(method: str, path: str, query: str = "", body: bytes = b"",
-             access_key: str = "test", token: str = "", service: str = "s3",
+             access_key: str = ROOT, token: str = "", service: str = "s3",
              **headers: str) -> dict:
     environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query,
                "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
@@ -230,12 +237,33 @@ def test_only_the_role_allowed_reads_the_secret(aws):
     assert f"kms:Decrypt on resource: {aws['key']}" in json.loads(refused.body)["message"]
 
 
-def test_other_callers_and_services_pass(aws):
+def test_the_root_keys_and_a_roles_other_services_pass(aws):
     # the twin's root keys (the CLI, Terraform), and what a role asks of Glue or CloudWatch
     assert refusal(_environ("PUT", "/lake/customers/part-0"), bytes) is None
     glue = _environ("POST", "/", service="glue", x_amz_target="AWSGlue.DeleteTable",
                     **aws["sessions"]["other"])
     assert refusal(glue, bytes) is None
+
+
+@pytest.mark.parametrize(("headers", "code"), [
+    ({}, b"<Code>InvalidAccessKeyId</Code>"),  # S3's XML
+    ({"x_amz_target": "AWSGlue.GetTables"}, b'"UnrecognizedClientException"'),
+    ({"content_type": "application/x-www-form-urlencoded"}, b"<Code>InvalidClientTokenId</Code>"),
+])
+def test_a_request_not_signed_with_a_key_the_twin_knows_is_refused(aws, headers, code):
+    """Another user of the machine reaches the port too: made-up keys, or none, read nothing."""
+    made_up = _environ("GET", "/lake/customers/part-0", access_key="AKIAMADEUP0000000000",
+                       **headers)
+    unsigned = dict(made_up)
+    del unsigned["HTTP_AUTHORIZATION"]
+    for environ in (made_up, unsigned):
+        environ["CONTENT_TYPE"] = environ.pop("HTTP_CONTENT_TYPE", "")
+        refused = refusal(environ, bytes)
+        assert refused is not None and refused.status == "403 Forbidden"
+        assert code in refused.body, refused.body
+    forged = _environ("POST", "/", service="secretsmanager", access_key="ASIAFORGEDSESSION001",
+                      x_amz_target="secretsmanager.ListSecrets")  # not GetSecretValue
+    assert refusal(forged, bytes) is not None  # a session its STS never gave, for any service
 
 
 def test_a_session_with_a_wrong_token_an_expired_one_or_a_deleted_role_may_do_nothing(aws):

@@ -91,7 +91,9 @@ class _Crawlers:
 def _create(app: EmulatorApp, name: str, invocation: str, attempt: int) -> tuple[str, bytes]:
     answered: list[str] = []
     environ = _environ("POST", body=name.encode(), x_amz_target="AWSGlue.CreateCrawler",
-                       amz_sdk_invocation_id=invocation, amz_sdk_request=f"attempt={attempt}")
+                       amz_sdk_invocation_id=invocation, amz_sdk_request=f"attempt={attempt}",
+                       authorization=f"AWS4-HMAC-SHA256 Credential={app.root_key}/20261205/"
+                                     "us-east-1/glue/aws4_request, Signature=0")
     body = b"".join(app(environ, lambda status, headers, *_: answered.append(status)))
     return answered[0], body
 

@@ -14,6 +14,7 @@ from retailake.errors import RetailakeError
 from retailake.local.glue import history
 from retailake.local.glue.jobs import SHIM_DIR, describe_failure, job_arguments, job_argv
 from retailake.local.glue.spark import CLIENT_FACTORY, DIRECT_COMMITTER, spark_conf
+from retailake.local.root_keys import RootKeys
 
 
 @pytest.fixture
@@ -122,8 +123,13 @@ def test_a_damaged_crawl_state_is_named_not_skipped(tmp_path, monkeypatch, text)
 
 def test_spark_conf_points_s3_and_s3a_at_the_emulator():
     jars = [Path("/j/hadoop-aws-3.3.1.jar"), Path("/j/aws-java-sdk-bundle-1.11.901.jar")]
-    conf = spark_conf("http://127.0.0.1:4599", "us-east-1", jars, Path("/c/classes"))
+    keys = RootKeys("AKIATWINROOTKEY00001", "its-secret")
+    conf = spark_conf("http://127.0.0.1:4599", "us-east-1", keys, jars, Path("/c/classes"),
+                      Path("/home/.retailake/cache/spark/work"))
     assert conf["spark.hadoop.fs.s3.impl"] == conf["spark.hadoop.fs.s3a.impl"]
+    assert (conf["spark.hadoop.fs.s3a.access.key"], conf["spark.hadoop.fs.s3a.secret.key"]) == (
+        "AKIATWINROOTKEY00001", "its-secret")  # the twin's keys: the emulator refuses others
+    assert conf["spark.local.dir"] == "/home/.retailake/cache/spark/work"  # not /tmp
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:4599"
     assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
     assert conf["spark.hadoop.fs.s3a.s3.client.factory.impl"] == CLIENT_FACTORY

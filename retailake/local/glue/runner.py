@@ -243,7 +243,7 @@ def _run_workflow(env: Environment, workflow: str, on_event: EventHandler | None
     if runtime is None:
         log = history.logs_dir(env, run.run_id) / "spark.log"
         runtime = SparkRuntime(env.endpoint_url or "", env.region, log,
-                               cache_dir=env.home / "cache" / "spark")
+                               keys=emulator.twin_keys(env), cache_dir=env.home / "cache" / "spark")
     run.spark_log = str(runtime.log_file)
     state = _Run(env, plan, run, runtime, on_event)
     state.emit(RUN_STARTED)

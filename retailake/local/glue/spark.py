@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from retailake.errors import ConfigError
 from retailake.local.glue.roles import RoleSession
+from retailake.local.root_keys import RootKeys
 
 JARS_VARIABLE = "RETAILAKE_SPARK_JARS"
 _JAR_PATTERNS = ("hadoop-aws-*.jar", "aws-java-sdk-bundle-*.jar")
@@ -113,9 +114,10 @@ def _pyspark_jars() -> Path:
     return Path(pyspark.__file__).resolve().parent / "jars"
 
 
-def spark_conf(endpoint_url: str, region: str, jars: list[Path],
-               twin_classes: Path | None = None) -> dict[str, str]:
-    """The session's settings: small and quick on two cores, UTC, s3:// and s3a:// via S3A."""
+def spark_conf(endpoint_url: str, region: str, keys: RootKeys, jars: list[Path],
+               twin_classes: Path | None = None, work_dir: Path | None = None) -> dict[str, str]:
+    """The session's settings: small and quick on two cores, UTC, s3:// and s3a:// via S3A
+    with the twin's root keys (a job's own role replaces them, see `use_role`)."""
     conf = {
         "spark.master": "local[2]",
         "spark.app.name": "retailake-local-glue",
@@ -160,8 +162,8 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         "fs.s3a.endpoint": endpoint_url,
         "fs.s3a.endpoint.region": region,
         "fs.s3a.path.style.access": "true",
-        "fs.s3a.access.key": "test",
-        "fs.s3a.secret.key": "test",
+        "fs.s3a.access.key": keys.access_key,
+        "fs.s3a.secret.key": keys.secret_key,
         "fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
         "fs.s3a.connection.ssl.enabled": "false",
         "fs.s3a.fast.upload": "true",
@@ -179,6 +181,10 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
         # Parquet lands on its final key, not renamed there (see DirectOutputCommitter.java):
         # a rename copied every byte through the emulator, 12-16 s of a 10M customers job.
         conf["spark.sql.parquet.output.committer.class"] = DIRECT_COMMITTER
+    if work_dir is not None:
+        # Shuffle files and cached blocks spilled to disk hold the customers' raw rows: in an
+        # owner-only folder of the twin's, not in /tmp beside every other user's
+        conf["spark.local.dir"] = str(work_dir)
     conf.update({f"spark.hadoop.{k}": v for k, v in hadoop.items()})
     return conf
 
@@ -186,9 +192,10 @@ def spark_conf(endpoint_url: str, region: str, jars: list[Path],
 class SparkRuntime:
     """A lazily started SparkSession shared by every job of a pipeline run."""
 
-    def __init__(self, endpoint_url: str, region: str, log_file: Path,
+    def __init__(self, endpoint_url: str, region: str, log_file: Path, *, keys: RootKeys,
                  cache_dir: Path | None = None) -> None:
         self.endpoint_url = endpoint_url
+        self.keys = keys
         self.cache_dir = cache_dir or log_file.parent
         self.region = region
         self.log_file = log_file
@@ -218,7 +225,11 @@ class SparkRuntime:
         began = time.monotonic()
         jars = find_s3a_jars()
         classes = compile_twin_classes(jars, self.cache_dir)
-        conf_values = spark_conf(self.endpoint_url, self.region, jars, classes)
+        work_dir = self.cache_dir / "work"
+        work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        work_dir.chmod(0o700)
+        conf_values = spark_conf(self.endpoint_url, self.region, self.keys, jars, classes,
+                                 work_dir)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         active = SparkContext._active_spark_context
         if active is not None:  # someone else's context (a test fixture): configure it in place

@@ -1,8 +1,8 @@
 # The local twin: every AWS call goes to the emulator on loopback.
 provider "aws" {
-  region     = var.region
-  access_key = "test"
-  secret_key = "test"
+  # Credentials: the twin's own random root keys, from AWS_ACCESS_KEY_ID and
+  # AWS_SECRET_ACCESS_KEY, which the CLI sets for Terraform (the emulator refuses others).
+  region = var.region
 
   skip_credentials_validation = true
   skip_metadata_api_check     = true
