@@ -4,6 +4,7 @@ and the Spark settings (no network, no Spark)."""
 from __future__ import annotations
 
 import importlib
+import stat
 import sys
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from retailake.config import load_environment
 from retailake.errors import RetailakeError
 from retailake.local.glue import history
 from retailake.local.glue.jobs import SHIM_DIR, describe_failure, job_arguments, job_argv
-from retailake.local.glue.spark import CLIENT_FACTORY, DIRECT_COMMITTER, spark_conf
+from retailake.local.glue.spark import (
+    CLIENT_FACTORY,
+    DIRECT_COMMITTER,
+    fresh_work_dir,
+    spark_conf,
+)
 from retailake.local.root_keys import RootKeys
 
 
@@ -119,6 +125,15 @@ def test_a_damaged_crawl_state_is_named_not_skipped(tmp_path, monkeypatch, text)
     broken.write_text(text)
     with pytest.raises(RetailakeError, match=f"record {broken} cannot be read"):
         history.load_crawl_states(env)
+
+
+def test_sparks_scratch_folder_starts_empty_and_owner_only(tmp_path):
+    left = tmp_path / "work" / "blockmgr-killed-run"  # a killed run's spilled rows
+    left.mkdir(parents=True)
+    (left / "shuffle_0_0_0.data").write_bytes(b"raw customer rows")
+    work = fresh_work_dir(tmp_path)
+    assert work == tmp_path / "work" and list(work.iterdir()) == []
+    assert stat.S_IMODE(work.stat().st_mode) == 0o700
 
 
 def test_spark_conf_points_s3_and_s3a_at_the_emulator():

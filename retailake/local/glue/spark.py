@@ -189,6 +189,16 @@ def spark_conf(endpoint_url: str, region: str, keys: RootKeys, jars: list[Path],
     return conf
 
 
+def fresh_work_dir(cache_dir: Path) -> Path:
+    """An empty owner-only folder for Spark's scratch files. What a killed run left there
+    (shuffles, spilled rows, raw customers' among them) goes first: a run holds the twin's
+    run lock, so no other run is using it."""
+    work_dir = cache_dir / "work"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    work_dir.mkdir(mode=0o700, parents=True)
+    return work_dir
+
+
 class SparkRuntime:
     """A lazily started SparkSession shared by every job of a pipeline run."""
 
@@ -225,11 +235,8 @@ class SparkRuntime:
         began = time.monotonic()
         jars = find_s3a_jars()
         classes = compile_twin_classes(jars, self.cache_dir)
-        work_dir = self.cache_dir / "work"
-        work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        work_dir.chmod(0o700)
         conf_values = spark_conf(self.endpoint_url, self.region, self.keys, jars, classes,
-                                 work_dir)
+                                 fresh_work_dir(self.cache_dir))
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         active = SparkContext._active_spark_context
         if active is not None:  # someone else's context (a test fixture): configure it in place
