@@ -291,15 +291,9 @@ def _refused(service: str, environ: dict[str, Any], caller: str, action: str,
     message = (f"User: {caller} is not authorized to perform: {action} on resource: "
                f"{resource} because no identity-based policy allows the {action} action")
     log.warning("refused: %s", message)  # a HEAD's refusal has no body to say it in
-    if service == "s3":
-        body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else (
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>"
-            f"<Message>{_xml_text(message)}</Message></Error>").encode()
-        return Refusal("403 Forbidden", [("Content-Type", "application/xml"),
-                                         ("Content-Length", str(len(body)))], body)
-    body = json.dumps({"__type": "AccessDeniedException", "message": message}).encode()
-    return Refusal("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1"),
-                                       ("Content-Length", str(len(body)))], body)
+    protocol = "s3" if service == "s3" else "json"  # S3, or GetSecretValue
+    return _error(environ, protocol, {"s3": "AccessDenied", "json": "AccessDeniedException"},
+                  message, json_status="400 Bad Request")
 
 
 def _not_signed_by_a_known_key(environ: dict[str, Any], service: str | None,
@@ -307,40 +301,52 @@ def _not_signed_by_a_known_key(environ: dict[str, Any], service: str | None,
     """AWS's answer to a key it does not know: the twin knows its root keys and its STS's
     sessions, nothing else."""
     message = f"{what} is not the twin's: sign with its keys, or a session of its STS"
+    _log_refused(environ, message)
     codes = {"s3": "InvalidAccessKeyId", "json": "UnrecognizedClientException",
              "query": "InvalidClientTokenId"}  # fmt: skip
-    return _rejected(environ, service, codes, message)
+    return _error(environ, _protocol(environ, service), codes, message)
 
 
 def _refused_session(environ: dict[str, Any], service: str, caller: _Caller) -> Refusal:
+    message = f"the security token of {caller.arn} is no longer valid"
+    _log_refused(environ, message)
     codes = {"s3": "InvalidToken", "json": "ExpiredTokenException", "query": "ExpiredToken"}
-    return _rejected(environ, service, codes,
-                     f"the security token of {caller.arn} is no longer valid")
+    return _error(environ, _protocol(environ, service), codes, message)
 
 
-def _rejected(environ: dict[str, Any], service: str | None, codes: dict[str, str],
-              message: str) -> Refusal:
-    """403 in the caller's protocol: S3's XML error, a JSON document, or a query service's
-    ErrorResponse (an unsigned request's service is told from its shape)."""
+def _log_refused(environ: dict[str, Any], message: str) -> None:
     log.warning("refused: %s %s: %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"),
                 message)
+
+
+def _protocol(environ: dict[str, Any], service: str | None) -> str:
+    """How the caller reads an error: S3's XML, a JSON document, or a query service's
+    ErrorResponse (an unsigned request's service is told from its shape)."""
     form = "Action=" in environ.get("QUERY_STRING", "") or environ.get(
         "CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
     if environ.get("HTTP_X_AMZ_TARGET") or (service not in (None, "s3") and not form):
-        body = json.dumps({"__type": codes["json"], "message": message}).encode()
+        return "json"
+    return "query" if form else "s3"
+
+
+def _error(environ: dict[str, Any], protocol: str, codes: dict[str, str], message: str,
+           json_status: str = "403 Forbidden") -> Refusal:
+    """The error in `protocol` ("s3", "json" or "query"), with that protocol's code."""
+    code, text = codes[protocol], _xml_text(message)
+    status = json_status if protocol == "json" else "403 Forbidden"
+    if protocol == "json":
+        body = json.dumps({"__type": code, "message": message}).encode()
         kind = "application/x-amz-json-1.1"
-    elif form:
-        body = ("<ErrorResponse><Error><Type>Sender</Type>"
-                f"<Code>{codes['query']}</Code><Message>{_xml_text(message)}</Message>"
-                "</Error></ErrorResponse>").encode()
+    elif protocol == "query":
+        body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                f"<Message>{text}</Message></Error></ErrorResponse>").encode()
         kind = "text/xml"
     else:
         body = b"" if environ.get("REQUEST_METHOD") == "HEAD" else (
-            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{codes['s3']}</Code>"
-            f"<Message>{_xml_text(message)}</Message></Error>").encode()
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>"
+            f"<Message>{text}</Message></Error>").encode()
         kind = "application/xml"
-    return Refusal("403 Forbidden", [("Content-Type", kind), ("Content-Length", str(len(body)))],
-                   body)
+    return Refusal(status, [("Content-Type", kind), ("Content-Length", str(len(body)))], body)
 
 
 def _xml_text(text: str) -> str:
