@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,28 +15,27 @@ from typing import Any
 def write_json_atomic(path: Path, data: Any) -> None:
     """A file beside, then renamed over `path`: a kill mid-write leaves the previous file, not
     half a document every later reader trips on."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+    with _written_beside(path, data) as temp:
         os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def create_json_once(path: Path, data: Any) -> None:
     """Write `path` only if it does not exist, whole (owner-only, as mkstemp makes it): of
     writers racing to make it, the first wins and the others leave it as it is."""
+    with _written_beside(path, data) as temp, contextlib.suppress(FileExistsError):
+        os.link(temp, path)
+
+
+@contextlib.contextmanager
+def _written_beside(path: Path, data: Any) -> Iterator[str]:
+    """`data` in a temporary file beside `path` (so a rename or link to it stays on one file
+    system), removed afterwards unless renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=2, sort_keys=True)
-        with contextlib.suppress(FileExistsError):
-            os.link(temp, path)
+            json.dump(data, handle, indent=2, sort_keys=True, default=str)
+        yield temp
     finally:
         with contextlib.suppress(OSError):
             os.unlink(temp)
