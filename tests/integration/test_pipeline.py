@@ -306,6 +306,13 @@ def start_pipeline_and_kill_it_inside(env, job: str, tmp_path, **when: Any) -> N
     process.wait(timeout=60)
 
 
+def ingest_sales(path, lines: list[str]) -> None:
+    """Sales lines (order_id ... unit_price, as CSV) ingested from `path` as a user would."""
+    path.write_text("order_id,line_number,order_ts,store_id,channel,customer_id,product_id,"
+                    "quantity,unit_price\n" + "".join(f"{line}\n" for line in lines))
+    assert retailake("ingest", str(path), "--source", "sales").returncode == 0
+
+
 def sales_ledger(s3, outputs) -> dict:
     key = "_state/sales/processed.json"
     return json.loads(object_bytes(s3, outputs.buckets["staged"], key))
@@ -320,16 +327,12 @@ def test_one_new_file_run_killed_inside_a_job_then_rerun_touches_only_its_partit
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
     before = objects(s3, outputs.buckets["staged"], "sales/")
-    december = tmp_path / "december-sales.csv"
     # DEC-1 is on 1 December in Paris and on 30 November in UTC, whose date counts
     stamps = ["2025-12-01T00:30:00+01:00",
               *(f"2025-12-{n:02d}T18:30:00+01:00" for n in range(2, 21))]  # fmt: skip
-    december.write_text(
-        "order_id,line_number,order_ts,store_id,channel,customer_id,product_id,quantity,unit_price\n"
-        + "".join(f"DEC-{n},1,{stamp},S002,online,C00007,P00002,2,4.50\n"
-                  for n, stamp in enumerate(stamps, start=1))
-    )  # fmt: skip
-    assert retailake("ingest", str(december), "--source", "sales").returncode == 0
+    ingest_sales(tmp_path / "december-sales.csv",
+                 [f"DEC-{n},1,{stamp},S002,online,C00007,P00002,2,4.50"
+                  for n, stamp in enumerate(stamps, start=1)])  # fmt: skip
     sales_job = outputs["glue_jobs"]["transform_sales"]
     start_pipeline_and_kill_it_inside(deployed_local_env, sales_job, tmp_path, after_seconds=3)
     assert not sales_ledger(s3, outputs).get("unfinished"), "killed in its writes, not before"
@@ -351,13 +354,9 @@ def test_a_run_killed_while_a_job_writes_is_finished_by_the_rerun(
     analytics table equals what raw holds."""
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
-    january = tmp_path / "january-sales.csv"
-    january.write_text(
-        "order_id,line_number,order_ts,store_id,channel,customer_id,product_id,quantity,unit_price\n"
-        + "".join(f"JAN-{n},1,2026-01-{n:02d}T10:00:00Z,S001,store,C00003,P00004,1,7.25\n"
-                  for n in range(1, 29))
-    )  # fmt: skip
-    assert retailake("ingest", str(january), "--source", "sales").returncode == 0
+    ingest_sales(tmp_path / "january-sales.csv",
+                 [f"JAN-{n},1,2026-01-{n:02d}T10:00:00Z,S001,store,C00003,P00004,1,7.25"
+                  for n in range(1, 29)])  # fmt: skip
     sales_job = outputs["glue_jobs"]["transform_sales"]
     start_pipeline_and_kill_it_inside(
         deployed_local_env, sales_job, tmp_path,
@@ -380,13 +379,9 @@ def test_an_emulator_killed_mid_run_fails_it_at_once_and_the_next_run_finishes(
     (its state as saved, at most the last half second lost) and finishes the work."""
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
-    march = tmp_path / "march-sales.csv"
-    march.write_text(
-        "order_id,line_number,order_ts,store_id,channel,customer_id,product_id,quantity,unit_price\n"
-        + "".join(f"MAR-{n},1,2026-03-{n:02d}T10:00:00Z,S002,online,C00005,P00003,3,2.10\n"
-                  for n in range(1, 29))
-    )  # fmt: skip
-    assert retailake("ingest", str(march), "--source", "sales").returncode == 0
+    ingest_sales(tmp_path / "march-sales.csv",
+                 [f"MAR-{n},1,2026-03-{n:02d}T10:00:00Z,S002,online,C00005,P00003,3,2.10"
+                  for n in range(1, 29)])  # fmt: skip
     sales_job = outputs["glue_jobs"]["transform_sales"]
     process = start_pipeline_inside(deployed_local_env, sales_job, tmp_path)
     try:
