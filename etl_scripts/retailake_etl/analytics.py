@@ -8,6 +8,8 @@ Conventions shared by every table (where DESIGN.md leaves room):
   `decimal(18,2)`, added up as whole cents (`_cents`, `_money_total`). A money quotient
   (average order value) is rounded half-up to 2 decimals.
 * Ratios are doubles rounded half-up to 4 decimals, null when the denominator is 0 or null.
+* A margin counts only what has a known cost: a product without one is left out of cogs,
+  margin and the revenue a margin % is taken of (it would otherwise read as 100% margin).
 * An order is a distinct `order_id`, whatever the sign of its lines: the sample data models a
   return as its own order, and counting it keeps monthly orders = sum of daily orders.
 * `units` are positive quantities; `returned_units` = -(sum of negative quantities).
@@ -43,9 +45,12 @@ TABLES = MONTHLY_TABLES + GLOBAL_TABLES
 
 
 def ratio(numerator: Column, denominator: Column) -> Column:
-    """numerator / denominator as a double rounded half-up to 4 decimals; null on a 0 divisor."""
-    quotient = numerator.cast("double") / denominator.cast("double")
-    return F.when(denominator != 0, F.round(quotient, RATIO_DECIMALS))
+    """numerator / denominator (counts or money) rounded half-up to 4 decimals, as a double;
+    null on a 0 divisor. Divided as decimals, exact to 18 places, then rounded: a quotient of
+    doubles can miss a tie (11.79 / 40 is 0.29475, which rounds to 0.2948, but in doubles it
+    is 0.29474999999999996, which rounds to 0.2947)."""
+    exact = numerator.cast("decimal(20,2)") / denominator.cast("decimal(20,2)")
+    return F.when(denominator != 0, F.round(exact, RATIO_DECIMALS).cast("double"))
 
 
 def _cents(amount: Column) -> Column:
@@ -205,8 +210,10 @@ def product_performance_monthly(
       forward from earlier months); null without any snapshot, and then cogs/margin are null.
     * `ending_on_hand`: per store its last snapshot of the product in the month, summed over
       stores (a store that missed the last day still counts); null without a snapshot.
-    * `sell_through_rate = units_sold / (units_sold + ending_on_hand)`,
-      `gross_margin_pct = gross_margin / net_revenue`; ratios, null on a 0 denominator.
+    * `sell_through_rate = units_sold / (units_sold + ending_on_hand)`, null when the month's
+      returns outnumber its sales (no share of the stock was sold: the formula would give
+      2.0 for -2 units against 1 on hand); `gross_margin_pct = gross_margin / net_revenue`;
+      ratios, null on a 0 denominator.
     * `category` as of month end.
     """
     q = F.col("quantity")
@@ -267,7 +274,7 @@ def product_performance_monthly(
         "gross_margin",
         ratio(F.col("gross_margin"), F.col("net_revenue")).alias("gross_margin_pct"),
         "ending_on_hand",
-        ratio(units, units + ending_on_hand).alias("sell_through_rate"),
+        F.when(units >= 0, ratio(units, units + ending_on_hand)).alias("sell_through_rate"),
     )
 
 
@@ -445,8 +452,10 @@ def kpi_summary_monthly(
 
     * `revenue` = net; `orders` = distinct orders; `avg_order_value` = revenue / orders (money).
     * `units_per_transaction` = units (positive quantities) / orders.
-    * `cogs` = sum of product cogs (products without a known cost are left out);
-      `gross_margin` = revenue - cogs; `gross_margin_pct` = gross_margin / revenue.
+    * `cogs`, `gross_margin` = sums over the month's products with a known cost (null when
+      none has one); `gross_margin_pct` = gross_margin / those products' net revenue. So a
+      product without a cost does not count as 100% margin, and `gross_margin` is revenue -
+      cogs only when every product sold has a cost.
     * `repeat_customer_rate` = known customers with more than one order in the month /
       known customers with an order in the month (anonymous sales left out).
     * `return_rate` = returned_units / units.
@@ -473,7 +482,11 @@ def kpi_summary_monthly(
     performance = product_performance.where(
         _in_months(F.make_date("year", "month", F.lit(1)), months)
     )
-    cogs = performance.groupBy(*keys).agg(F.sum("cogs").cast(MONEY).alias("cogs"))
+    costed = performance.where(F.col("cogs").isNotNull()).groupBy(*keys).agg(
+        F.sum("cogs").cast(MONEY).alias("cogs"),
+        F.sum("gross_margin").cast(MONEY).alias("gross_margin"),
+        F.sum("net_revenue").cast(MONEY).alias("costed_revenue"),
+    )
     health = inventory_health.where(_in_months(F.col("snapshot_date"), months))
     stock = health.groupBy(*keys).agg(
         F.sum("stockout_skus").alias("stockout_sku_days"), F.sum("skus").alias("sku_days")
@@ -481,14 +494,12 @@ def kpi_summary_monthly(
     zero_long = F.lit(0).cast("long")
     out = (
         totals.join(buyers, keys, "left")
-        .join(cogs, keys, "full")
+        .join(costed, keys, "full")
         .join(stock, keys, "full")
         .withColumn("revenue", F.coalesce("revenue", F.lit(0).cast(MONEY)))
-        .withColumn("cogs", F.coalesce("cogs", F.lit(0).cast(MONEY)))
     )
     for name in ("orders", "units", "returned_units", "customers", "repeat_customers"):
         out = out.withColumn(name, F.coalesce(name, zero_long))
-    out = out.withColumn("gross_margin", (F.col("revenue") - F.col("cogs")).cast(MONEY))
     return out.select(
         "year",
         "month",
@@ -499,7 +510,7 @@ def kpi_summary_monthly(
         ratio(F.col("units"), F.col("orders")).alias("units_per_transaction"),
         "cogs",
         "gross_margin",
-        ratio(F.col("gross_margin"), F.col("revenue")).alias("gross_margin_pct"),
+        ratio(F.col("gross_margin"), F.col("costed_revenue")).alias("gross_margin_pct"),
         "customers",
         "repeat_customers",
         ratio(F.col("repeat_customers"), F.col("customers")).alias("repeat_customer_rate"),

@@ -13,7 +13,9 @@ totals AS (
         SUM(units_sold) AS units_sold,
         SUM(net_revenue) AS net_revenue,
         SUM(cogs) AS cogs,
-        SUM(gross_margin) AS gross_margin
+        SUM(gross_margin) AS gross_margin,
+        -- a margin % over the months with a known cost only, as the monthly tables take it
+        SUM(CASE WHEN cogs IS NOT NULL THEN net_revenue END) AS costed_revenue
     FROM spectrum_analytics.product_performance_monthly
     GROUP BY product_id
 )
@@ -25,7 +27,7 @@ SELECT
     t.net_revenue,
     t.cogs,
     t.gross_margin,
-    ROUND(t.gross_margin::FLOAT8 / NULLIF(t.net_revenue, 0), 4) AS gross_margin_pct
+    ROUND(t.gross_margin::FLOAT8 / NULLIF(t.costed_revenue, 0), 4) AS gross_margin_pct
 FROM totals AS t
 JOIN latest AS l ON l.product_id = t.product_id AND l.recency = 1
 WITH NO SCHEMA BINDING;

@@ -129,7 +129,9 @@ def product_performance_monthly(
             "net_revenue": revenue, "unit_cost": cost, "cogs": cogs, "gross_margin": margin,
             "gross_margin_pct": ratio(margin, revenue),
             "ending_on_hand": ending,
-            "sell_through_rate": None if ending is None else ratio(units, units + ending),
+            # null when returns outnumber sales: no share of the stock was sold
+            "sell_through_rate": None if ending is None or units < 0
+            else ratio(units, units + ending),
         })
     return out
 
@@ -229,9 +231,12 @@ def kpi_summary_monthly(
         orders = len({line["order_id"] for line in lines})
         units = sum(line["quantity"] for line in lines if line["quantity"] > 0)
         returned = -sum(line["quantity"] for line in lines if line["quantity"] < 0)
-        cogs = sum((p["cogs"] for p in performance
-                    if (p["year"], p["month"]) == (year, month) and p["cogs"] is not None),
-                   Decimal(0))
+        # margins over the products with a known cost only (none: unknown)
+        costed = [p for p in performance
+                  if (p["year"], p["month"]) == (year, month) and p["cogs"] is not None]
+        cogs = sum((p["cogs"] for p in costed), Decimal(0)) if costed else None
+        margin = sum((p["gross_margin"] for p in costed), Decimal(0)) if costed else None
+        costed_revenue = sum((p["net_revenue"] for p in costed), Decimal(0))
         orders_of: dict[str, set] = defaultdict(set)
         for line in lines:
             if line["customer_id"] is not None:
@@ -242,8 +247,8 @@ def kpi_summary_monthly(
             "year": year, "month": month, "revenue": revenue, "orders": orders,
             "avg_order_value": money_per(revenue, orders),
             "units": units, "units_per_transaction": ratio(units, orders),
-            "cogs": cogs, "gross_margin": revenue - cogs,
-            "gross_margin_pct": ratio(revenue - cogs, revenue),
+            "cogs": cogs, "gross_margin": margin,
+            "gross_margin_pct": ratio(margin, costed_revenue),
             "customers": len(orders_of), "repeat_customers": repeat,
             "repeat_customer_rate": ratio(repeat, len(orders_of)),
             "returned_units": returned, "return_rate": ratio(returned, units),

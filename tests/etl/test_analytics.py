@@ -296,6 +296,20 @@ def test_the_data_exercises_the_edge_cases(full_rows: dict[str, list[Row]]) -> N
     assert daily[("2024-01-16", "S3", "online")].orders == 1
     kpi = {r.month: r for r in full_rows["kpi_summary_monthly"]}
     assert kpi[1].repeat_customers == 1 and kpi[1].returned_units == 1
+    # P4 in February: only a return (-1) and nothing on hand, which the formula calls 1.0
+    assert perf[(2, "P4")].units_sold == -1 and perf[(2, "P4")].sell_through_rate is None
+    # P5 (3.58 net, no cost) is left out of January's margin, not counted as pure margin
+    assert kpi[1].gross_margin == kpi[1].revenue - kpi[1].cogs - perf[(1, "P5")].net_revenue
+
+
+def test_a_ratio_that_ends_in_five_rounds_half_up(spark: SparkSession) -> None:
+    """Ties at the fifth decimal, which a quotient of doubles puts on the wrong side."""
+    pairs = [(Decimal("11.79"), Decimal("40.00")), (Decimal("-11.79"), Decimal("40.00")),
+             (Decimal("1.00"), Decimal("3.00")), (Decimal("5.00"), Decimal("0.00"))]
+    frame = spark.createDataFrame(pairs, "n decimal(18,2), d decimal(18,2)")
+    got = [r[0] for r in frame.select(analytics.ratio(F.col("n"), F.col("d"))).collect()]
+    assert got == [0.2948, -0.2948, 0.3333, None]
+    assert got[:2] == [oracle.ratio(n, d) for n, d in pairs[:2]]
 
 
 def test_recomputing_one_month_equals_the_full_run(

@@ -164,13 +164,14 @@ def test_top_products(analytics):
         latest = max(rows, key=lambda r: (r["year"], r["month"]))
         revenue = sum(r["net_revenue"] for r in rows)
         margin = sum_known([r["gross_margin"] for r in rows])
+        costed = sum_known([r["net_revenue"] for r in rows if r["cogs"] is not None])
         totals.append({
             "product_id": product,
             "category": latest["category"],
             "units_sold": sum(r["units_sold"] for r in rows),
             "net_revenue": revenue,
             "gross_margin": margin,
-            "gross_margin_pct": None if margin is None else ratio(margin, revenue),
+            "gross_margin_pct": None if margin is None else ratio(margin, costed),
         })
     expected = []
     for row in totals:
