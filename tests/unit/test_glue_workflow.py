@@ -4,15 +4,21 @@ terraform/modules/glue registers (no network)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from retailake.config import load_environment
 from retailake.errors import ConfigError, RetailakeError
+from retailake.local.glue import runner
+from retailake.local.glue.history import FAILED, NODE_FAILED, NodeError, NodeRun, PipelineRun
 from retailake.local.glue.runner import one_run_at_a_time
 from retailake.local.glue.workflow import (
     CRAWLER,
     JOB,
+    Action,
     Node,
     TriggerEngine,
     build_plan,
@@ -145,3 +151,27 @@ def test_a_second_local_run_is_refused_while_one_is_under_way():
         pass
     with one_run_at_a_time(env):  # released at the end of the first
         pass
+
+
+def test_ctrl_c_in_a_crawler_is_recorded_as_an_interruption(monkeypatch):
+    """Before Spark has started, its runtime does not watch for Ctrl-C: the KeyboardInterrupt
+    itself must end the run as an interruption, said so, not as a failure with no error."""
+    def interrupted(*_args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "client", lambda _env, _name: None)
+    monkeypatch.setattr(runner, "run_crawler", interrupted)
+    plan = build_plan(f"{P}-pipeline", [parse_trigger(t) for t in LAKE_TRIGGERS])
+    crawler = plan.stages[0][0]
+    run = PipelineRun(run_id="wr_1", workflow=plan.workflow,
+                      nodes=[NodeRun(crawler.kind, crawler.name, stage=0)])
+    runtime: Any = SimpleNamespace(interrupted=False, startup_seconds=None,
+                                   log_file=Path("spark.log"))
+    events: list[str] = []
+    state = runner._Run(load_environment("local"), plan, run, runtime,
+                        lambda event: events.append(event.kind))
+    with pytest.raises(KeyboardInterrupt):
+        state.execute(Action(crawler))
+    assert run.nodes[0].state == FAILED
+    assert run.nodes[0].error == NodeError("KeyboardInterrupt", "interrupted by the user")
+    assert events[-1] == NODE_FAILED

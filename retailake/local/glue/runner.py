@@ -98,6 +98,8 @@ class _Run:
         self.emit(NODE_STARTED, record)
         try:
             work()
+        except KeyboardInterrupt:  # in a crawler, or in Spark's start: before Spark watches
+            self.runtime.interrupted = True
         except Exception as error:  # the node fails, with its reason; the run goes on to its end
             record.state, record.error = FAILED, NodeError(type(error).__name__,
                                                            self._reason(error, action))
