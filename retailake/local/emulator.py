@@ -24,6 +24,7 @@ from typing import Any
 
 from retailake.config import Environment
 from retailake.errors import EmulatorError, PortTakenError
+from retailake.local import file_lock
 from retailake.local.root_keys import RootKeys, root_keys
 from retailake.local.server import (
     EXIT_PORT_IN_USE,
@@ -214,7 +215,26 @@ def start(env: Environment) -> EmulatorStatus:
     """Start the emulator unless it already runs current code; wait until it answers.
 
     One left running by an older retailake (or older patches) is restarted: its state is
-    on disk, and a stale emulator would silently answer with yesterday's behaviour."""
+    on disk, and a stale emulator would silently answer with yesterday's behaviour.
+    Commands starting it at once take turns (a lock beside its state): the second then finds
+    the first's emulator answering, where it would have taken one still starting for a hung
+    one and killed it."""
+    state_dir = emulator_dir(env)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir.chmod(0o700)  # it holds the PII key's value and the raw layer's customers
+    with (state_dir / "start.lock").open("a") as handle:
+        if not file_lock.acquire(handle, within=START_TIMEOUT + STOP_TIMEOUT + 10):
+            raise EmulatorError(
+                f"another retailake command has been starting the emulator for over "
+                f"{START_TIMEOUT + STOP_TIMEOUT + 10:.0f} s; see {_log_file(env)}"
+            )
+        try:
+            return _start(env, state_dir)
+        finally:
+            file_lock.release(handle)
+
+
+def _start(env: Environment, state_dir: Path) -> EmulatorStatus:
     current = status(env)
     if current.running:
         info = health(env)
@@ -223,9 +243,6 @@ def start(env: Environment) -> EmulatorStatus:
         stop(env)
     if health(env) is not None or _port_in_use(env.local_port):
         raise _port_taken_error(env)
-    state_dir = emulator_dir(env)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    state_dir.chmod(0o700)  # it holds the PII key's value and the raw layer's customers
     root_keys(state_dir)  # made before the server reads them
     stale = _live_pid(env)
     if stale is not None:  # alive but not answering: a hung emulator of ours

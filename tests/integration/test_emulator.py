@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import stat
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -107,6 +110,20 @@ def test_state_survives_stop_start_and_start_is_idempotent(env):
     assert not emulator.status(env).running
     emulator.ensure_running(env)
     _check(env, seeded)
+
+
+def test_two_commands_starting_the_emulator_at_once_share_one(env):
+    """Without a start lock, the second command took the first's emulator, still loading,
+    for a hung one and killed it, or its own server lost the port and it blamed another
+    program."""
+    command = [sys.executable, "-m", "retailake", "local", "up", "--format", "json"]
+    starting = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+    said = [process.communicate(timeout=180) for process in starting]
+    assert [process.returncode for process in starting] == [0, 0], said
+    pids = {json.loads(out)["pid"] for out, _err in said}
+    assert len(pids) == 1, said
+    assert emulator.status(env).running and emulator.status(env).pid in pids
 
 
 def test_a_write_whose_answer_was_lost_is_not_run_twice(env):
