@@ -4,6 +4,7 @@ terraform/modules/glue registers (no network)."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 
 from retailake.config import load_environment
 from retailake.errors import ConfigError, RetailakeError
-from retailake.local.glue import runner
+from retailake.local import file_lock
+from retailake.local.glue import history, runner
 from retailake.local.glue.history import FAILED, NODE_FAILED, NodeError, NodeRun, PipelineRun
 from retailake.local.glue.runner import one_run_at_a_time
 from retailake.local.glue.workflow import (
@@ -152,6 +154,20 @@ def test_a_second_local_run_is_refused_while_one_is_under_way():
     with one_run_at_a_time(env):  # released at the end of the first
         pass
 
+
+
+def test_a_run_waits_out_a_probe_holding_the_run_lock_for_an_instant():
+    """`status` takes the run lock for an instant to see whether a run holds it: a run
+    starting then was refused as if another run were under way."""
+    env = load_environment("local")
+    path = history.run_lock(env)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as probe:
+        assert file_lock.acquire(probe, within=0)
+        threading.Timer(0.2, file_lock.release, [probe]).start()
+        with one_run_at_a_time(env):
+            assert history.run_under_way(env)
+    assert not history.run_under_way(env)
 
 def test_ctrl_c_in_a_crawler_is_recorded_as_an_interruption(monkeypatch):
     """Before Spark has started, its runtime does not watch for Ctrl-C: the KeyboardInterrupt

@@ -7,7 +7,6 @@ file renamed over the old one) because the record is rewritten as each node prog
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -16,9 +15,11 @@ from typing import Any
 from retailake.config import Environment
 from retailake.errors import RetailakeError
 from retailake.jsonfile import read_json_object, write_json_atomic
+from retailake.local import file_lock
 
 PENDING, RUNNING, SKIPPED = "PENDING", "RUNNING", "SKIPPED"
 SUCCEEDED, FAILED = "SUCCEEDED", "FAILED"
+PROBE_SECONDS = 0.5  # how long `run_under_way` tries the run lock
 
 
 def now_iso() -> str:
@@ -36,16 +37,15 @@ def run_lock(env: Environment) -> Path:
 
 def run_under_way(env: Environment) -> bool:
     """Whether a pipeline run holds the twin's run lock. The lock is the OS's: a run whose
-    process was killed holds nothing, though its record still says RUNNING."""
+    process was killed holds nothing, though its record still says RUNNING. Another probe
+    may hold it for an instant, so it is tried for a moment (a run holds it for minutes)."""
     path = run_lock(env)
     if not path.is_file():
         return False
     with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not file_lock.acquire(handle, within=PROBE_SECONDS):
             return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        file_lock.release(handle)
     return False
 
 

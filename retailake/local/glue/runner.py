@@ -12,7 +12,6 @@ as StopWorkflowRun changes nothing there."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import time
 from collections import deque
@@ -26,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from retailake.aws.clients import client, describe_error
 from retailake.config import Environment
 from retailake.errors import AwsError, ConfigError, EmulatorError, RetailakeError
-from retailake.local import emulator
+from retailake.local import emulator, file_lock
 from retailake.local.glue import history, metrics, roles
 from retailake.local.glue.crawler import run_crawler
 from retailake.local.glue.history import (
@@ -191,9 +190,8 @@ def one_run_at_a_time(env: Environment) -> Iterator[None]:
     path = history.run_lock(env)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        # `status` may be holding it for an instant (history.run_under_way): tried for a moment
+        if not file_lock.acquire(handle, within=history.PROBE_SECONDS * 2):
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             raise RetailakeError(f"a pipeline run is already under way on this twin ({holder}): "
@@ -206,7 +204,7 @@ def one_run_at_a_time(env: Environment) -> Iterator[None]:
             yield
         finally:
             handle.truncate(0)
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            file_lock.release(handle)
 
 
 def run_workflow(
