@@ -8,7 +8,6 @@ starting with `_` or `.`, as Spark and Hive use for markers) are left out, as re
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from retailake.aws.clients import aws_error
 from retailake.aws.s3 import iter_objects
+from retailake.jsonfile import read_json_object, write_json_atomic
 
 _ETAGS = ".etags.json"
 
@@ -45,12 +45,17 @@ def _visible(relative_key: str) -> bool:
 
 
 def sync(s3: Any, location: str, root: Path) -> SyncResult:
-    """Make `root/<bucket>/<prefix>` hold exactly the visible objects under `location`."""
+    """Make `root/<bucket>/<prefix>` hold exactly the visible objects under `location`.
+
+    What is gone is told from the files on disk, not from the ETags noted: a sync that
+    stopped part-way leaves files it had not noted yet, and one left behind after its object
+    went would be read beside its replacement, its rows counted twice. The ETags of what was
+    copied are saved even then (atomically), so the next sync does not copy it again."""
     bucket, prefix = split_s3_url(location)
     folder = root / bucket / prefix
     folder.mkdir(parents=True, exist_ok=True)
     etags_path = folder / _ETAGS
-    known: dict[str, str] = json.loads(etags_path.read_text()) if etags_path.is_file() else {}
+    copied = _noted_etags(etags_path)
     remote = {
         obj["Key"][len(prefix):]: obj["ETag"]
         for obj in iter_objects(s3, bucket, prefix)
@@ -60,18 +65,43 @@ def sync(s3: Any, location: str, root: Path) -> SyncResult:
     try:
         for relative, etag in sorted(remote.items()):
             target = folder / relative
-            if known.get(relative) == etag and target.is_file():
+            if copied.get(relative) == etag and target.is_file():
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.part")
             s3.download_file(bucket, prefix + relative, str(partial))
             os.replace(partial, target)
+            copied[relative] = etag
             downloaded += 1
     except (ClientError, BotoCoreError) as error:
         raise aws_error(error, f"copying {location} for the local warehouse") from error
-    removed = 0
-    for relative in set(known) - set(remote):
-        (folder / relative).unlink(missing_ok=True)
-        removed += 1
-    etags_path.write_text(json.dumps(remote, sort_keys=True))
+    finally:
+        write_json_atomic(etags_path, {k: v for k, v in copied.items() if k in remote})
+    removed = _remove_all_but(folder, set(remote))
     return SyncResult(folder, len(remote), downloaded, removed)
+
+
+def _noted_etags(path: Path) -> dict[str, str]:
+    """The ETags of the files copied so far; none when the file is missing or unreadable
+    (everything is then copied again, which costs time, not rows)."""
+    if not path.is_file():
+        return {}
+    try:
+        return {str(k): str(v) for k, v in read_json_object(path).items()}
+    except ValueError:
+        return {}
+
+
+def _remove_all_but(folder: Path, keep: set[str]) -> int:
+    """Delete the visible files under `folder` but `keep` (relative keys), and a killed sync's
+    partial downloads; hidden files (the ETags noted here or in a folder below) stay.
+    Counts the visible ones removed."""
+    removed = 0
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        visible = _visible(relative)
+        partial = path.name.startswith(".") and path.name.endswith(".part")
+        if path.is_file() and relative not in keep and (visible or partial):
+            path.unlink()
+            removed += visible
+    return removed

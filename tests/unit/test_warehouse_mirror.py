@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from retailake.warehouse import mirror
 
 
@@ -80,3 +82,42 @@ def test_a_key_that_is_no_file_name_is_not_copied_outside_the_mirror(tmp_path):
     result = mirror.sync(s3, "s3://lake/t/", tmp_path / "mirror")
     assert (result.files, s3.downloads) == (1, ["t/ok.parquet"])
     assert not escaped.exists()
+
+
+def test_a_sync_stopped_part_way_leaves_no_file_the_next_one_keeps_by_mistake(tmp_path):
+    """The first sync copies a month, then is stopped (Ctrl-C) before it has noted it; the
+    job then rewrites that month under a new file name. The old file must go, or the local
+    warehouse reads the month twice."""
+    s3 = FakeS3()
+    s3.objects = {"t/m=1/part-a.parquet": ("e1", b"a"), "t/m=2/part-b.parquet": ("e2", b"b")}
+    copy = s3.download_file
+
+    def stopped_at_the_second(bucket: str, key: str, path: str) -> None:
+        if key.endswith("part-b.parquet"):
+            Path(path).write_bytes(b"half")  # a partial download, under its hidden name
+            raise KeyboardInterrupt
+        copy(bucket, key, path)
+
+    s3.download_file = stopped_at_the_second
+    with pytest.raises(KeyboardInterrupt):
+        mirror.sync(s3, "s3://lake/t/", tmp_path)
+    s3.download_file = copy
+    del s3.objects["t/m=1/part-a.parquet"]
+    s3.objects["t/m=1/part-c.parquet"] = ("e3", b"c")
+    s3.downloads.clear()
+    result = mirror.sync(s3, "s3://lake/t/", tmp_path)
+    folder = tmp_path / "lake" / "t"
+    assert files(folder) == {"m=1/part-c.parquet": b"c", "m=2/part-b.parquet": b"b"}
+    assert not [p for p in folder.rglob("*.part")]
+    assert (result.downloaded, result.removed) == (2, 1)
+
+
+def test_a_damaged_etag_file_costs_a_copy_again_not_the_command(tmp_path):
+    s3 = FakeS3()
+    s3.objects = {"t/a.parquet": ("e1", b"a")}
+    mirror.sync(s3, "s3://lake/t/", tmp_path)
+    (tmp_path / "lake" / "t" / ".etags.json").write_text('{"a.parq')  # a kill mid-write
+    s3.downloads.clear()
+    result = mirror.sync(s3, "s3://lake/t/", tmp_path)
+    assert (result.files, result.downloaded, s3.downloads) == (1, 1, ["t/a.parquet"])
+    assert files(tmp_path / "lake" / "t") == {"a.parquet": b"a"}
