@@ -15,7 +15,7 @@ from typing import Any
 
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
-from retailake.errors import AwsError, TerraformError
+from retailake.errors import AwsError, EmulatorError, TerraformError
 from retailake.local import emulator
 from retailake.local.glue import history
 from retailake.outputs import Outputs, forget_outputs, save_outputs
@@ -95,14 +95,13 @@ def deploy(
     var_files: Sequence[Path] = (),
     on_line: LineCallback | None = None,
     on_step: StepCallback | None = None,
-    scripts_dir: Path | None = None,
 ) -> DeployResult:
     """Plan (the ETL scripts to upload included), ask, apply the plan that was approved, then
     upload the very scripts that were compared."""
     step = on_step or (lambda _message: None)
     terraform = open_terraform(env, var_files, on_line, on_step)
     step("terraform plan")
-    with (built_scripts(scripts_dir or bundled_path("etl_scripts")) as artifacts,
+    with (built_scripts(bundled_path("etl_scripts")) as artifacts,
           ThreadPoolExecutor(max_workers=1) as reader):
         # On the twin the outputs are read while the plan runs, which saves a no-change
         # deploy a second: a plan without changes leaves them as they are. They count only if
@@ -118,8 +117,10 @@ def deploy(
                 step("terraform apply")
                 try:
                     terraform.apply(saved)
-                except TerraformError:
-                    _save_outputs_of_a_partial_apply(env, terraform)
+                except BaseException as error:
+                    if isinstance(error, TerraformError):
+                        _save_outputs_of_a_partial_apply(env, terraform)
+                    _save_what_a_failed_apply_did(env)
                     raise
         finally:
             saved.path.unlink(missing_ok=True)
@@ -137,6 +138,14 @@ def deploy(
         scripts = upload_scripts(env, Outputs(outputs), artifacts)
     emulator.flush(env)
     return DeployResult(summary, summary.has_changes, outputs, scripts)
+
+
+def _save_what_a_failed_apply_did(env: Environment) -> None:
+    """An apply that failed or was stopped changed some of the twin: that is made durable, as
+    a finished one is, lest a later kill of the emulator undo it under Terraform's state.
+    The apply's error is the one to report, so a failure here is not."""
+    with contextlib.suppress(EmulatorError):
+        emulator.flush(env)
 
 
 def _save_outputs_of_a_partial_apply(env: Environment, terraform: Terraform) -> None:
@@ -165,7 +174,11 @@ def destroy(
         if not approve(saved.summary):
             return DeployResult(saved.summary, applied=False)
         step("terraform destroy")
-        terraform.apply(saved)
+        try:
+            terraform.apply(saved)
+        except BaseException:
+            _save_what_a_failed_apply_did(env)
+            raise
     finally:  # the plan file may hold variable values: never left behind
         saved.path.unlink(missing_ok=True)
     emulator.flush(env)

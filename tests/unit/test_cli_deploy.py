@@ -180,7 +180,10 @@ def test_outputs_are_read_again_after_an_apply(fake_terraform, deployed_twin):
 
 def test_outputs_are_saved_after_an_apply_that_failed_halfway(fake_terraform, deployed_twin,
                                                               monkeypatch):
-    """What the failed apply did create is in the state: later commands see it."""
+    """What the failed apply did create is in the state, and in the emulator's saved state:
+    later commands see it, even after the emulator is killed."""
+    flushed: list[str] = []
+    monkeypatch.setattr("retailake.deploy.emulator.flush", lambda env: flushed.append(env.name))
     monkeypatch.setattr("retailake.deploy.emulator.gone", lambda env: False)
     fake_terraform.answer("plan", exit=2, await_="output")
     fake_terraform.answer("show", stdout=CHANGES)
@@ -189,6 +192,22 @@ def test_outputs_are_saved_after_an_apply_that_failed_halfway(fake_terraform, de
     assert result.exit_code == 1, shown
     assert "AccessDenied" in shown
     assert deployed_twin["buckets"] == {"scripts": "later"}
+    assert flushed == ["local"]
+
+
+def test_a_destroy_that_failed_halfway_saves_what_it_did_destroy(fake_terraform, deployed_twin,
+                                                                 monkeypatch):
+    flushed: list[str] = []
+    monkeypatch.setattr("retailake.deploy.emulator.flush", lambda env: flushed.append(env.name))
+    monkeypatch.setattr("retailake.deploy.emulator.gone", lambda env: False)
+    fake_terraform.answer("plan", exit=2)
+    fake_terraform.answer("show", stdout=plan_json(
+        ("module.lake.aws_sns_topic.this", "aws_sns_topic", ["delete"])))
+    fake_terraform.answer("apply", stderr="Error: deleting SNS Topic: AccessDenied", exit=1)
+    result, shown = invoke("destroy", "--auto-approve")
+    assert result.exit_code == 1, shown
+    assert "AccessDenied" in shown
+    assert flushed == ["local"]
 
 
 def test_the_totals_name_the_outputs_only_when_they_are_all_that_changes():
