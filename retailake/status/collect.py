@@ -34,7 +34,7 @@ COLLECTORS: dict[str, Callable[[Context], Any]] = {
     "warehouse": collect_warehouse,
     "alarms": collect_alarms,
 }
-_EXPECTED = (ClientError, BotoCoreError, RetailakeError, KeyError, ValueError)
+_EXPECTED = (ClientError, BotoCoreError, RetailakeError, KeyError, ValueError, OSError)
 
 
 def _describe(error: Exception, environment: str) -> str:

@@ -3,6 +3,7 @@ the staged layer's quarantine (`_rejects/<source>/`), counted from the Parquet f
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -154,8 +155,9 @@ def rejected_rows(s3: Any, bucket: str, objects: list[dict[str, Any]],
     fetched = parallel_map(lambda item: _file_rows(s3, bucket, item), missing)
     counts.update({item["Key"]: [item["ETag"], n] for item, n in zip(missing, fetched,
                                                                        strict=True)})
-    if counts != known:
-        write_json_atomic(cache, counts)
+    if counts != known:  # a cache only: a home it cannot be written to costs time, not the report
+        with contextlib.suppress(OSError):
+            write_json_atomic(cache, counts)
     rows = [counts[item["Key"]][1] for item in files]
     per_source: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for item, count in zip(files, rows, strict=True):

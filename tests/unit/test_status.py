@@ -266,6 +266,21 @@ def test_reject_counts_are_fetched_once_per_file_version(tmp_path):
     assert first == again == rewritten == [RejectedRows("sales", 1, NESTED.num_rows)]
 
 
+def test_reject_counts_are_reported_when_their_cache_cannot_be_written(tmp_path):
+    from retailake.status.storage import rejected_rows
+
+    body = parquet_bytes(NESTED)
+    files = [{"Key": "_rejects/sales/ingest_month=2026-11/part-0.parquet",
+              "Size": len(body), "ETag": '"v1"'}]
+    (tmp_path / "afile").write_text("")
+    with stubbed("s3") as stubs:
+        client, stubber = stubs["s3"]
+        stubber.add_response("get_object", {"Body": io.BytesIO(body)},
+                             {"Bucket": "staged", "Key": files[0]["Key"], "Range": ANY})
+        counted = rejected_rows(client, "staged", files, tmp_path / "afile" / "counts.json")
+    assert counted == [RejectedRows("sales", 1, NESTED.num_rows)]
+
+
 # -- orchestration, drift, rendering, CLI ----------------------------------------------------
 
 
@@ -295,6 +310,14 @@ def test_a_collector_that_fails_costs_only_its_own_section(monkeypatch):
     assert report.storage is None and report.alarms is not None
     assert report.problems == [Problem("storage", "could not be read: ListObjectsV2 failed: "
                                                   "AccessDenied: AccessDenied!")]
+
+    def unreadable(context: Context) -> None:  # a run record this user may not read, say
+        raise PermissionError(13, "Permission denied", "/home/x/.retailake/local/pipeline")
+
+    monkeypatch.setattr(collect, "COLLECTORS", {"pipeline": unreadable})
+    report = collect.collect_status(env)
+    assert report.problems == [Problem("pipeline", "could not be read: [Errno 13] Permission "
+                                                   "denied: '/home/x/.retailake/local/pipeline'")]
 
 
 def test_drift_is_what_terraform_plan_would_change(fake_terraform, tmp_path, monkeypatch):
