@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib
 import stat
+import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -134,6 +136,42 @@ def test_sparks_scratch_folder_starts_empty_and_owner_only(tmp_path):
     work = fresh_work_dir(tmp_path)
     assert work == tmp_path / "work" and list(work.iterdir()) == []
     assert stat.S_IMODE(work.stat().st_mode) == 0o700
+
+
+def test_a_spark_context_that_fails_to_start_takes_its_jvm_with_it(tmp_path, monkeypatch):
+    """pyspark keeps the gateway of a context that failed to start: its JVM (here a `cat`,
+    which also ends when its stdin closes) lived on beside every later job's new one."""
+    import pyspark
+    import pyspark.java_gateway
+
+    from retailake.local.glue import spark
+
+    jvm = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    gateway = SimpleNamespace(proc=jvm, shutdown=lambda: None)
+
+    class FailingContext:
+        _gateway: object = None
+        _jvm: object = None
+        _active_spark_context = None
+
+        def __init__(self, conf: object, gateway: object) -> None:
+            FailingContext._gateway = gateway  # as pyspark's __init__ sets it before it fails
+            raise RuntimeError("Java gateway process exited before sending its port number")
+
+    monkeypatch.setattr(pyspark, "SparkContext", FailingContext)
+    monkeypatch.setattr(pyspark.java_gateway, "launch_gateway", lambda conf, **kw: gateway)
+    monkeypatch.setattr(spark, "find_s3a_jars", lambda: [])
+    monkeypatch.setattr(spark, "compile_twin_classes", lambda jars, cache: None)
+    runtime = spark.SparkRuntime("http://127.0.0.1:1", "us-east-1", tmp_path / "spark.log",
+                                 keys=RootKeys("AKIATEST", "secret"), cache_dir=tmp_path)
+    try:
+        with pytest.raises(RuntimeError, match="Java gateway"):
+            runtime.session()
+        assert jvm.wait(timeout=10) == 0
+        assert FailingContext._gateway is None
+    finally:
+        jvm.kill()
+        runtime.stop()
 
 
 def test_spark_conf_points_s3_and_s3a_at_the_emulator():

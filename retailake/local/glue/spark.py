@@ -199,6 +199,23 @@ def fresh_work_dir(cache_dir: Path) -> Path:
     return work_dir
 
 
+def _shut_down(gateway: Any) -> None:
+    """Close pyspark's gateway and end its JVM, which exits when its stdin closes."""
+    from pyspark import SparkContext
+
+    process = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if process is not None:
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class SparkRuntime:
     """A lazily started SparkSession shared by every job of a pipeline run."""
 
@@ -216,10 +233,6 @@ class SparkRuntime:
         self._owns_context = False
         self._sigint_before: Any = None
         self.interrupted = False
-
-    @property
-    def started(self) -> bool:
-        return self._session is not None
 
     def session(self) -> Any:
         """The SparkSession, started on first use (7-11 s cold on two cores)."""
@@ -251,7 +264,11 @@ class SparkRuntime:
             self._log = open(self.log_file, "ab")  # noqa: SIM115 - the JVM keeps it open
             gateway = launch_gateway(conf, popen_kwargs={"stdout": self._log,
                                                          "stderr": self._log})
-            context = SparkContext(conf=conf, gateway=gateway)
+            try:
+                context = SparkContext(conf=conf, gateway=gateway)
+            except BaseException:  # pyspark keeps a failed context's gateway, and its JVM
+                _shut_down(gateway)  # would outlive the run, a new one started for every job
+                raise
             self._owns_context = True
         context.setLogLevel("WARN")
         self._watch_interrupts()
@@ -328,21 +345,10 @@ class SparkRuntime:
         from py4j.protocol import Py4JError
         from pyspark import SparkContext
 
-        gateway = SparkContext._gateway
-        process = getattr(gateway, "proc", None) if gateway is not None else None
         with contextlib.suppress(Py4JError):  # no JVM left to answer: the rest still runs
             self._session.stop()
-        if gateway is not None:
-            gateway.shutdown()
-            SparkContext._gateway = None
-            SparkContext._jvm = None
-        if process is not None:  # the JVM exits when its stdin closes
-            process.stdin.close()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if SparkContext._gateway is not None:
+            _shut_down(SparkContext._gateway)
 
     def _release(self) -> None:
         """Forget the session, give Ctrl-C back, close the log: whether or not Spark stopped."""
