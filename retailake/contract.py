@@ -23,6 +23,7 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 from retailake_etl.contract import (
     CONTRACTS,
+    FORMATS,
     SOURCES,
     Column,
     ColumnType,
@@ -33,6 +34,7 @@ from retailake_etl.contract import (
 
 __all__ = [
     "CONTRACTS",
+    "FORMATS",
     "SOURCES",
     "Column",
     "ColumnType",
@@ -58,7 +60,6 @@ class FileProblem(StrEnum):
 
 
 _CSV_BLOCK = 16 << 20  # bytes pyarrow reads at once: a row must fit (its default is 1 MiB)
-FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 # Which Arrow types a Parquet column may carry for each contract type (text is always allowed).
 _PARQUET_TYPES = {
     ColumnType.STRING: (pa.types.is_integer,),
@@ -307,5 +308,5 @@ def _read_jsonl(path: Path) -> tuple[int, pa.Schema]:
 def _read_parquet(path: Path) -> tuple[int, pa.Schema]:
     # INT96 timestamps (Spark's, Hive's, Glue's default) as microseconds, as Spark reads them:
     # pyarrow's default would make them nanosecond timestamps, which `_beyond_spark` refuses
-    parquet = pq.ParquetFile(path, coerce_int96_timestamp_unit="us")
-    return parquet.metadata.num_rows, parquet.schema_arrow
+    with pq.ParquetFile(path, coerce_int96_timestamp_unit="us") as parquet:
+        return parquet.metadata.num_rows, parquet.schema_arrow

@@ -64,15 +64,12 @@ def plan(
     var_files: Sequence[Path] = (),
     on_line: LineCallback | None = None,
     on_step: StepCallback | None = None,
-    destroy: bool = False,
 ) -> PlanSummary:
-    """What deploy (or destroy) would change; changes nothing."""
+    """What deploy would change; changes nothing."""
     terraform = open_terraform(env, var_files, on_line, on_step)
     (on_step or (lambda _m: None))("terraform plan")
-    result = terraform.plan(destroy=destroy)
+    result = terraform.plan()
     result.path.unlink(missing_ok=True)
-    if destroy:
-        return result.summary
     with built_scripts(bundled_path("etl_scripts")) as artifacts:
         return replace(result.summary, scripts=scripts_to_upload(env, artifacts))
 

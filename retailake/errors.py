@@ -2,7 +2,6 @@
 
 from typing import Any
 
-EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,6 @@ class Plan:
 
     path: Path
     summary: PlanSummary
-    warnings: list[str] = field(default_factory=list)
 
 
 def terraform_binary() -> str:

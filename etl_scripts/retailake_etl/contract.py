@@ -138,6 +138,9 @@ CONTRACTS: dict[str, SourceContract] = {
     ),
 }
 SOURCES = tuple(CONTRACTS)
+# The file formats a raw object may have, by its name's extension (lower case): what `ingest`
+# uploads and the transforms read.
+FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 
 
 def contract_for(source: str) -> SourceContract:

@@ -28,11 +28,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import WindowSpec
 
-from retailake_etl.contract import SourceContract
+from retailake_etl.contract import FORMATS, SourceContract
 
 _SCHEME = r"^([A-Za-z][A-Za-z0-9+.-]*):(/+)"
 _GLOB = re.compile(r"([\\\[\]{}*?])")  # what Hadoop's glob pattern gives a meaning to
-FORMATS = {".csv": "csv", ".json": "jsonl", ".jsonl": "jsonl", ".parquet": "parquet"}
 _LACKS = "file lacks required column(s)"
 FROM_LISTING = ("_source_file", "_ingest_date", "_uploaded_ms")  # `_with_file_columns` adds them
 META_COLUMNS = (

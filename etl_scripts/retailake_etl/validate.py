@@ -41,7 +41,6 @@ SESSION = {
     "spark.sql.ansi.enabled": "false",  # text that does not read casts to null, not an error
 }
 _KEY_HASH = "_key_hash"
-REJECT_META = ("source_file", "row_number", "ingest_date", "reason", "reason_detail", "raw_line")
 
 
 @dataclass(frozen=True)

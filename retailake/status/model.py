@@ -201,8 +201,6 @@ class AlarmsStatus:
                 for a in self.alarms if a.state == "ALARM"]
 
 
-SECTIONS = ("deployment", "storage", "catalog", "pipeline", "warehouse", "alarms")
-
 
 @dataclass
 class Problem:

@@ -27,7 +27,6 @@ class CrawlResult:
     database: str
     tables_created: list[str] = field(default_factory=list)
     tables_updated: list[str] = field(default_factory=list)
-    tables_unchanged: list[str] = field(default_factory=list)
     partitions_added: int = 0
     warnings: list[str] = field(default_factory=list)
 
@@ -132,9 +131,7 @@ def upsert_table(glue: Any, s3: Any, crawler: str, database: str, group: inf.Tab
     if existing is None:
         glue.create_table(DatabaseName=database, TableInput=table_input)
         result.tables_created.append(group.name)
-    elif _same(existing, table_input):
-        result.tables_unchanged.append(group.name)
-    else:
+    elif not _same(existing, table_input):
         if existing.get("Description"):
             table_input["Description"] = existing["Description"]
         glue.update_table(DatabaseName=database, TableInput=table_input)

@@ -49,9 +49,9 @@ class JobRunResult:
     error: NodeError | None = None
 
 
-def new_run_id(prefix: str = "jr_") -> str:
-    """An id shaped like Glue's (prefix and 64 hex digits)."""
-    return prefix + secrets.token_hex(32)
+def new_run_id() -> str:
+    """An id shaped like Glue's (`jr_` and 64 hex digits)."""
+    return "jr_" + secrets.token_hex(32)
 
 
 def job_arguments(definition: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:

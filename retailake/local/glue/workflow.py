@@ -25,10 +25,6 @@ class Node:
     kind: str
     name: str
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind} {self.name}"
-
 
 @dataclass(frozen=True)
 class Condition:
