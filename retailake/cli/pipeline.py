@@ -85,6 +85,15 @@ def summary_table(run: PipelineRun, name_prefix: str) -> Table:
     return table
 
 
+def explain_warnings(run: PipelineRun) -> None:
+    """What a node did not fail for but a user must know: objects a crawler left out of a
+    table (a second file format, a file outside the table's layout), metrics not read."""
+    for node in run.nodes:
+        for warning in node.warnings:
+            err.print(f"[bold yellow]{node.kind} {node.name}:[/] {escape(warning)}",
+                      highlight=False)
+
+
 def explain_failures(run: PipelineRun) -> None:
     """The run's and each failed node's error, where it came from and its logs. Errors quote
     what failed (an S3 path, a URL in brackets), which is text, not rich markup."""
@@ -155,6 +164,7 @@ def run_pipeline(
         print_json({**run.to_dict(), "exit_code": exit_code})
     else:
         out.print(summary_table(run, outputs["name_prefix"]))
+    explain_warnings(run)
     if run.state == "RUNNING":
         explain_unfinished(run, timeout)
         raise typer.Exit(EXIT_FAILED)

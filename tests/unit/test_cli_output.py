@@ -88,6 +88,32 @@ def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypa
     assert "Interrupted: `retailake run-pipeline --full-refresh` finishes" in result.stderr
 
 
+def test_a_crawlers_warnings_are_shown_not_only_in_the_json(monkeypatch):
+    """A crawler that catalogs a source's CSV objects and leaves its one JSON-lines object
+    out of the raw table says so; the run still succeeds."""
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+    from retailake.config import load_environment
+    from retailake.local.glue import history
+    from retailake.outputs import save_outputs
+
+    save_outputs(load_environment("local"), {"name_prefix": "rl"})
+    monkeypatch.setattr("retailake.local.emulator.ensure_running", lambda env: None)
+    left_out = "customers: mixed formats {'csv': 14, 'json': 1}; cataloged as csv"
+
+    def crawled(env, outputs, on_event, full_refresh):
+        crawler = history.NodeRun("crawler", "rl-raw-customers", 0, state="SUCCEEDED",
+                                  warnings=[left_out])
+        return history.PipelineRun("wr_1", "wf", state="SUCCEEDED", nodes=[crawler])
+
+    monkeypatch.setattr("retailake.local.glue.runner.run_workflow", crawled)
+    for output_format in ("table", "json"):
+        result = CliRunner().invoke(app, ["run-pipeline", "--format", output_format])
+        assert result.exit_code == 0, result.output
+        assert f"crawler rl-raw-customers: {left_out}" in result.stderr.replace("\n", " ")
+
+
 def test_a_home_that_cannot_be_made_is_named_with_exit_2(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
