@@ -26,6 +26,7 @@ from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
 from retailake_etl.contract import CONTRACTS, Reason
+from retailake_etl.countries import ISO_3166
 from retailake_etl.validate import check, deduplicate, reject_columns
 
 CONTRACT = CONTRACTS["customers"]
@@ -55,6 +56,7 @@ US_STATES = {
     "WV": ("West Virginia", "W.Va."), "WI": ("Wisconsin", "Wis."), "WY": ("Wyoming", "Wyo."),
     "DC": ("District of Columbia", "D.C."),
 }  # fmt: skip
+# The spellings exports use most (looked up first: see `normalize_country`).
 COUNTRIES = {
     "US": ("United States", "United States of America", "USA", "U.S.", "U.S.A.", "America"),
     "CA": ("Canada",), "MX": ("Mexico", "México"),
@@ -125,10 +127,15 @@ def phone_hash(phone: Column) -> Column:
 
 
 def normalize_country(country: Column) -> Column:
-    """Known spellings -> ISO alpha-2; any other two letters upper-cased; else trimmed text."""
+    """ISO 3166-1 alpha-2 from a common spelling, then from any ISO code (alpha-2 or alpha-3)
+    or English name; any other two letters upper-cased (`XK`, a code in use but not ISO's);
+    else the trimmed text. Two maps, the small one first: Spark finds a key in a map literal
+    by scanning it, and `coalesce` scans the 922 ISO spellings only for rows it did not
+    find."""
     text = _blank_null(country)
-    known = _mapping(COUNTRIES)[_squashed(text)]
-    return F.coalesce(known, F.when(F.length(text) == 2, F.upper(text)), text)
+    squashed = _squashed(text)
+    return F.coalesce(_mapping(COUNTRIES)[squashed], _mapping(ISO_3166)[squashed],
+                      F.when(F.length(text) == 2, F.upper(text)), text)
 
 
 def normalize_state(state: Column, country: Column) -> Column:

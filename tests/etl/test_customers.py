@@ -141,3 +141,18 @@ def test_the_key_is_nowhere_in_a_plan_or_an_error(spark):
     assert not [pad for pad in pads for text in shown if pad[:24] in text.lower()]
     assert collect(result.rows, "email_hash") == [
         (hmac.new(key, b"ada.lovelace@example.com", hashlib.sha256).hexdigest(),)]
+
+
+def test_any_iso_country_spelling_becomes_its_alpha_2_code(spark):
+    """Every ISO 3166-1 code and English name, not only the spellings exports use most."""
+    from pyspark.sql import functions as F
+    from retailake_etl.customers import normalize_country
+
+    spelled = {
+        "Sweden": "SE", "CAN": "CA", " gbr": "GB", "South Korea": "KR",
+        "Korea, Republic of": "KR", "Türkiye": "TR", "Viet Nam": "VN", "côte d'ivoire": "CI",
+        "U.S.A.": "US", "xk": "XK", "Atlantis": "Atlantis", "  ": None,
+    }  # fmt: skip
+    frame = spark.createDataFrame([(text,) for text in spelled], "country string")
+    got = frame.select("country", normalize_country(F.col("country")).alias("code")).collect()
+    assert {row.country: row.code for row in got} == spelled
