@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from retailake.cli.common import FormatOption, OutputFormat, err, handle_errors, out, print_json
@@ -46,14 +47,18 @@ def status(output_format: FormatOption = OutputFormat.table) -> None:
     """Whether the emulator runs, where, and where it keeps its state."""
     from retailake.local import emulator
 
-    state = emulator.status(load_environment("local"))
+    env = load_environment("local")
+    state = emulator.status(env)
+    silent = None if state.running else emulator.why_silent(env)
     if output_format is OutputFormat.json:
         print_json(asdict(state))
-        return
-    table = Table(show_header=False)
-    for name, value in asdict(state).items():
-        table.add_row(name, _shown(value))
-    out.print(table)
+    else:
+        table = Table(show_header=False)
+        for name, value in asdict(state).items():
+            table.add_row(name, _shown(value))
+        out.print(table)
+    if silent:  # its process lives, though it does not answer here: say why
+        err.print(f"[yellow]{escape(silent)}[/]", highlight=False)
 
 
 def _shown(value: object) -> str:

@@ -138,25 +138,42 @@ def _port_in_use(port: int) -> bool:
 
 def _port_taken_error(env: Environment) -> EmulatorError:
     """The port is taken: by another program, or by our own emulator not answering."""
+    return _silent_on_its_port(env) or PortTakenError(
+        f"port {env.local_port} on 127.0.0.1 is in use by another program; "
+        "free it or set RETAILAKE_LOCAL_PORT to another port"
+    )
+
+
+def _silent_on_its_port(env: Environment) -> EmulatorError | None:
+    """Our emulator's process, alive on the environment's port, that does not answer."""
     pid = _live_pid(env)
-    if _pid_record(env)[1] not in (None, env.local_port):
-        pid = None  # ours listens on another port (RETAILAKE_LOCAL_PORT changed): not this one
-    if pid is not None and _process_state(pid) == "T":
+    if pid is None or _pid_record(env)[1] not in (None, env.local_port):
+        return None  # none, or ours listens on another port (RETAILAKE_LOCAL_PORT changed)
+    if _process_state(pid) == "T":
         return EmulatorError(
             f"the emulator (pid {pid}) is suspended (stopped by a signal, or Ctrl-Z in its "
             f"terminal): `kill -CONT {pid}` resumes it, `retailake local down` stops it (its "
             "state is on disk)"
         )
-    if pid is not None:
-        return EmulatorError(
-            f"the emulator (pid {pid}) holds port {env.local_port} but does not answer (busy "
-            "with a large snapshot, or hung): run the command again in a while, or `retailake "
-            "local down` and then again"
-        )
-    return PortTakenError(
-        f"port {env.local_port} on 127.0.0.1 is in use by another program; "
-        "free it or set RETAILAKE_LOCAL_PORT to another port"
+    return EmulatorError(
+        f"the emulator (pid {pid}) holds port {env.local_port} but does not answer (busy "
+        "with a large snapshot, or hung): run the command again in a while, or `retailake "
+        "local down` and then again"
     )
+
+
+def why_silent(env: Environment) -> str | None:
+    """Why this home's emulator, its process alive, does not answer on the environment's
+    port: what `local status` says beside its "no"."""
+    pid, port = _pid_record(env)
+    if _live_pid(env) is None or status(env).running:
+        return None
+    if port not in (None, env.local_port):
+        return (f"the emulator (pid {pid}) listens on port {port}, not {env.local_port} "
+                "(RETAILAKE_LOCAL_PORT changed since it started): the next command restarts "
+                f"it on {env.local_port}, with its state")  # fmt: skip
+    silent = _silent_on_its_port(env)
+    return str(silent) if silent else None
 
 
 def status(env: Environment) -> EmulatorStatus:

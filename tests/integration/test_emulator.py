@@ -234,6 +234,12 @@ def test_a_port_taken_elsewhere_is_not_blamed_on_this_homes_emulator_on_another_
             emulator.start(moved)
     assert f"port {moved.local_port} on 127.0.0.1 is in use by another program" in str(error.value)
     assert emulator.status(env).running and emulator.status(env).pid == ours.pid
+    # `local status` on the new port says where the home's emulator is, not only "no"
+    assert emulator.why_silent(moved) == (
+        f"the emulator (pid {ours.pid}) listens on port {env.local_port}, not "
+        f"{moved.local_port} (RETAILAKE_LOCAL_PORT changed since it started): the next "
+        f"command restarts it on {moved.local_port}, with its state")
+    assert emulator.why_silent(env) is None
 
 
 def test_a_suspended_emulator_is_named_and_local_down_still_stops_it_with_its_state(env):
@@ -246,6 +252,7 @@ def test_a_suspended_emulator_is_named_and_local_down_still_stops_it_with_its_st
             emulator.start(env)
         assert str(error.value).startswith(f"the emulator (pid {first.pid}) is suspended"), error
         assert f"`kill -CONT {first.pid}`" in str(error.value)
+        assert emulator.why_silent(env) == str(error.value)  # what `local status` adds
         began = time.monotonic()
         assert emulator.stop(env) is True
         assert time.monotonic() - began < 10, "waited for SIGKILL, not the emulator's own exit"
