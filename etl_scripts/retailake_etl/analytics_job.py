@@ -31,10 +31,9 @@ from pyspark.sql import functions as F
 from retailake_etl import analytics, storage
 from retailake_etl.arguments import (
     full_refresh_requested,
-    optional_argument,
     workflow_run_properties,
 )
-from retailake_etl.metrics import RunCounts, publish
+from retailake_etl.metrics import RunCounts, report
 
 PARTITION = ("year", "month")
 STATE = "_state/analytics_aggregation.json"
@@ -246,12 +245,8 @@ def settings_from_args(
 
 
 def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str]) -> RunCounts:
-    """What the Glue entry point calls: the run, then its CloudWatch metrics
-    (dimensions [JobName] and [JobName, JobRunId]) and a one-line JSON summary in the log."""
+    """What the Glue entry point calls: the run, then its report (`metrics.report`)."""
     settings = settings_from_args(args, argv, workflow_run_properties(argv))
     counts = run_aggregation(spark, settings)
-    run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
-    publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
-    summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}
-    print(json.dumps({**summary, **counts.as_dict()}))
+    report(counts, args, argv)
     return counts

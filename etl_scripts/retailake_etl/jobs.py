@@ -27,7 +27,6 @@ most of a job's time on the twin)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -40,12 +39,11 @@ from pyspark.sql import types as T
 from retailake_etl import customers, inventory, sales, storage, validate
 from retailake_etl.arguments import (
     full_refresh_requested,
-    optional_argument,
     workflow_run_properties,
 )
 from retailake_etl.common import Cleaned
 from retailake_etl.contract import CONTRACTS, Reason
-from retailake_etl.metrics import RunCounts, publish
+from retailake_etl.metrics import RunCounts, report
 from retailake_etl.read import RawFile, read_raw
 
 PARTITION = ("year", "month")
@@ -414,13 +412,11 @@ def fetch_hmac_key(secret_arn: str) -> bytes:
 
 
 def run_glue_job(spark: SparkSession, args: dict[str, str], argv: Sequence[str]) -> RunCounts:
-    """What a Glue entry point calls: settings, key, the run, then its CloudWatch metrics."""
+    """What a Glue entry point calls: settings, key, the run, then its report
+    (`metrics.report`)."""
     settings = settings_from_args(args, argv, workflow_run_properties(argv))
     if settings.source == "customers":
         settings = replace(settings, hmac_key=fetch_hmac_key(args["pii_hmac_secret_arn"]))
     counts = run_transform(spark, settings)
-    run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
-    publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
-    print(json.dumps({"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat(),
-                      **counts.as_dict()}))  # fmt: skip
+    report(counts, args, argv)
     return counts

@@ -3,9 +3,14 @@ endpoint come from the environment (Glue's role in AWS, the runner's variables l
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import boto3
+
+from retailake_etl.arguments import optional_argument
 
 METRICS = {
     "RowsRead": ("rows_read", "Count"),
@@ -18,9 +23,10 @@ METRICS = {
 
 @dataclass(frozen=True)
 class RunCounts:
-    """What one run did. rows_read = rows_written + rows_rejected + duplicates_dropped, where
-    rows_read counts every row of the raw objects read this run (new ones and the ones re-read
-    to recompute the partitions they share)."""
+    """What one run did. For a transform job rows_read = rows_written + rows_rejected +
+    duplicates_dropped, where rows_read counts every row of the raw objects read this run (new
+    ones and the ones re-read to recompute the partitions they share); the aggregation job
+    counts the staged rows it read and the analytics rows it wrote."""
 
     rows_read: int = 0
     rows_written: int = 0
@@ -50,6 +56,15 @@ def metric_data(counts: RunCounts, job_name: str, run_id: str | None) -> list[di
         for name, (field, unit) in METRICS.items()
         for dimensions in dimension_sets
     ]
+
+
+def report(counts: RunCounts, args: Mapping[str, str], argv: Sequence[str]) -> None:
+    """The end of a Glue job: its counts as CloudWatch metrics (dimensions [JobName] and
+    [JobName, JobRunId]), and as one JSON line in its log."""
+    run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
+    publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
+    summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}
+    print(json.dumps({**summary, **counts.as_dict()}))
 
 
 def publish(counts: RunCounts, namespace: str, job_name: str, run_id: str | None) -> None:

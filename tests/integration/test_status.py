@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from retailake_etl.metrics import METRICS
 
 from retailake.aws.clients import client
 from retailake.aws.s3 import iter_objects
@@ -124,14 +125,13 @@ def test_the_dashboard_and_alarms_use_the_metrics_the_jobs_publish(pipeline_run,
                      Namespace="Retailake") for m in page["Metrics"]}
     per_job = {(name, dims[0][1]) for name, dims in published if len(dims) == 1}
     jobs = set(outputs["glue_jobs"].values())
-    for metric in ("RowsRead", "RowsWritten", "RowsRejected", "DurationSeconds"):
+    for metric in METRICS:  # every metric a job publishes
         assert {(metric, job) for job in jobs} <= per_job
     body = json.loads(cloudwatch.get_dashboard(DashboardName=outputs["dashboard_name"])
                       ["DashboardBody"])
     charted = {(line[1], line[3]) for widget in body["widgets"]
                for line in widget["properties"]["metrics"] if line[0] == "Retailake"}
-    assert {metric for metric, _ in charted} >= {"RowsRead", "RowsWritten", "RowsRejected",
-                                                 "DurationSeconds"}
+    assert {metric for metric, _ in charted} == set(METRICS)
     assert charted <= per_job  # every line of the dashboard is a series the jobs publish
     alarms = cloudwatch.describe_alarms(AlarmNamePrefix=f"{outputs['name_prefix']}-")
     custom = [a for a in alarms["MetricAlarms"] if a["Namespace"] == "Retailake"]

@@ -11,14 +11,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from retailake_etl.metrics import METRICS as PUBLISHED
+
 DEFAULT_NAMESPACE = "Retailake"
-METRICS = {
-    "RowsRead": "rows_read",
-    "RowsWritten": "rows_written",
-    "RowsRejected": "rows_rejected",
-    "DuplicatesDropped": "duplicates_dropped",
-    "DurationSeconds": "duration_seconds",
-}
+METRICS = {name: field for name, (field, _unit) in PUBLISHED.items()}  # name -> run record key
 _MARGIN = dt.timedelta(minutes=5)
 # CloudWatch keeps data older than 15 days only at 5-minute, and past 63 days hourly, periods:
 # a finer one answers no data points at all.

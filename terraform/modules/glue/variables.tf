@@ -74,7 +74,7 @@ variable "scripts_prefix" {
 }
 
 variable "metrics_namespace" {
-  description = "CloudWatch namespace the jobs publish RowsRead/RowsWritten/RowsRejected/DurationSeconds to (passed as --metrics_namespace)."
+  description = "CloudWatch namespace the jobs publish RowsRead/RowsWritten/RowsRejected/DuplicatesDropped/DurationSeconds to (passed as --metrics_namespace)."
   type        = string
   default     = "Retailake"
 }

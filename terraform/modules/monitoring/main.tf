@@ -17,7 +17,7 @@ locals {
   ]...)
   log_groups = merge(local.glue_log_groups, local.redshift_log_groups)
 
-  custom_metrics = ["RowsRead", "RowsWritten", "RowsRejected", "DurationSeconds"]
+  custom_metrics = ["RowsRead", "RowsWritten", "RowsRejected", "DuplicatesDropped", "DurationSeconds"]
 }
 
 ################################################################################
