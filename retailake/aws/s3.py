@@ -99,6 +99,15 @@ def upload_if_changed(
     return UploadResult(key, size, uploaded=True)
 
 
+def split_s3_url(url: str) -> tuple[str, str]:
+    """s3://bucket/a/b/ (or s3a://) -> ("bucket", "a/b/"); a non-empty prefix always ends
+    with '/'."""
+    if not url.startswith(("s3://", "s3a://")):
+        raise ValueError(f"not an S3 URL: {url}")
+    bucket, _, prefix = url.split("://", 1)[1].partition("/")
+    return bucket, (prefix.rstrip("/") + "/") if prefix.strip("/") else ""
+
+
 def iter_objects(s3: Any, bucket: str, prefix: str = "") -> Iterator[dict[str, Any]]:
     """Every object under a prefix, across pages."""
     paginator = s3.get_paginator("list_objects_v2")

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from retailake.aws.clients import aws_error
-from retailake.aws.s3 import iter_objects
+from retailake.aws.s3 import iter_objects, split_s3_url
 from retailake.jsonfile import read_json_object, write_json_atomic
 
 _ETAGS = ".etags.json"
@@ -28,14 +28,6 @@ class SyncResult:
     files: int
     downloaded: int
     removed: int
-
-
-def split_s3_url(url: str) -> tuple[str, str]:
-    """(bucket, prefix ending in '/') of an s3:// location."""
-    if not url.startswith("s3://"):
-        raise ValueError(f"not an s3:// location: {url}")
-    bucket, _, prefix = url[len("s3://"):].partition("/")
-    return bucket, prefix.rstrip("/") + "/" if prefix else ""
 
 
 def _visible(relative_key: str) -> bool:

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from retailake.aws.s3 import split_s3_url
 from retailake.local.glue import inference as inf
 
 
@@ -69,7 +70,7 @@ def test_mixed_formats_keep_the_majority_and_warn():
     ("s3a://b/", ("b", "")),
 ])
 def test_split_s3_url(url, expected):
-    assert inf.split_s3_url(url) == expected
+    assert split_s3_url(url) == expected
 
 
 def test_csv_header_gives_string_columns_and_quoting():

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from retailake.aws.s3 import split_s3_url
 from retailake.local.glue import inference as inf
 
 _HEAD_BYTES = 256 * 1024
@@ -52,7 +53,7 @@ def _head(s3: Any, bucket: str, obj: inf.S3Object) -> bytes:
 
 def infer_columns(s3: Any, group: inf.TableGroup) -> tuple[list[inf.Column], bool]:
     """The table's columns from a few sampled objects, and whether CSV fields are quoted."""
-    bucket, _ = inf.split_s3_url(group.location)
+    bucket, _ = split_s3_url(group.location)
     samples: list[list[inf.Column]] = []
     quoted = False
     for obj in inf.sample_keys(group.objects):
@@ -178,7 +179,7 @@ def run_crawler(glue: Any, s3_as: Callable[[str], Any], name: str) -> CrawlResul
             result.warnings.append(f"{kind} are not emulated locally; skipped")
     seen: set[str] = set()
     for target in targets.get("S3Targets", []):
-        bucket, prefix = inf.split_s3_url(target["Path"])
+        bucket, prefix = split_s3_url(target["Path"])
         groups = inf.group_tables(bucket, prefix, list_objects(s3, bucket, prefix),
                                   target.get("Exclusions") or (),
                                   definition.get("TablePrefix") or "")

@@ -47,14 +47,6 @@ class TableGroup:
     warnings: tuple[str, ...] = ()
 
 
-def split_s3_url(url: str) -> tuple[str, str]:
-    """s3://bucket/a/b/ -> ("bucket", "a/b/"); a non-empty prefix always ends with '/'."""
-    if not url.startswith(("s3://", "s3a://")):
-        raise ValueError(f"not an S3 URL: {url}")
-    bucket, _, prefix = url.split("://", 1)[1].partition("/")
-    return bucket, (prefix.rstrip("/") + "/") if prefix.strip("/") else ""
-
-
 def table_name(folder: str, prefix: str = "") -> str:
     """Glue's table naming: lower case, runs of other characters become '_'."""
     return prefix + _NAME.sub("_", folder.lower()).strip("_")
