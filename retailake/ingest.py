@@ -28,7 +28,6 @@ from retailake.local import emulator
 from retailake.outputs import load_outputs
 from retailake.parallel import parallel_map
 
-UPLOAD_WORKERS = 8
 ByteCallback = Callable[[int], None]
 
 
@@ -138,7 +137,7 @@ def _refuse_replacing(env: Environment, bucket: str, files: Sequence[tuple[Path,
         found = remote_sha256(s3, bucket, key)
         return found is not None and found != file_sha256(path)
 
-    taken = parallel_map(lambda pair: holds_other_bytes(*pair), files, UPLOAD_WORKERS)
+    taken = parallel_map(lambda pair: holds_other_bytes(*pair), files)
     replaced = [pair for pair, other in zip(files, taken, strict=True) if other]
     if replaced:
         objects = [f"s3://{bucket}/{key}" for _path, key in replaced]
@@ -168,7 +167,6 @@ def upload_files(
     s3 = client(env, "s3")
     try:  # on Ctrl-C, an upload under way ends whole (S3 keeps a PUT whole or not at all)
         return parallel_map(
-            lambda pair: upload_if_changed(s3, bucket, pair[1], pair[0], on_bytes), files,
-            UPLOAD_WORKERS)
+            lambda pair: upload_if_changed(s3, bucket, pair[1], pair[0], on_bytes), files)
     finally:  # what did upload is kept, even when Ctrl-C stopped the rest
         emulator.flush(env)

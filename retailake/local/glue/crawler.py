@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from retailake.aws.s3 import split_s3_url
+from retailake.aws.s3 import iter_objects, split_s3_url
 from retailake.local.glue import inference as inf
 
 _HEAD_BYTES = 256 * 1024
@@ -33,9 +33,8 @@ class CrawlResult:
 
 
 def list_objects(s3: Any, bucket: str, prefix: str) -> Iterator[inf.S3Object]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            yield inf.S3Object(item["Key"], int(item["Size"]))
+    for item in iter_objects(s3, bucket, prefix):
+        yield inf.S3Object(item["Key"], int(item["Size"]))
 
 
 def _fetch(s3: Any, bucket: str, key: str, start: int, end: int) -> bytes:
