@@ -40,7 +40,7 @@ from retailake.local.glue.history import (
     NodeRun,
     PipelineRun,
 )
-from retailake.local.glue.workflow import CRAWLER, JOB, build_plan, read_triggers
+from retailake.local.glue.workflow import CRAWLER, JOB, build_plan, read_triggers, run_properties
 from retailake.outputs import Outputs
 
 WORKFLOW_ENDED = ("COMPLETED", "STOPPED", "ERROR")
@@ -251,12 +251,8 @@ def read_job_metrics(cloudwatch: Any, run: PipelineRun, job_setups: JobSetups) -
             continue
         started = dt.datetime.fromisoformat(record.started_at)
         ended = dt.datetime.fromisoformat(record.ended_at) if record.ended_at else started
-        namespace = metrics.namespace(job_setups.get(record.name, JobSetup()).arguments)
-        try:
-            record.rows = metrics.job_metrics(cloudwatch, namespace, record.name,
-                                              record.run_id, started, ended)
-        except (ClientError, BotoCoreError) as error:
-            record.warnings.append(f"metrics not read: {describe_error(error)}")
+        arguments = job_setups.get(record.name, JobSetup()).arguments
+        metrics.read_rows(cloudwatch, record, arguments, record.run_id, started, ended)
 
 
 def run_workflow_in_aws(
@@ -277,8 +273,8 @@ def run_workflow_in_aws(
     try:
         plan = build_plan(workflow, read_triggers(glue, workflow))
         job_setups = read_job_setups(glue, [n.name for n in plan.nodes if n.kind == JOB])
-        run_id = glue.start_workflow_run(
-            Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})["RunId"]
+        run_id = glue.start_workflow_run(Name=workflow,
+                                         RunProperties=run_properties(full_refresh))["RunId"]
     except (ClientError, BotoCoreError) as error:
         if (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code")
                 == "ConcurrentRunsExceededException"):  # fmt: skip

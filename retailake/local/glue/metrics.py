@@ -11,7 +11,11 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from retailake_etl.metrics import METRICS as PUBLISHED
+
+from retailake.aws.clients import describe_error
+from retailake.local.glue.history import NodeRun
 
 DEFAULT_NAMESPACE = "Retailake"
 METRICS = {name: field for name, (field, _unit) in PUBLISHED.items()}  # name -> run record key
@@ -32,6 +36,17 @@ def query_period(start: dt.datetime, end: dt.datetime, now: dt.datetime) -> int:
     age = now - start
     unit = next((seconds for limit, seconds in _PERIOD_UNITS if age < limit), 3600)
     return max(1, math.ceil((end - start).total_seconds() / unit)) * unit
+
+
+def read_rows(cloudwatch: Any, record: NodeRun, arguments: Mapping[str, str], run_id: str,
+              started: dt.datetime, ended: dt.datetime) -> None:
+    """A job run's record gets its row counts from the metrics it published, or a warning
+    saying why they could not be read (the run's own state stands either way)."""
+    try:
+        record.rows = job_metrics(cloudwatch, namespace(arguments), record.name, run_id,
+                                  started, ended)
+    except (ClientError, BotoCoreError) as error:
+        record.warnings.append(f"metrics not read: {describe_error(error)}")
 
 
 def job_metrics(cloudwatch: Any, namespace: str, job_name: str, run_id: str,

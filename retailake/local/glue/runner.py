@@ -54,6 +54,7 @@ from retailake.local.glue.workflow import (
     WorkflowPlan,
     build_plan,
     read_triggers,
+    run_properties,
 )
 from retailake.outputs import Outputs
 
@@ -156,19 +157,15 @@ class _Run:
         result = run_job(self.glue, self.sts, self.runtime, record.name,
                          run_id=run_id, overrides=overrides, log_file=log_file)
         record.state, record.error = result.state, result.error
-        namespace = metrics.namespace(result.arguments)
-        try:
-            record.rows = metrics.job_metrics(self.cloudwatch, namespace, record.name,
-                                              run_id, result.started, result.ended)
-        except (ClientError, BotoCoreError) as error:
-            record.warnings.append(f"metrics not read: {describe_error(error)}")
+        metrics.read_rows(self.cloudwatch, record, result.arguments, run_id, result.started,
+                          result.ended)
 
 
 def _open_emulator_run(glue: Any, workflow: str, full_refresh: bool) -> str:
     """The emulator's workflow run: its id and properties are what the jobs read back."""
     try:
-        answer = glue.start_workflow_run(
-            Name=workflow, RunProperties={"full_refresh": str(full_refresh).lower()})
+        answer = glue.start_workflow_run(Name=workflow,
+                                         RunProperties=run_properties(full_refresh))
     except (ClientError, BotoCoreError) as error:
         raise AwsError(f"starting workflow '{workflow}': {describe_error(error)}") from None
     return answer["RunId"]

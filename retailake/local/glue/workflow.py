@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from retailake_etl.arguments import FULL_REFRESH
+
 from retailake.errors import ConfigError
 
 CRAWLER = "crawler"
@@ -174,3 +176,8 @@ class TriggerEngine:
                 self._fired.add(trigger.name)
                 actions.extend(a for a in trigger.actions if a.node not in self.states)
         return actions
+
+
+def run_properties(full_refresh: bool) -> dict[str, str]:
+    """A workflow run's properties, which each job reads back (retailake_etl.arguments)."""
+    return {FULL_REFRESH: str(full_refresh).lower()}
