@@ -41,3 +41,17 @@ def test_a_weeks_old_run_is_asked_in_five_minute_periods_and_its_points_summed()
                 "Period": 900, "Statistics": ["Sum"]})
         rows = job_metrics(cloudwatch, "Lake", "job", "jr_1", started, started + 3 * MINUTE)
     assert rows == {"rows_read": 42}
+
+
+def test_metrics_that_cannot_be_read_leave_a_warning_not_a_failure():
+    from retailake.local.glue.history import NodeRun
+    from retailake.local.glue.metrics import read_rows
+
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    record = NodeRun("job", "rl-transform-sales", 1, state="SUCCEEDED")
+    with Stubber(cloudwatch) as stubber:
+        stubber.add_client_error("get_metric_statistics", "AccessDenied", "not allowed")
+        read_rows(cloudwatch, record, {}, "jr_1", NOW - MINUTE, NOW)
+    assert record.state == "SUCCEEDED" and record.rows == {}
+    assert record.warnings == ["metrics not read: GetMetricStatistics failed: AccessDenied: "
+                               "not allowed"]
