@@ -191,3 +191,5 @@ def test_ctrl_c_in_a_crawler_is_recorded_as_an_interruption(monkeypatch):
     assert run.nodes[0].state == FAILED
     assert run.nodes[0].error == NodeError("KeyboardInterrupt", "interrupted by the user")
     assert events[-1] == NODE_FAILED
+    crawl = history.load_crawl_states(load_environment("local"))[crawler.name]
+    assert (crawl["state"], crawl["error"]) == (FAILED, "interrupted by the user")

@@ -105,12 +105,13 @@ class _Run:
                                                            self._reason(error, action))
         record.ended_at = history.now_iso()
         record.duration_seconds = round(time.monotonic() - began, 3)
+        if self.runtime.interrupted:
+            record.state = FAILED
+            record.error = NodeError("KeyboardInterrupt", "interrupted by the user")
         if action.node.kind == CRAWLER:
             self._save_crawl_state(record)
         self.run.spark_startup_seconds = self.runtime.startup_seconds
-        if self.runtime.interrupted:  # Ctrl-C inside a job: stop here, as outside one
-            record.state = FAILED
-            record.error = NodeError("KeyboardInterrupt", "interrupted by the user")
+        if self.runtime.interrupted:  # Ctrl-C inside a node: stop here, as outside one
             self.emit(NODE_FAILED, record)
             raise KeyboardInterrupt
         self.emit(NODE_SUCCEEDED if record.state == SUCCEEDED else NODE_FAILED, record)
