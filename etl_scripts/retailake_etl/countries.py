@@ -1,6 +1,7 @@
 """ISO 3166-1: every country's alpha-2 code with its alpha-3 code and English names (the
 standard's short name, its common and official names where they differ), as Debian's
-iso-codes 4.15 lists them (`iso_3166-1.json`). `customers.normalize_country` reads them."""
+iso-codes 4.15 lists them (`iso_3166-1.json`), and English names in common use it does not
+list. `customers.normalize_country` reads them."""
 
 ISO_3166: dict[str, tuple[str, ...]] = {
     "AD": ("AND", "Andorra", "Principality of Andorra"),
@@ -262,4 +263,13 @@ ISO_3166: dict[str, tuple[str, ...]] = {
     "ZA": ("ZAF", "South Africa", "Republic of South Africa"),
     "ZM": ("ZMB", "Zambia", "Republic of Zambia"),
     "ZW": ("ZWE", "Zimbabwe", "Republic of Zimbabwe"),
+}  # fmt: skip
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "AE": ("UAE",), "BN": ("Brunei",), "BS": ("The Bahamas",), "CD": ("DR Congo", "DRC"),
+    "CI": ("Ivory Coast",), "CV": ("Cape Verde",), "FK": ("Falkland Islands",),
+    "FM": ("Micronesia",), "GB": ("Great Britain", "Britain"), "GM": ("The Gambia",),
+    "LC": ("St Lucia", "St. Lucia"), "MK": ("Macedonia",), "MM": ("Burma",),
+    "MO": ("Macau",), "PS": ("Palestine",), "RU": ("Russia",), "SZ": ("Swaziland",),
+    "TL": ("East Timor",), "TR": ("Turkey",), "VA": ("Vatican", "Vatican City", "Holy See"),
 }  # fmt: skip

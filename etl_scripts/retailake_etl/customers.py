@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from collections.abc import Mapping
 
 from pyspark.sql import Column, DataFrame
@@ -26,7 +27,7 @@ from pyspark.sql import functions as F
 
 from retailake_etl.common import Cleaned, year_month
 from retailake_etl.contract import CONTRACTS, Reason
-from retailake_etl.countries import ISO_3166
+from retailake_etl.countries import ALIASES, ISO_3166
 from retailake_etl.validate import check, deduplicate, reject_columns
 
 CONTRACT = CONTRACTS["customers"]
@@ -84,11 +85,30 @@ def _squashed(column: Column) -> Column:
 
 
 def _mapping(table: Mapping[str, tuple[str, ...]]) -> Column:
+    """Each code and spelling of `table`, squashed, to its code."""
     pairs: dict[str, str] = {}
     for code, spellings in table.items():
         for spelled in (code, *spellings):
             pairs.setdefault(_squash(spelled), code)
+    return _lookup(pairs)
+
+
+def _lookup(pairs: Mapping[str, str]) -> Column:
     return F.create_map(*[F.lit(x) for pair in sorted(pairs.items()) for x in pair])
+
+
+def _without_accents(name: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+# ISO codes are matched as they are (upper case): squashed, `N/A` would read as Namibia's NA.
+# Names are matched squashed, with and without their accents (`Curacao`, `Cote d'Ivoire`).
+_ALPHA_3 = {alpha_3: code for code, (alpha_3, *_names) in ISO_3166.items()}
+_COUNTRY_NAMES = {
+    _squash(spelled): code
+    for code, (_alpha_3, *names) in ISO_3166.items()
+    for spelled in (*names, *map(_without_accents, names), *ALIASES.get(code, ()))
+}
 
 
 def with_hmac_key(frame: DataFrame, key: bytes) -> DataFrame:
@@ -127,14 +147,14 @@ def phone_hash(phone: Column) -> Column:
 
 
 def normalize_country(country: Column) -> Column:
-    """ISO 3166-1 alpha-2 from a common spelling, then from any ISO code (alpha-2 or alpha-3)
-    or English name; any other two letters upper-cased (`XK`, a code in use but not ISO's);
-    else the trimmed text. Two maps, the small one first: Spark finds a key in a map literal
-    by scanning it, and `coalesce` scans the 922 ISO spellings only for rows it did not
-    find."""
+    """ISO 3166-1 alpha-2 from a common spelling, else from an alpha-3 code or an English
+    name (`countries`); any other two letters upper-cased (`XK`, a code in use but not
+    ISO's); else the trimmed text. The small map first: Spark finds a key in a map literal
+    by scanning it, and `coalesce` looks further only for rows it did not find."""
     text = _blank_null(country)
     squashed = _squashed(text)
-    return F.coalesce(_mapping(COUNTRIES)[squashed], _mapping(ISO_3166)[squashed],
+    return F.coalesce(_mapping(COUNTRIES)[squashed], _lookup(_ALPHA_3)[F.upper(text)],
+                      _lookup(_COUNTRY_NAMES)[squashed],
                       F.when(F.length(text) == 2, F.upper(text)), text)
 
 

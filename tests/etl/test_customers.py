@@ -151,7 +151,8 @@ def test_any_iso_country_spelling_becomes_its_alpha_2_code(spark):
     spelled = {
         "Sweden": "SE", "CAN": "CA", " gbr": "GB", "South Korea": "KR",
         "Korea, Republic of": "KR", "Türkiye": "TR", "Viet Nam": "VN", "côte d'ivoire": "CI",
-        "U.S.A.": "US", "xk": "XK", "Atlantis": "Atlantis", "  ": None,
+        "U.S.A.": "US", "xk": "XK", "Atlantis": "Atlantis", "  ": None, "Turkey": "TR",
+        "Cote d'Ivoire": "CI", "Curacao": "CW", "N/A": "N/A", "#N/A": "#N/A", "n.a.": "n.a.",
     }  # fmt: skip
     frame = spark.createDataFrame([(text,) for text in spelled], "country string")
     got = frame.select("country", normalize_country(F.col("country")).alias("code")).collect()
