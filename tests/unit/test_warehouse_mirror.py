@@ -121,3 +121,20 @@ def test_a_damaged_etag_file_costs_a_copy_again_not_the_command(tmp_path):
     result = mirror.sync(s3, "s3://lake/t/", tmp_path)
     assert (result.files, result.downloaded, s3.downloads) == (1, 1, ["t/a.parquet"])
     assert files(tmp_path / "lake" / "t") == {"a.parquet": b"a"}
+
+
+def test_a_copy_never_noted_goes_with_its_object(tmp_path):
+    """A sync killed outright (kill -9) notes nothing: a copied file the ETag file does not
+    name, and a partial download, are still told from the files on disk."""
+    s3 = FakeS3()
+    s3.objects = {"t/m=1/part-a.parquet": ("e1", b"a"), "t/m=2/part-b.parquet": ("e2", b"b")}
+    mirror.sync(s3, "s3://lake/t/", tmp_path)
+    folder = tmp_path / "lake" / "t"
+    (folder / ".etags.json").unlink()  # as if the kill came before it was written
+    (folder / "m=3").mkdir()
+    (folder / "m=3" / ".part-c.parquet.part").write_bytes(b"hal")  # a download cut short
+    del s3.objects["t/m=1/part-a.parquet"]
+    result = mirror.sync(s3, "s3://lake/t/", tmp_path)
+    assert files(folder) == {"m=2/part-b.parquet": b"b"}
+    assert not list(folder.rglob("*.part"))
+    assert (result.files, result.removed) == (1, 1)
