@@ -138,37 +138,51 @@ def test_sparks_scratch_folder_starts_empty_and_owner_only(tmp_path):
     assert stat.S_IMODE(work.stat().st_mode) == 0o700
 
 
-def test_a_spark_context_that_fails_to_start_takes_its_jvm_with_it(tmp_path, monkeypatch):
-    """pyspark keeps the gateway of a context that failed to start: its JVM (here a `cat`,
-    which also ends when its stdin closes) lived on beside every later job's new one."""
+@pytest.mark.parametrize("failing", ["context", "session"])
+def test_a_spark_start_that_fails_takes_its_jvm_with_it(tmp_path, monkeypatch, failing):
+    """pyspark keeps the gateway of a context that failed to start, and a Ctrl-C after the
+    context but before the session left `stop` nothing to end the JVM by: it lived on (here
+    a `cat`, which also ends when its stdin closes) beside every later job's new one."""
     import pyspark
     import pyspark.java_gateway
+    import pyspark.sql
 
     from retailake.local.glue import spark
 
     jvm = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     gateway = SimpleNamespace(proc=jvm, shutdown=lambda: None)
 
-    class FailingContext:
+    class FakeContext:
         _gateway: object = None
         _jvm: object = None
         _active_spark_context = None
 
         def __init__(self, conf: object, gateway: object) -> None:
-            FailingContext._gateway = gateway  # as pyspark's __init__ sets it before it fails
-            raise RuntimeError("Java gateway process exited before sending its port number")
+            FakeContext._gateway = gateway  # as pyspark's __init__ sets it, before it may fail
+            if failing == "context":
+                raise RuntimeError("Java gateway process exited before sending its port number")
 
-    monkeypatch.setattr(pyspark, "SparkContext", FailingContext)
+        def setLogLevel(self, level: str) -> None:
+            pass
+
+        def stop(self) -> None:
+            pass
+
+    def no_session(context: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pyspark, "SparkContext", FakeContext)
+    monkeypatch.setattr(pyspark.sql, "SparkSession", no_session)
     monkeypatch.setattr(pyspark.java_gateway, "launch_gateway", lambda conf, **kw: gateway)
     monkeypatch.setattr(spark, "find_s3a_jars", lambda: [])
     monkeypatch.setattr(spark, "compile_twin_classes", lambda jars, cache: None)
     runtime = spark.SparkRuntime("http://127.0.0.1:1", "us-east-1", tmp_path / "spark.log",
                                  keys=RootKeys("AKIATEST", "secret"), cache_dir=tmp_path)
     try:
-        with pytest.raises(RuntimeError, match="Java gateway"):
+        with pytest.raises(RuntimeError if failing == "context" else KeyboardInterrupt):
             runtime.session()
         assert jvm.wait(timeout=10) == 0
-        assert FailingContext._gateway is None
+        assert FakeContext._gateway is None
     finally:
         jvm.kill()
         runtime.stop()

@@ -270,9 +270,18 @@ class SparkRuntime:
                 _shut_down(gateway)  # would outlive the run, a new one started for every job
                 raise
             self._owns_context = True
-        context.setLogLevel("WARN")
-        self._watch_interrupts()
-        session = SparkSession(context)
+        try:
+            context.setLogLevel("WARN")
+            self._watch_interrupts()
+            session = SparkSession(context)
+        except BaseException:  # a Ctrl-C here: no session for `stop` to end the JVM by
+            if self._owns_context:
+                with contextlib.suppress(Exception):
+                    context.stop()
+                if SparkContext._gateway is not None:
+                    _shut_down(SparkContext._gateway)
+                self._owns_context = False
+            raise
         self.startup_seconds = time.monotonic() - began
         return session
 
