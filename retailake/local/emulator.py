@@ -37,6 +37,9 @@ from retailake.local.server import (
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 60.0  # SIGTERM writes a final snapshot: a large lake on a busy machine takes a while
+# The longest another command may hold the start lock: stop a hung emulator (SIGTERM, then
+# SIGKILL), start one, and stop that one too when it does not answer in time.
+_START_LOCK_WAIT = 2 * (STOP_TIMEOUT + 10) + START_TIMEOUT + 10
 _LOG_TAIL_LINES = 15
 
 
@@ -240,10 +243,10 @@ def start(env: Environment) -> EmulatorStatus:
     state_dir.mkdir(parents=True, exist_ok=True)
     state_dir.chmod(0o700)  # it holds the PII key's value and the raw layer's customers
     with (state_dir / "start.lock").open("a") as handle:
-        if not file_lock.acquire(handle, within=START_TIMEOUT + STOP_TIMEOUT + 10):
+        if not file_lock.acquire(handle, within=_START_LOCK_WAIT):
             raise EmulatorError(
                 f"another retailake command has been starting the emulator for over "
-                f"{START_TIMEOUT + STOP_TIMEOUT + 10:.0f} s; see {_log_file(env)}"
+                f"{_START_LOCK_WAIT:.0f} s; see {_log_file(env)}"
             )
         try:
             return _start(env, state_dir)
