@@ -8,7 +8,8 @@ import json
 from typer.testing import CliRunner
 
 from retailake.cli import app, data
-from retailake.sample import PRESET_WINDOWS, PRESETS, SampleSpec
+from retailake.contract import SOURCES
+from retailake.sample import DEFAULT_FORMATS, PRESET_WINDOWS, PRESETS, SAMPLE_FORMATS, SampleSpec
 
 
 def seed(tmp_path, *args: str) -> dict:
@@ -25,6 +26,13 @@ def test_every_preset_has_a_window():
     assert set(PRESET_WINDOWS) == set(PRESETS) == {p.value for p in data.Preset}
     assert PRESET_WINDOWS["small"] == (dt.date(2025, 10, 1), 92)
     assert PRESET_WINDOWS["medium"] == PRESET_WINDOWS["large"] == (dt.date(2025, 1, 1), 365)
+
+
+def test_the_clis_choices_are_the_samples_and_the_contracts():
+    """The CLI spells its choices out (importing the sample's modules would slow every
+    command's start): they must stay the ones the generator and the contract know."""
+    assert [f.value for f in data.FileFormat] == list(SAMPLE_FORMATS)
+    assert [s.value for s in data.Source] == list(SOURCES) == list(DEFAULT_FORMATS)
 
 
 def test_the_spec_defaults_are_the_small_preset():
