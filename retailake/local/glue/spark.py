@@ -117,7 +117,7 @@ def _pyspark_jars() -> Path:
 def spark_conf(endpoint_url: str, region: str, keys: RootKeys, jars: list[Path],
                twin_classes: Path | None = None, work_dir: Path | None = None) -> dict[str, str]:
     """The session's settings: small and quick on two cores, UTC, s3:// and s3a:// via S3A
-    with the twin's root keys (a job's own role replaces them, see `use_role`)."""
+    with the twin's root keys (a job's own role replaces them, see `acting_as`)."""
     conf = {
         "spark.master": "local[2]",
         "spark.app.name": "retailake-local-glue",
