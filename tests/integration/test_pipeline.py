@@ -336,8 +336,12 @@ def test_one_new_file_run_killed_inside_a_job_then_rerun_touches_only_its_partit
     sales_job = outputs["glue_jobs"]["transform_sales"]
     start_pipeline_and_kill_it_inside(deployed_local_env, sales_job, tmp_path, after_seconds=3)
     assert not sales_ledger(s3, outputs).get("unfinished"), "killed in its writes, not before"
+    scratch = deployed_local_env.home / "cache" / "spark" / "work"
+    left = {folder.name for folder in scratch.glob("job-*")}
+    assert left, "the killed job's code stays in the twin's scratch folder, not in /tmp"
     rerun = run_pipeline()
     assert rerun["state"] == "SUCCEEDED"
+    assert not left & {folder.name for folder in scratch.glob("job-*")}  # the rerun's start
     after = objects(s3, outputs.buckets["staged"], "sales/")
     changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
     months = {key.split("/year=2025/", 1)[1].split("/", 1)[0] for key in changed}

@@ -19,7 +19,6 @@ import runpy
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Iterator, Mapping
@@ -173,7 +172,8 @@ def run_job(glue: Any, sts: Any, runtime: SparkRuntime, job_name: str, *, run_id
     arguments = job_arguments(definition, overrides)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     started, began = dt.datetime.now(dt.UTC), time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="retailake-glue-job-"))
+    spark = runtime.session()  # started before the script, so getOrCreate() finds it
+    workdir = runtime.job_folder()
     error: NodeError | None = None
     try:
         script = _download(s3, definition["Command"]["ScriptLocation"], workdir).resolve()
@@ -181,7 +181,6 @@ def run_job(glue: Any, sts: Any, runtime: SparkRuntime, job_name: str, *, run_id
             _download(s3, location.strip(), workdir)
             for location in arguments.get("--extra-py-files", "").split(",") if location.strip()
         ]
-        spark = runtime.session()  # started before the script, so getOrCreate() finds it
         for path in extra:
             if path.suffix in (".zip", ".egg", ".py"):
                 runtime.add_py_file(_stable_copy(path, runtime))

@@ -232,6 +232,7 @@ class SparkRuntime:
         self._py_files: set[str] = set()
         self._owns_context = False
         self._sigint_before: Any = None
+        self._work_dir: Path | None = None
         self.interrupted = False
 
     def session(self) -> Any:
@@ -239,6 +240,12 @@ class SparkRuntime:
         if self._session is None:
             self._session = self._start()
         return self._session
+
+    def job_folder(self) -> Path:
+        """A new folder for a job's downloaded code, in the run's scratch folder, which the
+        next run empties when it starts Spark: a run killed mid-job leaves nothing in /tmp."""
+        self.session()
+        return Path(tempfile.mkdtemp(prefix="job-", dir=self._work_dir))
 
     def _start(self) -> Any:
         from pyspark import SparkConf, SparkContext
@@ -248,8 +255,9 @@ class SparkRuntime:
         began = time.monotonic()
         jars = find_s3a_jars()
         classes = compile_twin_classes(jars, self.cache_dir)
+        self._work_dir = fresh_work_dir(self.cache_dir)
         conf_values = spark_conf(self.endpoint_url, self.region, self.keys, jars, classes,
-                                 fresh_work_dir(self.cache_dir))
+                                 self._work_dir)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         active = SparkContext._active_spark_context
         if active is not None:  # someone else's context (a test fixture): configure it in place
