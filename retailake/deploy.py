@@ -52,7 +52,7 @@ def open_terraform(
     step = on_step or (lambda _message: None)
     if env.is_local:
         step("starting the local twin's emulator")
-        emulator.ensure_running(env)
+        emulator.start(env)
     terraform = Terraform(env, terraform_variables(env), list(var_files), on_line)
     step("terraform init")
     terraform.init()

@@ -29,7 +29,7 @@ def _emulator_running(env: Environment) -> bool:
     every command that talks to the twin works after a `local down` or a reboot."""
     from retailake.local import emulator
 
-    return emulator.ensure_running(env).running
+    return emulator.start(env).running
 
 
 def client(env: Environment, service: str) -> Any:

@@ -144,7 +144,7 @@ def run_pipeline(
             from retailake.local import emulator
             from retailake.local.glue.runner import run_workflow
 
-            emulator.ensure_running(environment)
+            emulator.start(environment)
             from retailake.local.glue.history import now_iso
 
             began = now_iso()

@@ -1,4 +1,4 @@
-"""Lifecycle of the local twin's emulator process: start, stop, status, ensure_running.
+"""Lifecycle of the local twin's emulator process: start, stop, status, flush.
 
 The emulator runs detached (its own session) so it outlives the CLI command that started
 it; its pid file, log and state live in `env.state_dir/emulator/`. A health endpoint that
@@ -332,11 +332,6 @@ def stop(env: Environment) -> bool:
         _terminate(pid)
     _pid_file(env).unlink(missing_ok=True)
     return pid is not None
-
-
-def ensure_running(env: Environment) -> EmulatorStatus:
-    """For `deploy --env local` and every local command: start the emulator when needed."""
-    return start(env)
 
 
 def flush(env: Environment) -> None:

@@ -108,7 +108,7 @@ def test_state_survives_stop_start_and_start_is_idempotent(env):
     assert emulator.stop(env) is True
     assert emulator.stop(env) is False
     assert not emulator.status(env).running
-    emulator.ensure_running(env)
+    emulator.start(env)
     _check(env, seeded)
 
 

@@ -90,7 +90,7 @@ def test_prod_deploy_approved_applies_the_shown_plan(aws_with_changes, monkeypat
 def deployed_twin(fake_terraform, monkeypatch) -> dict:
     """A local twin with state, its AWS side stubbed out; what deploy saves as outputs."""
     saved: dict = {}
-    monkeypatch.setattr("retailake.deploy.emulator.ensure_running", lambda env: None)
+    monkeypatch.setattr("retailake.deploy.emulator.start", lambda env: None)
     monkeypatch.setattr("retailake.deploy.emulator.flush", lambda env: None)
     monkeypatch.setattr("retailake.deploy.save_outputs", lambda env, o: saved.update(o))
     monkeypatch.setattr("retailake.deploy.upload_scripts", lambda env, outputs, d: [])
@@ -348,7 +348,7 @@ def test_auto_approve_reaches_prod_only_when_the_command_line_names_it(
 def test_a_deploy_failing_because_the_emulator_stopped_says_what_to_do(fake_terraform,
                                                                        monkeypatch):
     """Not Terraform's screens of refused connections: the one line run-pipeline gives."""
-    monkeypatch.setattr("retailake.deploy.emulator.ensure_running", lambda env: None)
+    monkeypatch.setattr("retailake.deploy.emulator.start", lambda env: None)
     fake_terraform.answer("plan", exit=1,
                           stderr="Error: dial tcp 127.0.0.1:4599: connect: connection refused")
     monkeypatch.setattr("retailake.deploy.emulator.gone", lambda env: True)

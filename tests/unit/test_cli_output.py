@@ -66,7 +66,7 @@ def test_ctrl_c_in_run_pipeline_shows_the_stopped_run_and_how_to_finish(monkeypa
 
     env = load_environment("local")
     save_outputs(env, {"name_prefix": "rl"})
-    monkeypatch.setattr("retailake.local.emulator.ensure_running", lambda env: None)
+    monkeypatch.setattr("retailake.local.emulator.start", lambda env: None)
 
     def interrupted(env, outputs, on_event, full_refresh):
         stopped = history.NodeRun("job", "rl-transform-sales", 1, state="FAILED",
@@ -99,7 +99,7 @@ def test_a_crawlers_warnings_are_shown_not_only_in_the_json(monkeypatch):
     from retailake.outputs import save_outputs
 
     save_outputs(load_environment("local"), {"name_prefix": "rl"})
-    monkeypatch.setattr("retailake.local.emulator.ensure_running", lambda env: None)
+    monkeypatch.setattr("retailake.local.emulator.start", lambda env: None)
     left_out = "customers: mixed formats {'csv': 14, 'json': 1}; cataloged as csv"
 
     def crawled(env, outputs, on_event, full_refresh):
