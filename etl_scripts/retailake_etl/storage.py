@@ -182,24 +182,23 @@ def in_partitions(
 
 @dataclass(frozen=True)
 class Counted:
-    """`frame` counting its rows as an action goes through it: a write counts what it writes
-    without a second pass over the rows to count them."""
+    """`frame` counting its rows as the write goes through it: no second pass to count them.
+
+    Observe the very frame the write takes, above any shuffle. Adaptive execution replaces a
+    shuffle stage that produced no rows with an empty relation, the observation below it
+    included: Glue 5.0's Spark (3.5.4) then waits forever for the figure (3.5.9 gives none)."""
 
     frame: DataFrame
-    _unobserved: DataFrame
     _observation: Observation
 
     @classmethod
     def of(cls, frame: DataFrame) -> Counted:
         observation = Observation()
-        observed = frame.observe(observation, F.count(F.lit(1)).alias("rows"))
-        return cls(observed, frame, observation)
+        return cls(frame.observe(observation, F.count(F.lit(1)).alias("rows")), observation)
 
     def rows(self) -> int:
-        """After the action, the rows that went through it. Spark drops the observation from
-        a plan it proves empty, so without a figure the rows are counted (none, quickly)."""
-        metrics = self._observation.get
-        return int(metrics["rows"]) if "rows" in metrics else self._unobserved.count()
+        """After the write, the rows that went through it."""
+        return int(self._observation.get["rows"])
 
 
 def _rebalanced(spark: SparkSession, frame: DataFrame, columns: Sequence[str]) -> DataFrame:
@@ -236,12 +235,12 @@ def replace_partitions(
     # One listing of the whole table, not one per partition: on S3 each listing is a request.
     prefixes = tuple(_qualified(spark, folder) + "/" for folder in folders)
     old = [name for name in files_under(spark, table_uri) if name.startswith(prefixes)]
-    rows = Counted.of(in_partitions(frame, columns, wanted))
     # Rows move to the task of their partition folder, so a folder gets one file, not one per
     # input split; a folder far larger than the rest is split over several tasks (Spark's
     # adaptive rebalance), not written by one core while the others wait. A customers run's
     # first delivery month held two thirds of the rows: 10 s on one core of two.
-    writer = _rebalanced(spark, rows.frame, columns).write.mode("append").partitionBy(*columns)
+    rows = Counted.of(_rebalanced(spark, in_partitions(frame, columns, wanted), columns))
+    writer = rows.frame.write.mode("append").partitionBy(*columns)
     writer = writer.option("compression", "snappy")
     for column in plain:
         writer = writer.option(f"parquet.enable.dictionary#{column}", "false")

@@ -3,6 +3,7 @@ their columns are encoded."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 
 from retailake_etl import storage
@@ -46,6 +47,22 @@ def test_a_month_far_larger_than_the_rest_is_split_over_files_then_replaced_whol
     assert written == 2505
     assert _files_by_folder(spark, uri) == {"year=2025/month=01": 1, "year=2025/month=02": 1}
     assert _rows(spark, uri) == sorted(r for r in rows if r[0] % 2 == 0)
+
+
+def test_a_write_that_finds_no_rows_at_run_time_counts_none_without_waiting(spark, tmp_path):
+    """No row of the frame lies in the listed month, which only running the filter shows: the
+    rebalance's shuffle stage ends up empty and adaptive execution drops it. The write's
+    count must not have been observed below it: Spark 3.5.4 (Glue 5.0's) waits forever."""
+    frame = spark.createDataFrame([(n, "2025", "01") for n in range(50)],
+                                  "n long, year string, month string")  # fmt: skip
+    uri = f"file://{tmp_path}/table"
+    written: list[int] = []
+    writer = threading.Thread(target=lambda: written.append(storage.replace_partitions(
+        spark, frame, uri, PARTITION, {("2025", "02")})), daemon=True)  # fmt: skip
+    writer.start()
+    writer.join(timeout=120)
+    assert written == [0], "the write's row count never came"
+    assert storage.read_table(spark, uri) is None
 
 
 def test_plain_columns_are_written_without_a_dictionary_and_the_others_with_one(spark, tmp_path):
