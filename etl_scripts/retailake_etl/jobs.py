@@ -211,6 +211,11 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     started = time.monotonic()
     for key, value in validate.SESSION.items():
         spark.conf.set(key, value)
+    # A CSV read scans its files twice (read._numbered_lines) and both scans must split them
+    # alike. The split size follows the cores the cluster has, which change as Glue's
+    # executors come and go: fixed here for the job's run.
+    parallelism = spark.sparkContext.defaultParallelism
+    spark.conf.set("spark.sql.files.minPartitionNum", str(parallelism))
     spec = SPECS[settings.source]
     contract = CONTRACTS[settings.source]
     listing = {f.key: f for f in storage.list_raw(spark, settings.raw_root, settings.source)}

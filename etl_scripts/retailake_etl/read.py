@@ -208,15 +208,21 @@ def _numbered_lines(spark: SparkSession, files: Sequence[RawFile], folder: str |
         in_order = sorted(found, key=lambda r: r["_block"])
         before = 0  # lines in the file's earlier blocks
         for row in in_order:
-            bases.append((path, row["_block"], row["first"] - before - 1))
+            last = row["first"] + row["lines"] - 1
+            bases.append((path, row["_block"], row["first"], last, row["first"] - before - 1))
             before += row["lines"]
         first_lines[path] = in_order[0]["first_line"] or ""
-    table = spark.createDataFrame(bases, "_path string, _block long, _base long")
-    # Both passes plan the same scan, so every block has its row; were one missing, the job
-    # fails here rather than number lines wrongly.
-    unmatched = F.raise_error(F.lit("a raw line's block was not counted"))
+    schema = "_path string, _block long, _first long, _last long, _base long"
+    table = spark.createDataFrame(bases, schema)
+    # Both passes must split the files alike (the job fixes what the split size follows, the
+    # cluster's cores, see jobs.run_transform). Were a block missing or read elsewhere in the
+    # scan, its lines would get wrong numbers, or none: the job fails instead.
+    scan = F.col("_scan")
+    line = F.when(scan.between(F.col("_first"), F.col("_last")), scan - F.col("_base"))
+    moved = F.raise_error(F.lit("raw files were split otherwise when read than when their "
+                                "lines were counted: rerun the job"))
     numbered = lines.join(F.broadcast(table), ["_path", "_block"], "left").select(
-        "value", "_path", (F.col("_scan") - F.coalesce(F.col("_base"), unmatched)).alias("_line")
+        "value", "_path", F.coalesce(line, moved).alias("_line")
     )
     return _Numbered(numbered, first_lines)
 

@@ -9,7 +9,7 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from retailake_etl import storage
+from retailake_etl import read, storage
 from retailake_etl.contract import CONTRACTS
 from retailake_etl.read import read_raw, spellings
 from retailake_etl.sales import transform_sales
@@ -323,3 +323,27 @@ def test_objects_named_with_glob_characters_are_read_by_name_as_they_are(spark, 
         ("sales/ingest_date=2025-01-05/b*{x,y}?.jsonl", "star"),
         ("sales/ingest_date=2025-01-05/c\\d.parquet", "slash"),
     ]
+
+
+def test_files_split_otherwise_in_the_read_than_in_the_line_count_fail_it(spark, tmp_path):
+    """Lines are counted in one scan and numbered in another. Were the files split otherwise
+    the second time (on Glue the split size follows the executors' cores), lines would get
+    numbers of other files' blocks, negative ones among them, and such rows would vanish:
+    the read fails instead. A split alike numbers every line from 2, below its header."""
+    lines = {day: [f"{day}-{n}" for n in range(count)]
+             for day, count in enumerate([40, 3, 25, 7, 60, 1, 12, 30], start=1)}  # fmt: skip
+    for day, values in lines.items():
+        write_raw(tmp_path, "sales", f"2025-01-{day:02d}", "lines.csv",
+                  "".join(f"{value}\n" for value in ["header", *values]))  # fmt: skip
+    files = storage.list_raw(spark, f"file://{tmp_path}", "sales")
+    numbered = read._numbered_lines(spark, files, f"file://{tmp_path}/sales")
+    assert collect(numbered.lines.where("value != 'header'"), "value", "_line") == sorted(
+        (value, number) for values in lines.values() for number, value in enumerate(values, 2))
+    spark.conf.set("spark.sql.leafNodeDefaultParallelism", "1")  # fewer cores, larger splits
+    spark.conf.set("spark.sql.files.openCostInBytes", "1")  # small files packed together
+    try:
+        with pytest.raises(Exception, match="split otherwise when read"):
+            numbered.lines.collect()
+    finally:
+        spark.conf.unset("spark.sql.leafNodeDefaultParallelism")
+        spark.conf.unset("spark.sql.files.openCostInBytes")
