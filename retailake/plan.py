@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Resource types whose deletion or replacement loses data or breaks what reads it.
+# Resource types whose deletion or replacement loses data or breaks what reads it. Lake
+# Formation's settings are the account's: deleting them leaves it with no data lake admin.
 DATA_BEARING_TYPES = frozenset(
     {
+        "aws_lakeformation_data_lake_settings",
         "aws_s3_bucket",
         "aws_glue_catalog_database",
         "aws_glue_catalog_table",

@@ -83,3 +83,12 @@ def test_moves_imports_and_forgets_are_changes_to_apply():
         ("import", "aws_s3_bucket.raw")]
     assert summary.terraform_changes and not summary.data_loss
     assert summary.as_dict()["move"] == summary.as_dict()["import"] == 1
+
+
+def test_deleting_lake_formations_settings_is_data_loss_as_it_leaves_the_account_no_admin():
+    settings = "module.lake.module.lakeformation_settings.aws_lakeformation_data_lake_settings.this"
+    summary = summarize_plan({"resource_changes": [
+        _change(settings, "aws_lakeformation_data_lake_settings", ["delete"]),
+        _change("module.lake.aws_iam_role.lake_admin", "aws_iam_role", ["delete"]),
+    ]})  # fmt: skip
+    assert [c.address for c in summary.data_loss] == [settings]
