@@ -151,6 +151,10 @@ resource "aws_s3_bucket" "this" {
   force_destroy = var.force_destroy
 
   tags = merge(var.tags, { Name = each.value, Layer = each.key })
+
+  # Destroyed before the key, and only then: a bucket that refuses to go (not empty, in dev)
+  # keeps the key its objects are encrypted under, where it was scheduled for deletion.
+  depends_on = [aws_kms_key.this]
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
