@@ -128,6 +128,11 @@ def seed_sample(
             "settings, that this one does not rewrite (else refused).",
         ),
     ] = False,
+    allow_prod: Annotated[
+        bool,
+        typer.Option("--allow-prod", help="Required to seed prod, whose analytics would count "
+                     "the made-up sales with the real ones."),
+    ] = False,
     env: EnvOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
@@ -155,7 +160,12 @@ def seed_sample(
             sample = generate(spec, output, on_progress=step)
         _seed_summary(sample, spec.seed, str(output.resolve()), None, output_format)
         return
+    from retailake.errors import ConfigError
+
     environment = load_environment(env)
+    if environment.name == "prod" and not allow_prod:
+        raise ConfigError("refusing to seed prod: its next run would count the sample's made-up "
+                          "sales with the real ones (pass --allow-prod if that is what you want)")
     bucket = load_outputs(environment).buckets["raw"]  # fail before generating, not after
     with tempfile.TemporaryDirectory(prefix="retailake-sample-") as folder:
         with _steps() as step:

@@ -282,3 +282,19 @@ def test_the_run_summary_lists_nodes_in_the_order_they_ran():
     text = console.export_text()
     assert [text.index(f"job {n}") for n in ("sales", "inventory", "customers", "never")] == sorted(
         text.index(f"job {n}") for n in ("sales", "inventory", "customers", "never"))
+
+
+def test_seed_sample_refuses_prod_without_allow_prod_before_generating(monkeypatch):
+    from typer.testing import CliRunner
+
+    from retailake.cli import app
+
+    def generate(*args, **kwargs):
+        raise AssertionError("generated a sample for prod")
+
+    monkeypatch.setattr("retailake.sample.generate", generate)
+    result = CliRunner().invoke(app, ["seed-sample", "--env", "prod"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: refusing to seed prod"), result.output
+    allowed = CliRunner().invoke(app, ["seed-sample", "--env", "prod", "--allow-prod"])
+    assert "refusing to seed prod" not in allowed.output  # it goes on, to prod's outputs
