@@ -173,6 +173,13 @@ def _apply(record: NodeRun, attempt: _Attempt) -> str | None:
     return {SUCCEEDED: NODE_SUCCEEDED, FAILED: NODE_FAILED}.get(record.state)
 
 
+# Failed answers to a poll that the next poll may not repeat, and how many in a row are let
+# pass ("connection": botocore's own errors, a network that dropped past its retries).
+_ASK_AGAIN = frozenset({"OperationTimeoutException", "InternalServiceException",
+                        "ThrottlingException", "connection"})
+FAILED_POLLS_TOLERATED = 3
+
+
 class _Follower:
     """One workflow run being followed: the record, the events, the clients."""
 
@@ -180,17 +187,27 @@ class _Follower:
                  on_event: EventHandler | None, job_setups: JobSetups) -> None:
         self.env, self.glue, self.run, self.on_event = env, glue, run, on_event
         self.job_setups = job_setups
+        self.failed_polls = 0  # in a row
 
     def emit(self, kind: str, node: NodeRun | None = None) -> None:
         history.record_event(self.env, self.run, self.on_event, kind, node)
 
-    def poll(self) -> dict[str, Any]:
+    def poll(self) -> dict[str, Any] | None:
+        """The run as Glue reports it now, or None for a failed answer worth asking again at
+        the next poll: an hour's wait should not end on one of Glue's time-outs (HTTP 400,
+        which botocore does not retry) or on throttling that outlasted botocore's retries."""
         try:
             answer = self.glue.get_workflow_run(
                 Name=self.run.workflow, RunId=self.run.run_id, IncludeGraph=True)
         except (ClientError, BotoCoreError) as error:
+            code = error.response.get("Error", {}).get("Code") if isinstance(
+                error, ClientError) else "connection"  # fmt: skip
+            if code in _ASK_AGAIN and self.failed_polls < FAILED_POLLS_TOLERATED:
+                self.failed_polls += 1
+                return None
             raise AwsError(f"reading workflow run {self.run.run_id}: "
                            f"{describe_error(error)}") from None
+        self.failed_polls = 0
         workflow_run = answer["Run"]
         for attempt in attempts_from_graph(workflow_run.get("Graph") or {}, self.job_setups):
             if attempt.state == PENDING:
@@ -305,7 +322,7 @@ def _follow(follower: _Follower, polling: Polling) -> bool:
     deadline = polling.clock() + polling.timeout_seconds
     while True:
         workflow_run = follower.poll()
-        if workflow_run.get("Status") in WORKFLOW_ENDED:
+        if workflow_run is not None and workflow_run.get("Status") in WORKFLOW_ENDED:
             follower.finish(workflow_run)
             return True
         if polling.clock() >= deadline:

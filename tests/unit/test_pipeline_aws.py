@@ -24,6 +24,7 @@ from retailake.aws.workflow_run import (
 )
 from retailake.cli import app
 from retailake.config import load_environment
+from retailake.errors import AwsError
 from retailake.local.glue import history
 from retailake.outputs import Outputs, save_outputs
 
@@ -229,6 +230,23 @@ def test_the_wait_is_bounded_and_the_run_is_left_going(aws, dev):
     assert clock.sleeps == [10, 10, 5]
 
 
+def test_a_few_failed_polls_in_a_row_are_asked_again_and_more_stop_the_following(aws, dev):
+    aws.start()
+    running = workflow_answer("RUNNING", crawler("RUNNING"), job(SALES), job(AGG))
+    aws.poll(running)
+    for code in ("OperationTimeoutException", "ThrottlingException", "InternalServiceException"):
+        aws.stubs["glue"].add_client_error("get_workflow_run", code, "try later")
+    aws.poll(running)  # the count starts again after an answer
+    for _ in range(workflow_run.FAILED_POLLS_TOLERATED + 1):
+        aws.stubs["glue"].add_client_error("get_workflow_run", "OperationTimeoutException", "")
+    clock = Clock()
+    with pytest.raises(AwsError, match="OperationTimeoutException") as stopped:
+        run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=clock.polling())
+    aws.assert_all_used()
+    assert "workflow run wr_1 goes on in Glue" in str(stopped.value)
+    assert clock.sleeps == [10] * 8  # a poll's interval after each answer, failed or not
+
+
 def test_graph_nodes_map_to_records():
     graph = workflow_answer(
         "RUNNING", crawler("FAILED", ErrorMessage="denied", LogGroup="/aws-glue/crawlers",
@@ -272,7 +290,7 @@ def test_following_that_stops_early_says_the_run_goes_on(aws, dev, monkeypatch, 
     aws.start()
     aws.poll(workflow_answer("RUNNING", crawler("RUNNING"), job(SALES), job(AGG)))
     if stop == "poll fails":
-        aws.stubs["glue"].add_client_error("get_workflow_run", "ThrottlingException", "slow down")
+        aws.stubs["glue"].add_client_error("get_workflow_run", "AccessDeniedException", "no")
         sleep = Clock().sleep
     else:
         def sleep(_seconds: float) -> None:
@@ -282,7 +300,7 @@ def test_following_that_stops_early_says_the_run_goes_on(aws, dev, monkeypatch, 
     result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
     aws.assert_all_used()
     assert result.exit_code == 1, result.output
-    why = "interrupted" if stop == "ctrl-c" else "GetWorkflowRun failed: ThrottlingException"
+    why = "interrupted" if stop == "ctrl-c" else "GetWorkflowRun failed: AccessDeniedException"
     assert "stopped following the run (" in result.stderr and why in result.stderr
     assert "workflow run wr_1 goes on in Glue" in result.stderr
     assert f"stop-workflow-run --name {WORKFLOW} --run-id wr_1" in result.stderr
