@@ -26,7 +26,7 @@ class Reason(StrEnum):
     ZERO_QUANTITY = "ZERO_QUANTITY"  # a sales quantity of 0
     DISCOUNT_OUT_OF_RANGE = "DISCOUNT_OUT_OF_RANGE"  # discount_pct outside 0..1
     BAD_TIMESTAMP = "BAD_TIMESTAMP"  # a timestamp or date that is not a valid ISO-8601 value
-    INVALID_VALUE = "INVALID_VALUE"  # outside the allowed values (channel, line_number < 1)
+    INVALID_VALUE = "INVALID_VALUE"  # not allowed: a channel, line_number < 1, |quantity| > 1e6
     DUPLICATE_KEY = "DUPLICATE_KEY"  # the key was seen before; the earlier copy is kept
     MALFORMED_LINE = "MALFORMED_LINE"  # a CSV / JSON line that does not parse
 
@@ -79,7 +79,11 @@ CONTRACTS: dict[str, SourceContract] = {
             Column("channel", S, allowed=("store", "online", "mobile"), default="store"),
             Column("customer_id", S),
             Column("product_id", S, required=True),
-            Column("quantity", INT, required=True, nonzero=True),
+            # A million units at most, either way, on one line: quantity x unit_price then fits
+            # the staged amounts' decimal(18,2), which Spark would fill with null past it.
+            Column(
+                "quantity", INT, required=True, nonzero=True, minimum=-1_000_000, maximum=1_000_000
+            ),
             Column("unit_price", D, required=True, minimum=0, range_reason=Reason.NEGATIVE_PRICE),
             Column(
                 "discount_pct",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
@@ -52,6 +53,11 @@ class Checked:
     judged: DataFrame
     valid: DataFrame
     rejects: DataFrame
+
+
+def _plain_number(value: float) -> str:
+    """A bound as a person writes it: 1000000, not 1e+06; 0.5 stays 0.5."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def _text_name(name: str) -> str:
@@ -161,12 +167,12 @@ def _rules(contract: SourceContract) -> list[tuple[Column, str, Column]]:
         if numeric and column.minimum is not None:
             out_of_range.append((
                 parsed < F.lit(column.minimum), column.range_reason,
-                F.concat(F.lit(f"{column.name} below {column.minimum:g}: "), text),
+                F.concat(F.lit(f"{column.name} below {_plain_number(column.minimum)}: "), text),
             ))  # fmt: skip
         if numeric and column.maximum is not None:
             out_of_range.append((
                 parsed > F.lit(column.maximum), column.range_reason,
-                F.concat(F.lit(f"{column.name} above {column.maximum:g}: "), text),
+                F.concat(F.lit(f"{column.name} above {_plain_number(column.maximum)}: "), text),
             ))  # fmt: skip
         if numeric and column.nonzero:
             out_of_range.append((parsed == 0, Reason.ZERO_QUANTITY, F.lit(f"{column.name} is 0")))

@@ -43,6 +43,9 @@ def test_every_reject_reason(spark):
         line("r16", discount_pct="-0.1"),
         line("b1", discount_pct="1"),  # the bounds are allowed: a free line
         line("b0", unit_price="0"),
+        line("r19", quantity="1000001"),  # its amount at the top price would not fit
+        line("r20", quantity="-1000001"),
+        line("b2", quantity="-1000000", unit_price="9999999999.99"),  # the largest amount
     ]
     result = transform_sales(raw_rows(spark, "sales", rows))
     assert collect(result.rejects, "row_number", "reason") == sorted(
@@ -51,7 +54,7 @@ def test_every_reject_reason(spark):
             (6, "DISCOUNT_OUT_OF_RANGE"), (7, "BAD_TIMESTAMP"), (8, "INVALID_VALUE"),
             (9, "INVALID_VALUE"), (10, "DUPLICATE_KEY"), (11, "MALFORMED_LINE"), (12, "BAD_TYPE"),
             (13, "MISSING_REQUIRED"), (14, "BAD_TYPE"), (15, "BAD_TYPE"),
-            (16, "DISCOUNT_OUT_OF_RANGE"),
+            (16, "DISCOUNT_OUT_OF_RANGE"), (19, "INVALID_VALUE"), (20, "INVALID_VALUE"),
         ],
         key=lambda r: (False, str(r[0]), False, r[1]),
     )  # fmt: skip
@@ -70,7 +73,12 @@ def test_every_reject_reason(spark):
         "which is kept"
     )
     assert details[11]["raw_line"] == "o,1,20"
-    assert collect(result.rows, "order_id", "_row_number") == [("b0", 18), ("b1", 17), ("ok", 1)]
+    assert details[19]["reason_detail"] == "quantity above 1000000: 1000001"
+    assert details[20]["reason_detail"] == "quantity below -1000000: -1000001"
+    assert collect(result.rows, "order_id", "_row_number") == [
+        ("b0", 18), ("b1", 17), ("b2", 21), ("ok", 1)]  # fmt: skip
+    largest = result.rows.where("order_id = 'b2'").first()
+    assert largest["gross_amount"] == D("-9999999999990000.00")
 
 
 def test_derived_amounts_round_half_up(spark):
