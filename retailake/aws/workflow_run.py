@@ -290,15 +290,15 @@ def run_workflow_in_aws(
     try:
         plan = build_plan(workflow, read_triggers(glue, workflow))
         job_setups = read_job_setups(glue, [n.name for n in plan.nodes if n.kind == JOB])
+        under_way = _run_under_way(glue, workflow)
+        if under_way is not None:
+            raise _already_running(workflow, f" (run {under_way})")
         run_id = glue.start_workflow_run(Name=workflow,
                                          RunProperties=run_properties(full_refresh))["RunId"]
     except (ClientError, BotoCoreError) as error:
         if (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code")
                 == "ConcurrentRunsExceededException"):  # fmt: skip
-            raise AwsError(
-                f"workflow '{workflow}' is already running, and it allows one run at a time: "
-                "follow that run with `retailake status`, or run this again when it ends"
-            ) from None
+            raise _already_running(workflow) from None
         raise AwsError(f"starting workflow '{workflow}': {describe_error(error)}") from None
     run = PipelineRun(
         run_id=run_id, workflow=workflow, full_refresh=full_refresh,
@@ -315,6 +315,22 @@ def run_workflow_in_aws(
         read_job_metrics(client(env, "cloudwatch"), run, job_setups)
     follower.emit(RUN_FINISHED)
     return run
+
+
+def _run_under_way(glue: Any, workflow: str) -> str | None:
+    """The id of the workflow's run under way, if any. Asked before starting one: Glue may
+    answer a start beyond its one run at a time with a new run that ends in ERROR, which
+    would be followed as a failure and would hide the run that goes on."""
+    answer = glue.get_workflow_runs(Name=workflow, IncludeGraph=False, MaxResults=25)
+    runs = answer.get("Runs", [])  # absent, not empty, before the first run (min length 1)
+    return next((r["WorkflowRunId"] for r in runs if r.get("Status") in ("RUNNING", "STOPPING")),
+                None)  # fmt: skip
+
+
+def _already_running(workflow: str, which: str = "") -> AwsError:
+    return AwsError(f"workflow '{workflow}' is already running{which}, and it allows one run "
+                    "at a time: follow that run with `retailake status`, or run this again "
+                    "when it ends")  # fmt: skip
 
 
 def _follow(follower: _Follower, polling: Polling) -> bool:

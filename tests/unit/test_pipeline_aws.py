@@ -100,8 +100,13 @@ class Aws:
                     "Name": SECURITY, "EncryptionConfiguration": {"CloudWatchEncryption": {
                         "CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": "arn:k"}}}},
                     {"Name": SECURITY})  # fmt: skip
+        self.under_way()
         self.glue("start_workflow_run", {"RunId": "wr_1"},
                   {"Name": WORKFLOW, "RunProperties": {"full_refresh": full_refresh}})
+
+    def under_way(self, *runs: dict) -> None:
+        self.glue("get_workflow_runs", {"Runs": list(runs)} if runs else {},
+                  {"Name": WORKFLOW, "IncludeGraph": False, "MaxResults": 25})
 
     def poll(self, answer: dict) -> None:
         self.glue("get_workflow_run", answer,
@@ -440,6 +445,7 @@ def test_a_run_while_one_is_under_way_says_so(aws, dev):
     aws.glue("get_triggers", {"Triggers": TRIGGERS})
     for name in (SALES, AGG):
         aws.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS}})
+    aws.under_way()  # started by someone else since
     aws.stubs["glue"].add_client_error("start_workflow_run", "ConcurrentRunsExceededException",
                                        "Concurrent runs exceeded for workflow")  # fmt: skip
     result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
@@ -447,3 +453,16 @@ def test_a_run_while_one_is_under_way_says_so(aws, dev):
     assert result.exit_code == 1, result.output
     assert (f"workflow '{WORKFLOW}' is already running, and it allows one run at a time"
             in " ".join(result.stderr.split()))
+
+
+def test_a_run_under_way_is_named_and_none_is_started_beside_it(aws, dev):
+    aws.glue("get_triggers", {"Triggers": TRIGGERS})
+    for name in (SALES, AGG):
+        aws.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS}})
+    aws.under_way({"Name": WORKFLOW, "WorkflowRunId": "wr_0", "Status": "RUNNING"},
+                  {"Name": WORKFLOW, "WorkflowRunId": "wr_old", "Status": "COMPLETED"})
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
+    aws.assert_all_used()  # and no StartWorkflowRun: the stub would refuse an unexpected call
+    assert result.exit_code == 1, result.output
+    assert (f"workflow '{WORKFLOW}' is already running (run wr_0), and it allows one run at a "
+            "time: follow that run with `retailake status`") in " ".join(result.stderr.split())
