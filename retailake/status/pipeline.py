@@ -1,6 +1,6 @@
 """Pipeline: the workflow's last run and each job's last run with its row counts.
 
-Runs come from Glue in AWS (GetWorkflow's LastRun, GetJobRuns) and, on the twin, from the
+Runs come from Glue in AWS (GetWorkflowRuns, GetJobRuns) and, on the twin, from the
 runner's run records (moto keeps every workflow run RUNNING and runs no job). Row counts come
 from the same place either way: the CloudWatch metrics each job published for its run."""
 
@@ -32,10 +32,19 @@ def workflow_state(run: dict[str, Any]) -> str:
     return status
 
 
+_LONG_AGO = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 def aws_workflow_run(glue: Any, workflow: str) -> RunStatus | None:
-    last = glue.get_workflow(Name=workflow, IncludeGraph=False)["Workflow"].get("LastRun")
-    if not last:
+    """The workflow's latest run, passing over runs that ended in ERROR: Glue's ERROR is a
+    start it refused ("Concurrent runs exceeded", its only message), which a scheduled start
+    during a manual run makes; the run that goes on is the one to show."""
+    answer = glue.get_workflow_runs(Name=workflow, IncludeGraph=False, MaxResults=25)
+    runs = sorted(answer.get("Runs", []), key=lambda run: run.get("StartedOn") or _LONG_AGO,
+                  reverse=True)  # fmt: skip
+    if not runs:
         return None
+    last = next((run for run in runs if run.get("Status") != "ERROR"), runs[0])
     started, ended = iso(last.get("StartedOn")), iso(last.get("CompletedOn"))
     return RunStatus(workflow, workflow_state(last), last.get("WorkflowRunId"), started, ended,
                      _seconds(started, ended), last.get("ErrorMessage"))

@@ -117,11 +117,14 @@ def test_aws_pipeline_reads_last_runs_and_each_runs_published_rows(monkeypatch):
                         lambda function, items: [function(item) for item in items])
     with stubbed("glue", "cloudwatch") as stubs:
         glue, cloudwatch = stubs["glue"][1], stubs["cloudwatch"][1]
-        glue.add_response("get_workflow", {"Workflow": {"Name": "rl-dev-pipeline", "LastRun": {
-            "WorkflowRunId": "wr_1", "Status": "COMPLETED", "StartedOn": T0,
-            "CompletedOn": T0 + dt.timedelta(minutes=5),
-            "Statistics": {"FailedActions": 1, "SucceededActions": 3}}}},
-            {"Name": "rl-dev-pipeline", "IncludeGraph": False})
+        refused = {"Name": "rl-dev-pipeline", "WorkflowRunId": "wr_2", "Status": "ERROR",
+                   "StartedOn": T0 + dt.timedelta(minutes=1),  # a schedule, during wr_1
+                   "ErrorMessage": "Concurrent runs exceeded for workflow: rl-dev-pipeline"}
+        glue.add_response("get_workflow_runs", {"Runs": [refused, {
+            "Name": "rl-dev-pipeline", "WorkflowRunId": "wr_1", "Status": "COMPLETED",
+            "StartedOn": T0, "CompletedOn": T0 + dt.timedelta(minutes=5),
+            "Statistics": {"FailedActions": 1, "SucceededActions": 3}}]},
+            {"Name": "rl-dev-pipeline", "IncludeGraph": False, "MaxResults": 25})
         glue.add_response("get_job_runs", {"JobRuns": []},
                           {"JobName": "rl-dev-analytics", "MaxResults": 1})
         glue.add_response("get_job_runs", {"JobRuns": [{
