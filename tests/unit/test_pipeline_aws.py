@@ -252,6 +252,23 @@ def test_a_few_failed_polls_in_a_row_are_asked_again_and_more_stop_the_following
     assert clock.sleeps == [10] * 8  # a poll's interval after each answer, failed or not
 
 
+def test_a_job_whose_counts_cloudwatch_does_not_show_yet_says_so(aws, dev):
+    aws.start()
+    aws.poll(workflow_answer(
+        "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES, job_run("jr_s", "SUCCEEDED", 1.5, 4)),
+        job(AGG, job_run("jr_a", "SUCCEEDED", 4.5, 6)), completed=6.2))  # fmt: skip
+    aws.metrics(SALES, "jr_s", {"RowsRead": 100, "RowsWritten": 100})
+    aws.metrics(AGG, "jr_a", {})  # published seconds ago
+    result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
+    aws.assert_all_used()
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (f"job {AGG}: no row counts for run jr_a in CloudWatch yet: `retailake status` "
+            "reads them again") in said
+    assert f"job {SALES}:" not in said
+
+
 def test_graph_nodes_map_to_records():
     graph = workflow_answer(
         "RUNNING", crawler("FAILED", ErrorMessage="denied", LogGroup="/aws-glue/crawlers",

@@ -15,7 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from retailake_etl.metrics import METRICS as PUBLISHED
 
 from retailake.aws.clients import describe_error
-from retailake.local.glue.history import NodeRun
+from retailake.local.glue.history import SUCCEEDED, NodeRun
 
 DEFAULT_NAMESPACE = "Retailake"
 METRICS = {name: field for name, (field, _unit) in PUBLISHED.items()}  # name -> run record key
@@ -47,6 +47,10 @@ def read_rows(cloudwatch: Any, record: NodeRun, arguments: Mapping[str, str], ru
                                   started, ended)
     except (ClientError, BotoCoreError) as error:
         record.warnings.append(f"metrics not read: {describe_error(error)}")
+        return
+    if not record.rows and record.state == SUCCEEDED:  # CloudWatch may take minutes to show
+        record.warnings.append(f"no row counts for run {run_id} in CloudWatch yet: "
+                               "`retailake status` reads them again")  # fmt: skip
 
 
 def job_metrics(cloudwatch: Any, namespace: str, job_name: str, run_id: str,
