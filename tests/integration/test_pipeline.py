@@ -334,9 +334,12 @@ def test_one_new_file_run_killed_inside_a_job_then_rerun_touches_only_its_partit
                  [f"DEC-{n},1,{stamp},S002,online,C00007,P00002,2,4.50"
                   for n, stamp in enumerate(stamps, start=1)])  # fmt: skip
     sales_job = outputs["glue_jobs"]["transform_sales"]
-    start_pipeline_and_kill_it_inside(deployed_local_env, sales_job, tmp_path, after_seconds=3)
-    assert not sales_ledger(s3, outputs).get("unfinished"), "killed in its writes, not before"
     scratch = deployed_local_env.home / "cache" / "spark" / "work"
+    start_pipeline_and_kill_it_inside(  # once the job has its code, in the scratch folder
+        deployed_local_env, sales_job, tmp_path, after_seconds=3,
+        until=lambda: any(scratch.glob("job-*/*.py")),
+    )  # fmt: skip
+    assert not sales_ledger(s3, outputs).get("unfinished"), "killed in its writes, not before"
     left = {folder.name for folder in scratch.glob("job-*")}
     assert left, "the killed job's code stays in the twin's scratch folder, not in /tmp"
     rerun = run_pipeline()
