@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from retailake import reviewed_plan
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
 from retailake.errors import AwsError, EmulatorError, TerraformError
@@ -64,14 +65,20 @@ def plan(
     var_files: Sequence[Path] = (),
     on_line: LineCallback | None = None,
     on_step: StepCallback | None = None,
+    out: Path | None = None,
 ) -> PlanSummary:
-    """What deploy would change; changes nothing."""
+    """What deploy would change; changes nothing. With `out`, the plan is saved there for
+    review, to be applied as it is by `deploy(reviewed=out)`."""
     terraform = open_terraform(env, var_files, on_line, on_step)
     (on_step or (lambda _m: None))("terraform plan")
     result = terraform.plan()
-    result.path.unlink(missing_ok=True)
-    with built_scripts(bundled_path("etl_scripts")) as artifacts:
-        return replace(result.summary, scripts=scripts_to_upload(env, artifacts))
+    try:
+        with built_scripts(bundled_path("etl_scripts")) as artifacts:
+            if out is not None:
+                reviewed_plan.save(out, result.path, env, artifacts)
+            return replace(result.summary, scripts=scripts_to_upload(env, artifacts))
+    finally:
+        result.path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -92,12 +99,14 @@ def deploy(
     var_files: Sequence[Path] = (),
     on_line: LineCallback | None = None,
     on_step: StepCallback | None = None,
+    reviewed: Path | None = None,
 ) -> DeployResult:
     """Plan (the ETL scripts to upload included), ask, apply the plan that was approved, then
-    upload the very scripts that were compared."""
+    upload the very scripts that were compared. With `reviewed`, a plan saved by `plan(out=)`
+    stands in for the new one: it is applied only with the scripts it was saved with."""
     step = on_step or (lambda _message: None)
     terraform = open_terraform(env, var_files, on_line, on_step)
-    step("terraform plan")
+    step("terraform plan" if reviewed is None else "reading the reviewed plan")
     with (built_scripts(bundled_path("etl_scripts")) as artifacts,
           ThreadPoolExecutor(max_workers=1) as reader):
         # On the twin the outputs are read while the plan runs, which saves a no-change
@@ -105,7 +114,8 @@ def deploy(
         # no other command wrote the state meanwhile (`terraform output` takes no lock).
         version = terraform.state_version()
         early = reader.submit(terraform.outputs) if version else None
-        saved = terraform.plan()
+        saved = terraform.plan() if reviewed is None else terraform.reviewed(
+            lambda into: reviewed_plan.open_reviewed(reviewed, env, artifacts, into))
         try:
             summary = replace(saved.summary, scripts=scripts_to_upload(env, artifacts))
             if summary.has_changes and not approve(summary):

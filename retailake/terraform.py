@@ -239,7 +239,10 @@ class Terraform:
         if run.returncode != 0:
             text = run.stderr + run.stdout
             hint = ""
-            if "Error acquiring the state lock" in text:
+            if "Saved plan is stale" in text:
+                hint = (f"\nThe state of '{self.env.name}' changed since this plan was made: "
+                        "make and review a new one (`retailake plan --out FILE`).")
+            elif "Error acquiring the state lock" in text:
                 hint = (f"\nAnother command holds the state lock of '{self.env.name}' (a "
                         "deploy, plan or destroy under way): run again when it is done.")
             elif "No valid credential sources found" in text:
@@ -300,20 +303,35 @@ class Terraform:
         stamp.write_text(fingerprint)
         return True
 
-    def plan(self, destroy: bool = False) -> Plan:
-        """Plan into a file and summarise it; nothing is changed."""
-        # A file of this process's own: two commands at once must not apply each other's
-        # plan. The caller deletes it (it may hold secrets); a crashed run's is cleared here.
+    def _plan_file(self, kind: str) -> Path:
+        """An empty owner-only file for a plan of this process's own: two commands at once
+        must not apply each other's plan. The caller deletes it (it may hold secrets); a
+        crashed run's is cleared here."""
         for stale in self.env.state_dir.glob("*.tfplan"):
             if not _process_alive(stale.stem.rpartition("-")[2]):
                 stale.unlink(missing_ok=True)
-        kind = "destroy" if destroy else "deploy"
         path = self.env.state_dir / f"{kind}-{os.getpid()}.tfplan"
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))  # kept 0600
+        return path
+
+    def plan(self, destroy: bool = False) -> Plan:
+        """Plan into a file and summarise it; nothing is changed."""
+        path = self._plan_file("destroy" if destroy else "deploy")
         try:
             return Plan(path=path, summary=self._planned(path, destroy))
         except BaseException:  # a refused or interrupted plan leaves no file behind
+            path.unlink(missing_ok=True)
+            raise
+
+    def reviewed(self, write: Callable[[Path], None]) -> Plan:
+        """A plan saved earlier, which `write` puts into the file given it, summarised as
+        `plan` does; nothing is changed."""
+        path = self._plan_file("reviewed")
+        try:
+            write(path)
+            return Plan(path=path, summary=self._summarize(path))
+        except BaseException:
             path.unlink(missing_ok=True)
             raise
 

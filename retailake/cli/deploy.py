@@ -127,23 +127,30 @@ def register(app: typer.Typer) -> None:
     app.command()(destroy)
 
 
-def _refuse_unnamed_prod(ctx: typer.Context, environment: Environment) -> None:
-    """--auto-approve reaches prod only when the command line names it: an exported
-    RETAILAKE_ENV=prod would turn a local demo (`make demo`) into an unattended prod apply."""
-    from typer._click.core import ParameterSource
+PlanFileOption = Annotated[
+    Path | None,
+    typer.Option("--plan-file", dir_okay=False, help="Apply exactly this plan, saved by "
+                 "`retailake plan --out` and reviewed, without asking (prod's way for CI)."),
+]
 
-    named = ctx.get_parameter_source("env") is ParameterSource.COMMANDLINE
-    if environment.name == "prod" and not named:
-        raise ConfigError("--auto-approve applies to prod only with --env prod on the command "
-                          "line (here RETAILAKE_ENV chose prod): nothing was planned or applied")
+
+def _refuse_unreviewed_prod(environment: Environment) -> None:
+    """prod asks before every apply: --auto-approve (or an exported RETAILAKE_ENV=prod under
+    `make demo`'s) never reaches it. A plan saved and reviewed does, by --plan-file."""
+    if environment.name == "prod":
+        raise ConfigError(
+            "prod asks before every apply: --auto-approve does not reach it. To apply without "
+            "a prompt (CI), save a plan with `retailake plan --env prod --out FILE`, review "
+            "it, and apply exactly it with `retailake deploy --env prod --plan-file FILE`: "
+            "nothing was planned or applied")
 
 
 @handle_errors
 def deploy(
-    ctx: typer.Context,
     env: EnvOption = None,
     auto_approve: AutoApproveOption = False,
     var_file: VarFileOption = None,
+    plan_file: PlanFileOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Create or update the lake: plan, approval (outside local), apply, upload ETL scripts."""
@@ -151,21 +158,21 @@ def deploy(
 
     environment = load_environment(env)
     if auto_approve:
-        _refuse_unnamed_prod(ctx, environment)
+        _refuse_unreviewed_prod(environment)
+    if plan_file is not None and var_file:
+        raise ConfigError("--var-file does not go with --plan-file: the saved plan holds the "
+                          "variables it was made with")  # fmt: skip
+    approved_ahead = plan_file is not None or auto_approve or not environment.needs_approval
+    question = f"Apply these changes to '{environment.name}'?"
     with (TerraformProgress(err, f"Deploying '{environment.name}'") as progress,
           core.blaming_a_stopped_emulator(environment)):
         result = core.deploy(
             environment,
-            progress.paused(
-                make_approver(
-                    environment,
-                    auto_approve or not environment.needs_approval,
-                    f"Apply these changes to '{environment.name}'?",
-                )
-            ),
+            progress.paused(make_approver(environment, approved_ahead, question)),
             var_file or [],
             on_line=progress.line,
             on_step=progress.step,
+            reviewed=plan_file,
         )
     if not result.applied and result.summary.has_changes:
         if output_format is OutputFormat.json:
@@ -200,6 +207,11 @@ def deploy(
 def plan(
     env: EnvOption = None,
     var_file: VarFileOption = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", dir_okay=False, help="Also save the plan to this file (owner-"
+                     "only), for review and `deploy --plan-file`."),
+    ] = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Show what deploy would change. Changes nothing."""
@@ -208,9 +220,10 @@ def plan(
     environment = load_environment(env)
     with (TerraformProgress(err, f"Planning '{environment.name}'") as progress,
           core.blaming_a_stopped_emulator(environment)):
-        summary = core.plan(environment, var_file or [], progress.line, progress.step)
+        summary = core.plan(environment, var_file or [], progress.line, progress.step, out_file)
     if output_format is OutputFormat.json:
-        print_json({"environment": environment.name, **summary.as_dict()})
+        print_json({"environment": environment.name, **summary.as_dict(),
+                    **({"saved_to": str(out_file)} if out_file else {})})  # fmt: skip
         return
     if summary.has_changes:
         if summary.changes:
@@ -218,6 +231,9 @@ def plan(
         out.print(plan_totals(summary))
     else:
         out.print("No changes. The deployment matches the configuration.")
+    if out_file is not None:
+        err.print(f"Saved to {out_file}: apply exactly this plan with `retailake deploy --env "
+                  f"{environment.name} --plan-file {out_file}`.")  # fmt: skip
 
 
 @handle_errors

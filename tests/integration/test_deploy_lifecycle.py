@@ -122,6 +122,37 @@ def test_plan_shows_no_changes(deployed_local_env):
     assert_no_changes()
 
 
+def test_a_reviewed_plan_is_applied_as_it_is_and_a_stale_one_is_refused(
+    deployed_local_env, tmp_path
+):
+    """`plan --out` with a change (an alarm address: one subscription), `deploy --plan-file`
+    applies that plan, not a new one; the same file again is stale (the state moved on) and
+    refused. A plain deploy then puts the twin back as it was."""
+    var_file = tmp_path / "alarm.tfvars"
+    var_file.write_text('alarm_email = "oncall@example.com"\n')
+    saved = tmp_path / "alarm.plan"
+    sns = client(deployed_local_env, "sns")
+    topic = load_outputs(deployed_local_env)["sns_topic_arn"]
+    try:
+        run = retailake("plan", "--var-file", str(var_file), "--out", str(saved), "-f", "json")
+        assert run.returncode == 0, str(run)
+        planned = json.loads(run.stdout)
+        assert (planned["create"], planned["saved_to"]) == (1, str(saved)), planned
+        assert_no_changes()  # saving a plan changed nothing
+        run = retailake("deploy", "--plan-file", str(saved), "--format", "json")
+        assert run.returncode == 0, str(run)
+        assert json.loads(run.stdout)["plan"]["changes"] == planned["changes"]
+        endpoints = [s["Endpoint"] for s in
+                     sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]]
+        assert "oncall@example.com" in endpoints
+        run = retailake("deploy", "--plan-file", str(saved))
+        assert run.returncode == 1, str(run)
+        assert "changed since this plan was made" in run.stderr, str(run)
+    finally:
+        assert retailake("deploy", "--auto-approve").returncode == 0
+    assert_no_changes()
+
+
 def test_state_survives_emulator_down_and_up(deployed_local_env):
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import zipfile
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -327,22 +329,87 @@ def test_plan_shows_the_etl_scripts_a_deploy_would_upload(prod_scripts_changed):
     assert "1 ETL script to upload (transform_raw.py)" in result.stdout
 
 
-def test_auto_approve_reaches_prod_only_when_the_command_line_names_it(
+def test_auto_approve_never_reaches_prod_which_asks_before_every_apply(
     aws_with_changes, monkeypatch
 ):
-    """An exported RETAILAKE_ENV=prod must not turn `make demo`'s deploy into a prod apply."""
-    monkeypatch.setenv("RETAILAKE_ENV", "prod")
-    result, shown = invoke("deploy", "--auto-approve")
-    assert result.exit_code == 2, shown
-    assert "only with --env prod on the command line" in shown
+    """Named or exported (RETAILAKE_ENV=prod under `make demo`'s --auto-approve), prod is not
+    applied unasked: the error names the reviewed-plan way. dev takes the flag."""
+    for argv in (["deploy", "--auto-approve"], ["deploy", "--env", "prod", "--auto-approve"]):
+        monkeypatch.setenv("RETAILAKE_ENV", "prod")
+        result, shown = invoke(*argv)
+        assert result.exit_code == 2, shown
+        assert "prod asks before every apply: --auto-approve does not reach it" in shown
+        assert "retailake deploy --env prod --plan-file FILE" in " ".join(shown.split())
     assert aws_with_changes.commands() == []  # nothing planned, nothing applied
+    monkeypatch.delenv("RETAILAKE_ENV")
     monkeypatch.setattr("retailake.deploy.upload_scripts", lambda env, outputs, artifacts: [])
     monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
     aws_with_changes.answer("output", stdout='{"buckets": {"value": {"scripts": "s"}}, '
                                               '"scripts_prefix": {"value": "etl/"}}')
-    result, shown = invoke("deploy", "--env", "prod", "--auto-approve")
+    result, shown = invoke("deploy", "--env", "dev", "--auto-approve")
     assert result.exit_code == 0, shown
     assert "apply" in aws_with_changes.commands()
+
+
+@pytest.fixture
+def etl_scripts(tmp_path, monkeypatch):
+    """The ETL scripts deploy builds and uploads, in a folder a test may edit."""
+    folder = tmp_path / "etl_scripts"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "job.py").write_text("print('v1')\n")
+    (folder / "pkg" / "__init__.py").write_text("")
+    monkeypatch.setattr("retailake.deploy.bundled_path", lambda name: folder)
+    monkeypatch.setattr("retailake.deploy.scripts_to_upload", lambda env, artifacts: ())
+    return folder
+
+
+def test_a_plan_saved_for_review_is_applied_as_it_is_without_a_prompt(
+    aws_with_changes, etl_scripts, tmp_path, monkeypatch
+):
+    uploaded: list[list[str]] = []
+    monkeypatch.setattr("retailake.deploy.upload_scripts",
+                        lambda env, outputs, artifacts: uploaded.append(sorted(artifacts)) or [])
+    monkeypatch.setattr("retailake.deploy.ensure_pii_key", lambda env, outputs: False)
+    aws_with_changes.answer("output", stdout='{"buckets": {"value": {"scripts": "s"}}, '
+                                              '"scripts_prefix": {"value": "etl/"}}')
+    saved = tmp_path / "prod.plan"
+    result, shown = invoke("plan", "--env", "prod", "--out", str(saved))
+    assert result.exit_code == 0, shown
+    assert "replace" in result.stdout  # what the reviewer reads
+    assert saved.stat().st_mode & 0o777 == 0o600  # a plan holds the configuration's values
+    assert not list(load_environment("prod").state_dir.glob("*.tfplan"))  # no copy left
+    result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(saved))  # no terminal
+    assert result.exit_code == 0, shown
+    assert changing(aws_with_changes.commands()) == ["init", "plan", "show", "show", "apply"]
+    applied = next(call["argv"] for call in aws_with_changes.calls if call["argv"][0] == "apply")
+    assert applied[-1].endswith(".tfplan") and not Path(applied[-1]).exists()  # then deleted
+    with zipfile.ZipFile(saved) as archive:
+        assert archive.read("terraform.tfplan") == b"fake plan"  # what the plan wrote
+    assert "replace" in result.stderr  # shown again as it is applied
+    assert uploaded == [["job.py", "pkg.zip"]]
+
+
+def test_a_saved_plan_is_refused_for_another_env_with_other_scripts_or_variables(
+    aws_with_changes, etl_scripts, tmp_path
+):
+    saved = tmp_path / "prod.plan"
+    assert invoke("plan", "--env", "prod", "--out", str(saved))[0].exit_code == 0
+    result, shown = invoke("deploy", "--env", "dev", "--plan-file", str(saved))
+    assert result.exit_code == 2, shown
+    assert f"{saved} was planned for 'prod', not 'dev': nothing was applied" in " ".join(
+        shown.split())
+    result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(saved),
+                           "--var-file", str(tmp_path / "x.tfvars"))  # fmt: skip
+    assert result.exit_code == 2 and "--var-file does not go with --plan-file" in shown, shown
+    (etl_scripts / "job.py").write_text("print('v2')\n")  # edited after the review
+    result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(saved))
+    assert result.exit_code == 2, shown
+    assert "the ETL scripts changed since" in shown and "(job.py)" in shown, shown
+    (tmp_path / "junk.plan").write_text("not a zip")
+    result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(tmp_path / "junk.plan"))
+    assert result.exit_code == 2 and "is not a plan saved by `retailake plan --out`" in shown
+    assert "apply" not in aws_with_changes.commands()
+    assert not list(load_environment("prod").state_dir.glob("*.tfplan"))
 
 
 def test_a_deploy_failing_because_the_emulator_stopped_says_what_to_do(fake_terraform,
