@@ -30,7 +30,7 @@ def _commands(command: Any, context: Any, path: tuple[str, ...] = ()) -> Iterato
 def _headings() -> dict[tuple[str, ...], set[str]]:
     """Each heading's command (`local up | down | status` names three) and its options, with
     `--{a,b}-format` spelled out."""
-    found = {}
+    found: dict[tuple[str, ...], set[str]] = {}
     for line in README.read_text().splitlines():
         match = re.match(r"### `retailake ([^`]*)`", line)
         if not match:
@@ -40,7 +40,7 @@ def _headings() -> dict[tuple[str, ...], set[str]]:
             if token != "|" and not re.fullmatch(r"[a-z][a-z-]*", token):
                 break
             words.append(token)
-        options = set()
+        options: set[str] = set()
         for option in re.findall(r"--[\w{},-]+", match.group(1)):
             spelled = re.match(r"--\{([\w,]+)\}(.*)", option)
             options |= ({f"--{name}{spelled.group(2)}" for name in spelled.group(1).split(",")}
