@@ -297,4 +297,5 @@ def test_seed_sample_refuses_prod_without_allow_prod_before_generating(monkeypat
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: refusing to seed prod"), result.output
     allowed = CliRunner().invoke(app, ["seed-sample", "--env", "prod", "--allow-prod"])
-    assert "refusing to seed prod" not in allowed.output  # it goes on, to prod's outputs
+    assert allowed.exit_code == 2, allowed.output  # it goes on, to prod's (missing) outputs
+    assert allowed.output.startswith("error: environment 'prod' is not deployed"), allowed.output
