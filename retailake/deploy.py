@@ -16,7 +16,7 @@ from typing import Any
 from retailake import reviewed_plan
 from retailake.aws.s3 import UploadResult
 from retailake.config import Environment, bundled_path
-from retailake.errors import AwsError, EmulatorError, TerraformError
+from retailake.errors import AwsError, ConfigError, EmulatorError, TerraformError
 from retailake.local import emulator
 from retailake.local.glue import history
 from retailake.outputs import Outputs, forget_outputs, save_outputs
@@ -69,14 +69,17 @@ def plan(
 ) -> PlanSummary:
     """What deploy would change; changes nothing. With `out`, the plan is saved there for
     review, to be applied as it is by `deploy(reviewed=out)`."""
+    if out is not None and not out.parent.is_dir():  # said before minutes of planning
+        raise ConfigError(f"cannot save the plan to {out}: no folder {out.parent}")
     terraform = open_terraform(env, var_files, on_line, on_step)
     (on_step or (lambda _m: None))("terraform plan")
     result = terraform.plan()
     try:
         with built_scripts(bundled_path("etl_scripts")) as artifacts:
-            if out is not None:
+            summary = replace(result.summary, scripts=scripts_to_upload(env, artifacts))
+            if out is not None:  # last: a plan that failed to be summarised is not saved
                 reviewed_plan.save(out, result.path, env, artifacts)
-            return replace(result.summary, scripts=scripts_to_upload(env, artifacts))
+            return summary
     finally:
         result.path.unlink(missing_ok=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,15 +28,15 @@ def save(target: Path, plan_file: Path, env: Environment, scripts: Mapping[str, 
     the configuration's values): whole or not at all."""
     about = {"environment": env.name,
              "scripts": {name: file_sha256(path) for name, path in sorted(scripts.items())}}
-    partial = target.with_name(f".{target.name}.partial")
-    descriptor = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    # a new file of its own (0600, never one already there nor a link's target), renamed
+    descriptor, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
         with os.fdopen(descriptor, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
             archive.write(plan_file, _PLAN)
             archive.writestr(_ABOUT, json.dumps(about, indent=2))
         os.replace(partial, target)
     except BaseException:
-        partial.unlink(missing_ok=True)
+        Path(partial).unlink(missing_ok=True)
         raise
 
 
@@ -61,6 +62,10 @@ def open_reviewed(source: Path, env: Environment, scripts: Mapping[str, Path],
         raise ConfigError(f"the ETL scripts changed since {source} was planned "
                           f"({', '.join(changed)}): make and review a new plan; nothing was "
                           "applied")  # fmt: skip
-    descriptor = os.open(into, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(plan)
+    into.write_bytes(plan)  # (Terraform.reviewed made it, owner-only)
+
+
+def digest(path: Path) -> str:
+    """What a reviewer compares: the saved file's SHA-256, printed when it is made and when
+    it is applied."""
+    return file_sha256(path)

@@ -8,6 +8,7 @@ the plan, approved with it (outside local), and uploaded from the very files app
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -37,10 +38,12 @@ def zip_package(package: Path, target: Path) -> Path:
 
 @contextlib.contextmanager
 def built_scripts(scripts_dir: Path) -> Iterator[Artifacts]:
-    """Everything the Glue jobs load, packages zipped into a folder that lives as long as the
-    block: what is compared, shown and uploaded is one set of files."""
+    """Everything the Glue jobs load, copied (packages zipped) into a folder that lives as long
+    as the block: what is compared, shown and uploaded is one set of files, whatever happens
+    to the sources meanwhile (an apply can take many minutes)."""
     with tempfile.TemporaryDirectory(prefix="retailake-scripts-") as workdir:
-        artifacts = {path.name: path for path in sorted(scripts_dir.glob("*.py"))}
+        artifacts = {path.name: Path(shutil.copy(path, workdir))
+                     for path in sorted(scripts_dir.glob("*.py"))}  # fmt: skip
         for package in sorted(scripts_dir.iterdir()):
             if package.is_dir() and (package / "__init__.py").is_file():
                 zipped = zip_package(package, Path(workdir) / f"{package.name}.zip")

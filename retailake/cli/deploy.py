@@ -102,9 +102,12 @@ def make_approver(
         if auto_approve:
             return True
         if not interactive():
+            unattended = ("apply a reviewed plan: `retailake plan --env prod --out FILE`, "
+                          "then `retailake deploy --env prod --plan-file FILE`"
+                          if env.name == "prod" else "pass --auto-approve")  # fmt: skip
             raise ConfigError(
                 f'"{question}" needs an answer, and no terminal is there to give it: run in '
-                "one, or pass --auto-approve",
+                f"one, or {unattended}",
                 {"plan": summary.as_dict()},  # what was refused, for a machine too
             )
         return typer.confirm(question, default=False, err=True)
@@ -155,13 +158,16 @@ def deploy(
 ) -> None:
     """Create or update the lake: plan, approval (outside local), apply, upload ETL scripts."""
     from retailake import deploy as core
+    from retailake import reviewed_plan
 
     environment = load_environment(env)
-    if auto_approve:
+    if auto_approve and plan_file is None:
         _refuse_unreviewed_prod(environment)
     if plan_file is not None and var_file:
         raise ConfigError("--var-file does not go with --plan-file: the saved plan holds the "
                           "variables it was made with")  # fmt: skip
+    if plan_file is not None:
+        err.print(f"Applying {plan_file} (SHA-256 {reviewed_plan.digest(plan_file)}).")
     approved_ahead = plan_file is not None or auto_approve or not environment.needs_approval
     question = f"Apply these changes to '{environment.name}'?"
     with (TerraformProgress(err, f"Deploying '{environment.name}'") as progress,
@@ -216,14 +222,16 @@ def plan(
 ) -> None:
     """Show what deploy would change. Changes nothing."""
     from retailake import deploy as core
+    from retailake import reviewed_plan
 
     environment = load_environment(env)
     with (TerraformProgress(err, f"Planning '{environment.name}'") as progress,
           core.blaming_a_stopped_emulator(environment)):
         summary = core.plan(environment, var_file or [], progress.line, progress.step, out_file)
     if output_format is OutputFormat.json:
-        print_json({"environment": environment.name, **summary.as_dict(),
-                    **({"saved_to": str(out_file)} if out_file else {})})  # fmt: skip
+        saved = ({"saved_to": str(out_file), "sha256": reviewed_plan.digest(out_file)}
+                 if out_file else {})  # fmt: skip
+        print_json({"environment": environment.name, **summary.as_dict(), **saved})
         return
     if summary.has_changes:
         if summary.changes:
@@ -232,8 +240,9 @@ def plan(
     else:
         out.print("No changes. The deployment matches the configuration.")
     if out_file is not None:
-        err.print(f"Saved to {out_file}: apply exactly this plan with `retailake deploy --env "
-                  f"{environment.name} --plan-file {out_file}`.")  # fmt: skip
+        err.print(f"Saved to {out_file} (SHA-256 {reviewed_plan.digest(out_file)}): apply "
+                  f"exactly this plan with `retailake deploy --env {environment.name} "
+                  f"--plan-file {out_file}`.")  # fmt: skip
 
 
 @handle_errors

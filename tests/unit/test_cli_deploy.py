@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -47,7 +48,8 @@ def test_prod_deploy_without_a_terminal_or_flag_applies_nothing(aws_with_changes
     result, shown = invoke("deploy", "--env", "prod")
     assert result.exit_code == 2, shown
     assert "error: \"Apply these changes to 'prod'?\" needs an answer" in shown, shown
-    assert "--auto-approve" in shown
+    assert "`retailake deploy --env prod --plan-file FILE`" in " ".join(shown.split())
+    assert "--auto-approve" not in shown  # which prod refuses
     assert "apply" not in aws_with_changes.commands()
     assert "replace" in shown and "holds data" in shown  # the plan was shown first
     result, shown = invoke("deploy", "--env", "prod", "--format", "json")
@@ -373,13 +375,20 @@ def test_a_plan_saved_for_review_is_applied_as_it_is_without_a_prompt(
     aws_with_changes.answer("output", stdout='{"buckets": {"value": {"scripts": "s"}}, '
                                               '"scripts_prefix": {"value": "etl/"}}')
     saved = tmp_path / "prod.plan"
+    for earlier in (saved, tmp_path / ".prod.plan.partial"):  # readable by all: replaced
+        earlier.write_text("an earlier file")
+        earlier.chmod(0o644)
     result, shown = invoke("plan", "--env", "prod", "--out", str(saved))
     assert result.exit_code == 0, shown
     assert "replace" in result.stdout  # what the reviewer reads
     assert saved.stat().st_mode & 0o777 == 0o600  # a plan holds the configuration's values
     assert not list(load_environment("prod").state_dir.glob("*.tfplan"))  # no copy left
-    result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(saved))  # no terminal
+    digest = hashlib.sha256(saved.read_bytes()).hexdigest()
+    assert f"(SHA-256 {digest})" in result.stderr  # for the reviewer to compare
+    # no terminal; --auto-approve beside a reviewed plan adds nothing, and is no refusal
+    result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(saved), "--auto-approve")
     assert result.exit_code == 0, shown
+    assert f"Applying {saved} (SHA-256 {digest})" in " ".join(result.stderr.split())
     assert changing(aws_with_changes.commands()) == ["init", "plan", "show", "show", "apply"]
     applied = next(call["argv"] for call in aws_with_changes.calls if call["argv"][0] == "apply")
     assert applied[-1].endswith(".tfplan") and not Path(applied[-1]).exists()  # then deleted
@@ -405,6 +414,9 @@ def test_a_saved_plan_is_refused_for_another_env_with_other_scripts_or_variables
     result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(saved))
     assert result.exit_code == 2, shown
     assert "the ETL scripts changed since" in shown and "(job.py)" in shown, shown
+    missing = tmp_path / "no-such-folder" / "prod.plan"
+    result, shown = invoke("plan", "--env", "prod", "--out", str(missing))
+    assert result.exit_code == 2 and f"no folder {missing.parent}" in shown, shown
     (tmp_path / "junk.plan").write_text("not a zip")
     result, shown = invoke("deploy", "--env", "prod", "--plan-file", str(tmp_path / "junk.plan"))
     assert result.exit_code == 2 and "is not a plan saved by `retailake plan --out`" in shown
@@ -437,3 +449,15 @@ def test_a_refused_connection_to_the_twin_names_the_fix():
     assert describe_error(twin).endswith("run `retailake local up`, then the command again")
     aws = EndpointConnectionError(endpoint_url="https://s3.eu-west-1.amazonaws.com/raw")
     assert "local up" not in describe_error(aws)
+
+
+def test_the_scripts_compared_are_the_scripts_uploaded_whatever_the_sources_do_meanwhile(
+    etl_scripts,
+):
+    """An apply takes minutes: an edit of a script meanwhile must not reach the upload of
+    scripts compared (and reviewed) before it."""
+    from retailake.scripts import built_scripts
+
+    with built_scripts(etl_scripts) as artifacts:
+        (etl_scripts / "job.py").write_text("print('edited during the apply')\n")
+        assert artifacts["job.py"].read_text() == "print('v1')\n"
