@@ -8,9 +8,8 @@ whose state has moved on since, and this module refuses scripts that changed sin
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from retailake.aws.s3 import file_sha256
 from retailake.config import Environment
 from retailake.errors import ConfigError
+from retailake.jsonfile import write_bytes_atomic
 
 _PLAN = "terraform.tfplan"
 _ABOUT = "retailake.json"
@@ -26,18 +26,12 @@ _ABOUT = "retailake.json"
 def save(target: Path, plan_file: Path, env: Environment, scripts: Mapping[str, Path]) -> None:
     """Write the reviewed plan to `target`, readable by its owner only (a Terraform plan holds
     the configuration's values): whole or not at all."""
-    about = {"environment": env.name,
-             "scripts": {name: file_sha256(path) for name, path in sorted(scripts.items())}}
-    # a new file of its own (0600, never one already there nor a link's target), renamed
-    descriptor, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle, zipfile.ZipFile(handle, "w") as archive:
-            archive.write(plan_file, _PLAN)
-            archive.writestr(_ABOUT, json.dumps(about, indent=2))
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    about = {"environment": env.name, "scripts": _digests(scripts)}
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w") as archive:
+        archive.write(plan_file, _PLAN)
+        archive.writestr(_ABOUT, json.dumps(about, indent=2))
+    write_bytes_atomic(target, content.getvalue())
 
 
 def open_reviewed(source: Path, env: Environment, scripts: Mapping[str, Path],
@@ -54,7 +48,7 @@ def open_reviewed(source: Path, env: Environment, scripts: Mapping[str, Path],
     if about.get("environment") != env.name:
         raise ConfigError(f"{source} was planned for '{about.get('environment')}', not "
                           f"'{env.name}': nothing was applied")  # fmt: skip
-    now = {name: file_sha256(path) for name, path in scripts.items()}
+    now = _digests(scripts)
     reviewed = about.get("scripts", {})
     changed = sorted(name for name in now.keys() | reviewed.keys()
                      if now.get(name) != reviewed.get(name))  # fmt: skip
@@ -65,7 +59,6 @@ def open_reviewed(source: Path, env: Environment, scripts: Mapping[str, Path],
     into.write_bytes(plan)  # (Terraform.reviewed made it, owner-only)
 
 
-def digest(path: Path) -> str:
-    """What a reviewer compares: the saved file's SHA-256, printed when it is made and when
-    it is applied."""
-    return file_sha256(path)
+
+def _digests(scripts: Mapping[str, Path]) -> dict[str, str]:
+    return {name: file_sha256(path) for name, path in sorted(scripts.items())}
