@@ -317,14 +317,18 @@ def run_workflow_in_aws(
     return run
 
 
+def recent_runs(glue: Any, workflow: str) -> list[dict[str, Any]]:
+    """The workflow's latest runs (GetWorkflowRuns' first page, graphs left out)."""
+    answer = glue.get_workflow_runs(Name=workflow, IncludeGraph=False, MaxResults=25)
+    return answer.get("Runs", [])  # absent, not empty, before the first run (min length 1)
+
+
 def _run_under_way(glue: Any, workflow: str) -> str | None:
     """The id of the workflow's run under way, if any. Asked before starting one: Glue may
     answer a start beyond its one run at a time with a new run that ends in ERROR, which
     would be followed as a failure and would hide the run that goes on."""
-    answer = glue.get_workflow_runs(Name=workflow, IncludeGraph=False, MaxResults=25)
-    runs = answer.get("Runs", [])  # absent, not empty, before the first run (min length 1)
-    return next((r["WorkflowRunId"] for r in runs if r.get("Status") in ("RUNNING", "STOPPING")),
-                None)  # fmt: skip
+    return next((r["WorkflowRunId"] for r in recent_runs(glue, workflow)
+                 if r.get("Status") in ("RUNNING", "STOPPING")), None)  # fmt: skip
 
 
 def _already_running(workflow: str, which: str = "") -> AwsError:

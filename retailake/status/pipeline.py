@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from retailake.aws.workflow_run import recent_runs
 from retailake.local.glue.metrics import job_metrics, namespace
 from retailake.parallel import parallel_map
 from retailake.status.context import Context, iso, parse_time
@@ -39,8 +40,7 @@ def aws_workflow_run(glue: Any, workflow: str) -> RunStatus | None:
     """The workflow's latest run, passing over runs that ended in ERROR: Glue's ERROR is a
     start it refused ("Concurrent runs exceeded", its only message), which a scheduled start
     during a manual run makes; the run that goes on is the one to show."""
-    answer = glue.get_workflow_runs(Name=workflow, IncludeGraph=False, MaxResults=25)
-    runs = sorted(answer.get("Runs", []), key=lambda run: run.get("StartedOn") or _LONG_AGO,
+    runs = sorted(recent_runs(glue, workflow), key=lambda run: run.get("StartedOn") or _LONG_AGO,
                   reverse=True)  # fmt: skip
     if not runs:
         return None
