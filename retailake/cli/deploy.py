@@ -158,16 +158,17 @@ def deploy(
 ) -> None:
     """Create or update the lake: plan, approval (outside local), apply, upload ETL scripts."""
     from retailake import deploy as core
-    from retailake import reviewed_plan
+    from retailake.aws.s3 import file_sha256
 
     environment = load_environment(env)
-    if auto_approve and plan_file is None:
-        _refuse_unreviewed_prod(environment)
-    if plan_file is not None and var_file:
+    if plan_file is None:
+        if auto_approve:
+            _refuse_unreviewed_prod(environment)
+    elif var_file:
         raise ConfigError("--var-file does not go with --plan-file: the saved plan holds the "
                           "variables it was made with")  # fmt: skip
-    if plan_file is not None:
-        err.print(f"Applying {plan_file} (SHA-256 {reviewed_plan.digest(plan_file)}).")
+    else:
+        err.print(f"Applying {plan_file} (SHA-256 {file_sha256(plan_file)}).")
     approved_ahead = plan_file is not None or auto_approve or not environment.needs_approval
     question = f"Apply these changes to '{environment.name}'?"
     with (TerraformProgress(err, f"Deploying '{environment.name}'") as progress,
@@ -222,14 +223,14 @@ def plan(
 ) -> None:
     """Show what deploy would change. Changes nothing."""
     from retailake import deploy as core
-    from retailake import reviewed_plan
+    from retailake.aws.s3 import file_sha256
 
     environment = load_environment(env)
     with (TerraformProgress(err, f"Planning '{environment.name}'") as progress,
           core.blaming_a_stopped_emulator(environment)):
         summary = core.plan(environment, var_file or [], progress.line, progress.step, out_file)
     if output_format is OutputFormat.json:
-        saved = ({"saved_to": str(out_file), "sha256": reviewed_plan.digest(out_file)}
+        saved = ({"saved_to": str(out_file), "sha256": file_sha256(out_file)}
                  if out_file else {})  # fmt: skip
         print_json({"environment": environment.name, **summary.as_dict(), **saved})
         return
@@ -240,7 +241,7 @@ def plan(
     else:
         out.print("No changes. The deployment matches the configuration.")
     if out_file is not None:
-        err.print(f"Saved to {out_file} (SHA-256 {reviewed_plan.digest(out_file)}): apply "
+        err.print(f"Saved to {out_file} (SHA-256 {file_sha256(out_file)}): apply "
                   f"exactly this plan with `retailake deploy --env {environment.name} "
                   f"--plan-file {out_file}`.")  # fmt: skip
 
