@@ -59,12 +59,14 @@ def metric_data(counts: RunCounts, job_name: str, run_id: str | None) -> list[di
 
 
 def report(counts: RunCounts, args: Mapping[str, str], argv: Sequence[str]) -> None:
-    """The end of a Glue job: its counts as CloudWatch metrics (dimensions [JobName] and
-    [JobName, JobRunId]), and as one JSON line in its log."""
+    """The end of a Glue job: its counts as one JSON line in its log, then as CloudWatch
+    metrics (dimensions [JobName] and [JobName, JobRunId]). The line comes first: the job's
+    writes are committed by now, and if CloudWatch refuses the metrics (the job then fails)
+    its log still says what the run did."""
+    summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}
+    print(json.dumps({**summary, **counts.as_dict()}), flush=True)
     run_id = args.get("JOB_RUN_ID") or optional_argument(argv, "JOB_RUN_ID")
     publish(counts, args["metrics_namespace"], args["JOB_NAME"], run_id)
-    summary = {"job": args["JOB_NAME"], "at": dt.datetime.now(dt.UTC).isoformat()}
-    print(json.dumps({**summary, **counts.as_dict()}))
 
 
 def publish(counts: RunCounts, namespace: str, job_name: str, run_id: str | None) -> None:

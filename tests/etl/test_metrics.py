@@ -1,7 +1,11 @@
-"""The CloudWatch datums a run publishes (no network: the payload only)."""
+"""The CloudWatch datums a run publishes and the log line beside them (no network)."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from retailake_etl import metrics
 from retailake_etl.arguments import optional_argument
 from retailake_etl.jobs import settings_from_args
 from retailake_etl.metrics import RunCounts, metric_data
@@ -23,6 +27,20 @@ def test_each_metric_per_job_and_per_run():
         for dims in (job, run)
     ]  # fmt: skip
     assert len(metric_data(counts, "j", None)) == 5
+
+
+def test_a_run_whose_metrics_cloudwatch_refuses_still_logs_its_counts(monkeypatch, capsys):
+    def refuse(*_args: object) -> None:
+        raise RuntimeError("AccessDenied: cloudwatch:PutMetricData")
+
+    monkeypatch.setattr(metrics, "publish", refuse)
+    counts = RunCounts(rows_read=5, rows_written=4, rows_rejected=1)
+    with pytest.raises(RuntimeError, match="PutMetricData"):
+        metrics.report(counts, {"JOB_NAME": "rl-transform-sales", "metrics_namespace": "N"},
+                       ["x.py", "--JOB_RUN_ID", "jr_1"])  # fmt: skip
+    logged = json.loads(capsys.readouterr().out)
+    assert logged["job"] == "rl-transform-sales"
+    assert (logged["rows_read"], logged["rows_written"], logged["rows_rejected"]) == (5, 4, 1)
 
 
 def test_job_arguments():
