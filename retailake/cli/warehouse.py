@@ -187,6 +187,23 @@ def _write_csv(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     writer.writerows([_text(v) for v in row] for row in rows)
 
 
+def _result_table(result: QueryResult, title: str | None) -> Table:
+    """The rows as a table that shows every character of them on a narrow terminal: a number
+    keeps its whole width (a cut `116031.…` reads as another figure), and headers and text fold
+    onto more lines rather than end in an ellipsis."""
+    table = Table(title=title, title_justify="left")
+    for i, column in enumerate(result.columns):
+        values = [row[i] for row in result.rows]
+        numeric = bool(values) and all(isinstance(v, int | float | Decimal) or v is None
+                                       for v in values)  # fmt: skip
+        widest = max((len(_text(v)) for v in values), default=0) if numeric else None
+        table.add_column(column, justify="right" if numeric else "left", min_width=widest,
+                         overflow="fold")  # fmt: skip
+    for row in result.rows:
+        table.add_row(*(escape(_text(v)) for v in row))
+    return table
+
+
 def _print_result(result: QueryResult, output_format: QueryFormat, title: str | None) -> None:
     if output_format is QueryFormat.json:
         names = unique_names(result.columns)
@@ -200,15 +217,4 @@ def _print_result(result: QueryResult, output_format: QueryFormat, title: str | 
     elif output_format is QueryFormat.csv:
         _write_csv(result.columns, result.rows)
     else:
-        table = Table(title=title, title_justify="left")
-        numeric = [
-            bool(result.rows) and all(
-                isinstance(row[i], int | float | Decimal) or row[i] is None for row in result.rows
-            )
-            for i in range(len(result.columns))
-        ]
-        for column, is_numeric in zip(result.columns, numeric, strict=True):
-            table.add_column(column, justify="right" if is_numeric else "left")
-        for row in result.rows:
-            table.add_row(*(escape(_text(v)) for v in row))
-        out.print(table)
+        out.print(_result_table(result, title))

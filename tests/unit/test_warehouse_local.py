@@ -4,6 +4,7 @@ analytics catalog, a database file locked by another process, a warehouse never 
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -197,3 +198,25 @@ def test_a_query_answers_as_redshift_would_integer_division_and_names(local, mon
                            'SELECT 7 / 2 AS Half, -7 / 2 AS "Minus", 7.0 / 2 AS exact')
     assert result.exit_code == 0, shown
     assert json.loads(result.stdout)["rows"] == [{"half": 3, "minus": -3, "exact": 3.5}]
+
+
+def test_a_query_table_on_a_narrow_terminal_cuts_no_value():
+    from decimal import Decimal
+
+    from rich.console import Console
+
+    from retailake.cli.warehouse import _result_table
+    from retailake.warehouse.base import QueryResult
+
+    result = QueryResult(
+        ["year", "month", "revenue", "avg_order_value", "gross_margin_pct", "top_store_name"],
+        [(2025, 11, Decimal("116031.45"), Decimal("94.03"), 0.4123456, "Downtown Flagship"),
+         (2025, 12, Decimal("166995.10"), None, 0.3987654, None)],
+    )  # fmt: skip
+    console = Console(file=io.StringIO(), width=60, soft_wrap=True)  # as cli.common's `out`
+    console.print(_result_table(result, "monthly_kpis"))
+    shown = console.file.getvalue()
+    assert "…" not in shown
+    for value in ("116031.45", "166995.10", "94.03", "0.4123456", "0.3987654"):
+        assert value in shown, shown
+    assert "Downtown" in shown and "Flagship" in shown
