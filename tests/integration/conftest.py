@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from retailake.config import Environment, load_environment
+from retailake.local import emulator
 
 pytestmark = pytest.mark.integration
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -47,6 +50,16 @@ def retailake(*args: str, timeout: float = 600) -> CliRun:
         stdin=subprocess.DEVNULL,
     )
     return CliRun(done.returncode, done.stdout, done.stderr)
+
+
+def kill_emulator(env: Environment, pid: int, seconds: float = 30.0) -> None:
+    """SIGKILL the twin's emulator, then wait until it is gone (no answer, no process): a
+    killed process is not dead the moment the signal is sent."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + seconds
+    while not emulator.gone(env):
+        assert time.monotonic() < deadline, f"emulator {pid} still there {seconds} s after kill -9"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")

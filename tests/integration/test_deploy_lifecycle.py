@@ -6,10 +6,7 @@ still no changes and every object back -> destroy (in the session fixture's tear
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import time
 
 import pytest
 
@@ -17,7 +14,7 @@ from retailake.aws.clients import client
 from retailake.aws.workflow_run import job_logs, read_job_setups
 from retailake.outputs import load_outputs
 from retailake.scripts import built_scripts, scripts_to_upload, upload_scripts
-from tests.integration.conftest import free_port, retailake
+from tests.integration.conftest import free_port, kill_emulator, retailake
 
 pytestmark = pytest.mark.integration
 
@@ -185,8 +182,7 @@ def test_state_survives_the_emulator_being_killed(deployed_local_env, tmp_path):
     assert ingested.returncode == 0, str(ingested)
     key = json.loads(ingested.stdout)["files"][0]["key"]
     status = json.loads(retailake("local", "status", "--format", "json").stdout)
-    os.kill(status["pid"], signal.SIGKILL)
-    time.sleep(0.5)
+    kill_emulator(deployed_local_env, status["pid"])
     assert_no_changes()  # plan starts the emulator again by itself
     s3 = client(deployed_local_env, "s3")
     body = s3.get_object(Bucket=outputs.buckets["raw"], Key=key)["Body"].read()

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from retailake.config import load_environment
 from retailake.errors import EmulatorError, PortTakenError
 from retailake.local import emulator
+from tests.integration.conftest import kill_emulator
 
 pytestmark = pytest.mark.integration
 
@@ -76,10 +77,8 @@ def test_state_survives_kill_9_after_a_flush(env):
     seeded = _seed(env)
     emulator.flush(env)  # what every retailake command does when it has finished writing
     assert not emulator.gone(env)
-    os.kill(first.pid, signal.SIGKILL)
-    time.sleep(0.2)
+    kill_emulator(env, first.pid)  # until `gone`, what the runner asks after a failed node
     assert not emulator.status(env).running
-    assert emulator.gone(env)  # what the runner asks after a failed node
     second = emulator.start(env)
     assert second.pid != first.pid
     _check(env, seeded)
@@ -95,8 +94,7 @@ def test_unflushed_writes_reach_disk_on_their_own(env):
     while emulator.health(env)["pending_changes"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert emulator.health(env)["pending_changes"] == 0
-    os.kill(first.pid, signal.SIGKILL)
-    time.sleep(0.2)
+    kill_emulator(env, first.pid)
     emulator.start(env)
     _check(env, seeded)
 
