@@ -38,12 +38,16 @@ def test_redshift_parameters_honour_source_user():
     assert len(everything) == len(backend.default_params)
 
 
-def test_redshift_cluster_reports_availability():
+def test_redshift_cluster_reports_availability_by_its_status():
     from moto.redshift.models import Cluster
 
     assert Cluster.multi_az == "Disabled"
     assert Cluster.availability_zone_relocation_status == "disabled"
-    assert isinstance(Cluster.cluster_availability_status, property)
+    cluster = Cluster.__new__(Cluster)  # the property reads `status` alone
+    for status, availability in (("available", "Available"), ("paused", "Unavailable"),
+                                 ("modifying", "Maintenance"), ("creating", "Maintenance")):
+        cluster.status = status
+        assert cluster.cluster_availability_status == availability, status
 
 
 def _table_filter() -> ListPermissionsResource:
