@@ -101,15 +101,34 @@ def test_later_delivery_updates_and_rejects_carry_no_pii(spark):
         ("c1", mac("new@example.com"), "Oakland", "Platinum", "2025", "03"),
         ("c2", mac("ada.lovelace@example.com"), "San Francisco", "Gold", "2025", "01"),
     ]  # fmt: skip
-    assert collect(result.rejects, "source_file", "row_number", "reason") == [
-        ("customers/ingest_date=2025-01-10/f1.csv", 1, "DUPLICATE_KEY"),
-        ("customers/ingest_date=2025-01-10/f1.csv", 3, "DUPLICATE_KEY"),
-        ("customers/ingest_date=2025-01-10/f1.csv", 4, "BAD_TIMESTAMP"),
-        ("customers/ingest_date=2025-01-10/f1.csv", 5, "MALFORMED_LINE"),
-        ("customers/ingest_date=2025-01-10/f1.csv", 6, "MISSING_REQUIRED"),
-        ("customers/ingest_date=2025-01-10/f1.csv", 7, "BAD_TIMESTAMP"),
-        ("customers/ingest_date=2025-01-10/f1.csv", 8, "BAD_TIMESTAMP"),
-    ]
+    # Whole reject rows: where, why, the key, and the hashes; every other raw column withheld
+    # (a shifted delivery puts an email in any of them), the quoted value in the reason too.
+    january_file = "customers/ingest_date=2025-01-10/f1.csv"
+    email, phone = mac("ada.lovelace@example.com"), mac("4155550134")
+    bad_date = "birth_date is not an ISO-8601 date: (value withheld: it may be PII)"
+    text_columns = ("city", "state", "postal_code", "country", "birth_date", "signup_date",
+                    "loyalty_tier", "raw_line")  # fmt: skip
+    assert result.rejects.columns == ["source_file", "row_number", "ingest_date", "reason",
+                                      "reason_detail", "customer_id", *text_columns,
+                                      "email_hash", "phone_hash"]  # fmt: skip
+    withheld = (None,) * len(text_columns)
+    assert collect(result.rejects) == [
+        (january_file, 1, _d("2025-01-10"), "DUPLICATE_KEY", "key (customer_id) also in "
+         "customers/ingest_date=2025-03-02/f1.csv row 1, which is kept", "c1", *withheld,
+         email, phone),
+        (january_file, 3, _d("2025-01-10"), "DUPLICATE_KEY", "key (customer_id) also in "
+         f"{january_file} row 2, which is kept", "c2", *withheld, email, phone),
+        (january_file, 4, _d("2025-01-10"), "BAD_TIMESTAMP", bad_date, "c3", *withheld,
+         email, phone),
+        (january_file, 5, _d("2025-01-10"), "MALFORMED_LINE", "line does not parse", "c9",
+         *withheld, None, None),
+        (january_file, 6, _d("2025-01-10"), "MISSING_REQUIRED", "customer_id is empty", None,
+         *withheld, email, phone),
+        (january_file, 7, _d("2025-01-10"), "BAD_TIMESTAMP", bad_date, "c4", *withheld,
+         email, phone),
+        (january_file, 8, _d("2025-01-10"), "BAD_TIMESTAMP", bad_date, "c5", *withheld,
+         email, phone),
+    ]  # fmt: skip
     clear = {"Ada", "Lovelace", "Ada.Lovelace@Example.COM", "ada.lovelace@example.com",
              "new@example.com", "(415) 555-0134", "4155550134", "12 Analytical Engine Rd",
              "Grace", "Hopper", "grace@navy.mil"}  # fmt: skip
