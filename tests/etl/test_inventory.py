@@ -34,11 +34,23 @@ def test_rejects_and_snapshots(spark):
         snap("2025-02-01", "s3", "p1", reorder_point="-1"),
     ]
     result = transform_inventory(raw_rows(spark, "inventory", rows))
-    assert collect(result.rejects, "row_number", "reason") == [
-        (10, "NEGATIVE_QUANTITY"), (11, "NEGATIVE_QUANTITY"), (2, "MISSING_REQUIRED"),
-        (3, "BAD_TYPE"), (4, "NEGATIVE_PRICE"), (5, "NEGATIVE_QUANTITY"), (6, "BAD_TIMESTAMP"),
-        (7, "DUPLICATE_KEY"), (8, "MALFORMED_LINE"),
+    kept = "inventory/ingest_date=2025-01-10/f1.csv row 1"
+    assert collect(result.rejects, "row_number", "reason", "reason_detail") == [
+        (10, "NEGATIVE_QUANTITY", "quantity_on_order below 0: -2"),
+        (11, "NEGATIVE_QUANTITY", "reorder_point below 0: -1"),
+        (2, "MISSING_REQUIRED", "product_name is empty"),
+        (3, "BAD_TYPE", "quantity_on_hand is not an integer: 'lots'"),
+        (4, "NEGATIVE_PRICE", "unit_cost below 0: -0.01"),
+        (5, "NEGATIVE_QUANTITY", "quantity_on_hand below 0: -1"),
+        (6, "BAD_TIMESTAMP", "snapshot_date is not an ISO-8601 date: '2025-02-30'"),
+        (7, "DUPLICATE_KEY",
+         f"key (snapshot_date, store_id, product_id) also in {kept}, which is kept"),
+        (8, "MALFORMED_LINE", "line does not parse"),
     ]  # fmt: skip
+    # a reject keeps the row's values as delivered, beside the line of a malformed one
+    assert collect(result.rejects.where("row_number in (3, 8)"), "row_number",
+                   "quantity_on_hand", "unit_cost", "raw_line") == [
+        (3, "lots", "2.50", None), (8, None, None, "2025-01-01,s1,Mu")]  # fmt: skip
     assert collect(snapshots(result.rows)) == [
         (dt.date(2025, 1, 1), "s1", "p1", 5, 1, D("2.50"), 3, "2025", "01"),
         (dt.date(2025, 1, 31), "s2", "p1", 5, 0, D("2.50"), None, "2025", "01"),
