@@ -6,8 +6,9 @@ import json
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
-from retailake.cli import common
+from retailake.cli import app, common
 
 
 def test_json_output_is_plain_even_where_colour_is_forced(monkeypatch, capsys):
@@ -299,3 +300,14 @@ def test_seed_sample_refuses_prod_without_allow_prod_before_generating(monkeypat
     allowed = CliRunner().invoke(app, ["seed-sample", "--env", "prod", "--allow-prod"])
     assert allowed.exit_code == 2, allowed.output  # it goes on, to prod's (missing) outputs
     assert allowed.output.startswith("error: environment 'prod' is not deployed"), allowed.output
+
+
+@pytest.mark.parametrize(("port", "words"), [
+    ("forty", "RETAILAKE_LOCAL_PORT must be a port number, not 'forty'"),
+    ("70000", "RETAILAKE_LOCAL_PORT must be between 1 and 65535, not 70000"),
+])
+def test_a_bad_local_port_is_a_configuration_error(monkeypatch, port, words):
+    monkeypatch.setenv("RETAILAKE_LOCAL_PORT", port)
+    result = CliRunner().invoke(app, ["status"])
+    assert result.exit_code == 2, result.output
+    assert words in result.output

@@ -344,3 +344,16 @@ def test_a_missing_object_is_none_and_any_other_answer_an_error_naming_it(code, 
             return
         with pytest.raises(AwsError, match="^" + re.escape(words)):
             remote_sha256(s3, "lake-raw", "k.csv")
+
+
+def test_a_folder_without_data_files_or_a_csv_without_a_header_is_refused(tmp_path, bucket):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("not data")
+    empty = run("ingest", str(tmp_path / "in"), "--source", "sales")
+    assert empty.exit_code == 2, empty.output
+    assert f"no CSV, JSON lines or Parquet files under {tmp_path / 'in'}" in empty.output
+    (tmp_path / "in" / "headless.csv").write_text("\nO1,1,2025-01-01T10:00:00,S1,P1,2,9.99\n")
+    headless = run("ingest", str(tmp_path / "in"), "--source", "sales")
+    assert headless.exit_code == 2, headless.output
+    assert "headless.csv" in headless.output and "no header line" in headless.output
+    assert bucket == {}
