@@ -1,4 +1,5 @@
-"""The CloudWatch datums a run publishes and the log line beside them (no network)."""
+"""What a job reports (CloudWatch datums, its log line), its arguments and its PII key, with
+no network."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import pytest
 from retailake_etl import metrics
 from retailake_etl.arguments import optional_argument
-from retailake_etl.jobs import settings_from_args
+from retailake_etl.jobs import fetch_hmac_key, settings_from_args
 from retailake_etl.metrics import RunCounts, metric_data
 
 
@@ -55,3 +56,20 @@ def test_job_arguments():
     )
     assert optional_argument(["--JOB_RUN_ID", "jr_9"], "JOB_RUN_ID") == "jr_9"
     assert optional_argument(["--JOB_RUN_ID"], "JOB_RUN_ID") is None
+
+
+@pytest.mark.parametrize(("secret", "key"), [
+    ({"SecretString": "k3y-text"}, b"k3y-text"),
+    ({"SecretBinary": b"\x00\xffraw"}, b"\x00\xffraw"),
+])
+def test_the_hmac_key_is_the_secret_as_stored(monkeypatch, secret, key):
+    asked: list[str] = []
+
+    class Secrets:
+        def get_secret_value(self, SecretId: str) -> dict:
+            asked.append(SecretId)
+            return {"ARN": SecretId, **secret}
+
+    monkeypatch.setattr("boto3.client", lambda service: {"secretsmanager": Secrets()}[service])
+    assert fetch_hmac_key("arn:aws:secretsmanager:us-east-1:1:secret:pii") == key
+    assert asked == ["arn:aws:secretsmanager:us-east-1:1:secret:pii"]
