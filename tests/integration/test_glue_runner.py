@@ -146,6 +146,9 @@ def lake(env) -> dict[str, str]:
     s3.put_object(Bucket=BUCKET, Key="scripts/ok.py", Body=OK_SCRIPT.encode())
     s3.put_object(Bucket=BUCKET, Key="scripts/fail.py", Body=FAILING_SCRIPT.encode())
     s3.put_object(Bucket=BUCKET, Key="scripts/helpers.zip", Body=_helpers_zip())
+    for code in (0, 2):  # a script may end itself, as Glue scripts do
+        s3.put_object(Bucket=BUCKET, Key=f"scripts/exit{code}.py",
+                      Body=f"import sys\n\nsys.exit({code})\n".encode())  # fmt: skip
     glue.create_database(DatabaseInput={"Name": "test_raw"})
     glue.create_database(DatabaseInput={"Name": "test_out"})
     uses_key = {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -168,7 +171,8 @@ def lake(env) -> dict[str, str]:
     # the same job as a role that may not write its output folder
     short = _role(env, "glue-job-short", [uses_key, *JOB_ACCESS[:-1]])
     for name, script, job_role in (("ok-job", "ok.py", role), ("fail-job", "fail.py", role),
-                                   ("short-job", "ok.py", short)):
+                                   ("short-job", "ok.py", short), ("exit0-job", "exit0.py", role),
+                                   ("exit2-job", "exit2.py", role)):
         glue.create_job(Name=name, Role=job_role, DefaultArguments=defaults, GlueVersion="5.0",
                         Command={"Name": "glueetl",
                                  "ScriptLocation": f"s3://{BUCKET}/scripts/{script}"})
@@ -179,6 +183,9 @@ def lake(env) -> dict[str, str]:
     glue.create_workflow(Name="siblings")  # two jobs of one trigger: the second runs after
     glue.create_trigger(Name="siblings-start", WorkflowName="siblings", Type="ON_DEMAND",
                         Actions=[{"JobName": "fail-job"}, {"JobName": "ok-job"}])
+    glue.create_workflow(Name="exits")
+    glue.create_trigger(Name="exits-start", WorkflowName="exits", Type="ON_DEMAND",
+                        Actions=[{"JobName": "exit0-job"}, {"JobName": "exit2-job"}])
     return {"bucket": BUCKET}
 
 
@@ -328,17 +335,19 @@ def test_a_job_runs_as_its_role_and_fails_on_what_the_role_may_not_do(env, runti
     assert runtime.session().read.text(broken).collect()[0].value == "not parquet at all"
 
 
-def test_a_failed_job_stops_the_run_only_when_the_emulator_went_with_it(
-    env, runtime, lake, monkeypatch
-):
-    # As in Glue, a job's failure does not stop its sibling of the same trigger...
+def test_a_failed_job_does_not_stop_its_sibling(env, runtime, lake):
+    # As in Glue, a job's failure does not stop its sibling of the same trigger (with the
+    # emulator gone it does: test_pipeline kills the emulator in a job and checks)
     run = run_workflow(env, None, workflow="siblings", runtime=runtime)
     assert {n.name: n.state for n in run.nodes} == {"fail-job": "FAILED", "ok-job": "SUCCEEDED"}
-    # ...but with the emulator gone, the sibling would only fail on it too: it is skipped.
-    monkeypatch.setattr(runner.emulator, "gone", lambda _env: True)
-    run = run_workflow(env, None, workflow="siblings", runtime=runtime)
+
+
+def test_a_script_that_exits_succeeds_with_code_0_and_fails_with_another(env, runtime, lake):
+    run = run_workflow(env, None, workflow="exits", runtime=runtime)
     assert (run.state, {n.name: n.state for n in run.nodes}) == (
-        "FAILED", {"fail-job": "FAILED", "ok-job": "SKIPPED"})
+        "FAILED", {"exit0-job": "SUCCEEDED", "exit2-job": "FAILED"})
+    error = run.node("job", "exit2-job").error
+    assert (error.type, error.message) == ("SystemExit", "the script exited with code 2")
 
 
 def test_a_crawler_that_cannot_read_its_data_fails_with_the_reason(env, runtime, lake):

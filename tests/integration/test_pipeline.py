@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -98,25 +100,27 @@ def raw_row_count(s3, bucket: str, manifest: dict, source: str) -> int:
     return total
 
 
-def clean_raw_rows(s3, bucket: str, manifest: dict, source: str) -> list[dict]:
-    """Every raw row of `source` (CSV or JSON lines) the manifest does not list as injected
-    dirt: the rows the pipeline must keep, ingested files included."""
+def clean_raw_records(s3, bucket: str, manifest: dict, source: str) -> list[tuple[dict, dict]]:
+    """(raw object, row) for every raw row of `source` (CSV or JSON lines) the manifest does not
+    list as injected dirt: the rows the pipeline must keep, ingested files included. The
+    object is its listing entry (`Key`, `LastModified`); the row carries its `_row` number."""
     dirty = {(d["file"], d["row"]) for d in manifest["dirty_rows"] if d["source"] == source}
-    rows = []
-    for key in objects(s3, bucket, f"{source}/"):
+    found = []
+    for listed in iter_objects(s3, bucket, f"{source}/"):
+        key = listed["Key"]
         lines = object_bytes(s3, bucket, key).decode().splitlines()
-        if key.endswith(".jsonl"):
-            records = [json.loads(line) if (key, n) not in dirty else None
-                       for n, line in enumerate(lines, start=1)]  # fmt: skip
-        else:
-            header = next(csv.reader([lines[0]]))
-            records = [
-                dict(zip(header, next(csv.reader([line])), strict=True))
-                if (key, n) not in dirty else None
-                for n, line in enumerate(lines[1:], start=1)
-            ]  # fmt: skip
-        rows += [record for record in records if record is not None]
-    return rows
+        header = None if key.endswith(".jsonl") else next(csv.reader([lines.pop(0)]))
+        for n, line in enumerate(lines, start=1):
+            if (key, n) in dirty:  # perhaps not even parseable
+                continue
+            record = (json.loads(line) if header is None
+                      else dict(zip(header, next(csv.reader([line])), strict=True)))  # fmt: skip
+            found.append((listed, {**record, "_row": n}))
+    return found
+
+
+def clean_raw_rows(s3, bucket: str, manifest: dict, source: str) -> list[dict]:
+    return [row for _listed, row in clean_raw_records(s3, bucket, manifest, source)]
 
 
 def sales_lines(rows: list[dict]) -> list[dict]:
@@ -232,6 +236,40 @@ def test_every_analytics_table_matches_an_independent_computation_from_raw(
     deployed_local_env, pipeline
 ):
     assert_analytics_match_raw(deployed_local_env)
+
+
+def keyed_hash(key: bytes, text: str | None) -> str | None:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest() if text else None
+
+
+def test_staged_customers_hash_their_latest_delivery_with_the_deployed_key(
+    deployed_local_env, pipeline
+):
+    """Every customer's email and phone hashes are HMAC-SHA256 under the key deploy put in the
+    emulator's Secrets Manager, of the latest delivery's values (DESIGN: e-mail trimmed and
+    lower-cased, phone digits only), computed here from the raw files alone."""
+    outputs = load_outputs(deployed_local_env)
+    s3 = client(deployed_local_env, "s3")
+    secrets = client(deployed_local_env, "secretsmanager")
+    key = secrets.get_secret_value(SecretId=outputs["pii_hmac_secret_arn"])["SecretString"]
+    raw = outputs.buckets["raw"]
+    latest: dict[str, tuple[tuple, dict]] = {}
+    for listed, row in clean_raw_records(s3, raw, seed_manifest(s3, outputs), "customers"):
+        ingest_date = listed["Key"].split("ingest_date=", 1)[1][:10]
+        # the later delivery wins (ingest date, upload, key); within a file the first row
+        rank = (ingest_date, listed["LastModified"], listed["Key"], -row["_row"])
+        if row["customer_id"] not in latest or rank > latest[row["customer_id"]][0]:
+            latest[row["customer_id"]] = (rank, row)
+    want = {
+        customer: (keyed_hash(key.encode(), (row.get("email") or "").strip(" ").lower()),
+                   keyed_hash(key.encode(), "".join(c for c in row.get("phone") or ""
+                                                   if c in "0123456789")))
+        for customer, (_rank, row) in latest.items()
+    }  # fmt: skip
+    staged = read_layer_table(s3, outputs.buckets["staged"], "customers")
+    got = {row["customer_id"]: (row["email_hash"], row["phone_hash"]) for row in staged}
+    assert len(staged) == len(got) == len(want) > 1000
+    assert got == want
 
 
 def test_no_clear_text_pii_outside_raw(deployed_local_env, pipeline):
@@ -403,7 +441,13 @@ def test_an_emulator_killed_mid_run_fails_it_at_once_and_the_next_run_finishes(
     said = (tmp_path / "killed-run.log").read_text()
     assert process.returncode == 1, said
     assert "stopped while the command ran" in said and "retailake local up" in said, said
-    assert history.last_run(deployed_local_env).state == "FAILED"
+    failed = history.last_run(deployed_local_env)
+    jobs = {node.name: node.state for node in failed.nodes if node.kind == "job"}
+    # the sales job's siblings of the same trigger would only fail on a dead emulator too
+    assert (failed.state, jobs) == ("FAILED", {
+        sales_job: "FAILED", outputs["glue_jobs"]["transform_inventory"]: "SKIPPED",
+        outputs["glue_jobs"]["transform_customers"]: "SKIPPED",
+        outputs["glue_jobs"]["analytics_aggregation"]: "SKIPPED"})
     rerun = run_pipeline()  # brings the emulator up by itself
     assert rerun["state"] == "SUCCEEDED"
     assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
@@ -419,6 +463,8 @@ def test_full_refresh_rebuilds_everything_from_raw(deployed_local_env, pipeline)
     sales = job_rows(run)[outputs["glue_jobs"]["transform_sales"]]
     assert sales["rows_written"] == len(raw_sales_keys(s3, outputs))  # every raw file read again
     after = objects(s3, outputs.buckets["analytics"])
-    assert set(after) != set(before)  # every table rewritten, so new file names
+    written = {k for k in after if k.endswith(".parquet")}
+    assert {k.split("/", 1)[0] for k in written} == set(oracle.KEYS)
+    assert not written & set(before)  # every table rewritten: each file a new name
     assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)
     assert_analytics_match_raw(deployed_local_env)
