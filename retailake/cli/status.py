@@ -1,6 +1,5 @@
 """`retailake status`: the whole lake on one screen, or one JSON document; exit 1 when anything
-fails (a failed last run, an alarm in ALARM, no deployment, drift under --check-drift), so it
-can gate scripts and schedulers."""
+fails (see the command's help), so it can gate scripts and schedulers."""
 
 from __future__ import annotations
 
@@ -37,8 +36,10 @@ def status(
 ) -> None:
     """Deployment, storage, catalog, pipeline, warehouse and alarms, read in parallel.
 
-    Exits 1 when anything fails: no deployment, a failed last run, an alarm in ALARM, drift
-    (under --check-drift), a section that could not be read."""
+    Exits 1 when anything fails: no deployment; a failed last run
+    (workflow, job or crawl); a missing catalog database or Redshift
+    cluster; an alarm in ALARM; drift (under --check-drift); a section
+    that could not be read."""
     from retailake.config import load_environment
     from retailake.status.collect import collect_status
 
