@@ -290,15 +290,16 @@ def run_workflow_in_aws(
     try:
         plan = build_plan(workflow, read_triggers(glue, workflow))
         job_setups = read_job_setups(glue, [n.name for n in plan.nodes if n.kind == JOB])
-        under_way = _run_under_way(glue, workflow)
-        if under_way is not None:
-            raise _already_running(workflow, f" (run {under_way})")
-        run_id = glue.start_workflow_run(Name=workflow,
-                                         RunProperties=run_properties(full_refresh))["RunId"]
+        if under_way := _runs_under_way(glue, workflow):
+            raise _already_running(workflow, f" (run {under_way[0]['WorkflowRunId']})")
+        try:
+            run_id = glue.start_workflow_run(Name=workflow,
+                                             RunProperties=run_properties(full_refresh))["RunId"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConcurrentRunsExceededException":
+                raise
+            run_id = _own_run_or_refuse(glue, workflow, full_refresh)
     except (ClientError, BotoCoreError) as error:
-        if (isinstance(error, ClientError) and error.response.get("Error", {}).get("Code")
-                == "ConcurrentRunsExceededException"):  # fmt: skip
-            raise _already_running(workflow) from None
         raise AwsError(f"starting workflow '{workflow}': {describe_error(error)}") from None
     run = PipelineRun(
         run_id=run_id, workflow=workflow, full_refresh=full_refresh,
@@ -323,12 +324,24 @@ def recent_runs(glue: Any, workflow: str) -> list[dict[str, Any]]:
     return answer.get("Runs", [])  # absent, not empty, before the first run (min length 1)
 
 
-def _run_under_way(glue: Any, workflow: str) -> str | None:
-    """The id of the workflow's run under way, if any. Asked before starting one: Glue may
-    answer a start beyond its one run at a time with a new run that ends in ERROR, which
-    would be followed as a failure and would hide the run that goes on."""
-    return next((r["WorkflowRunId"] for r in recent_runs(glue, workflow)
-                 if r.get("Status") in ("RUNNING", "STOPPING")), None)  # fmt: skip
+def _runs_under_way(glue: Any, workflow: str) -> list[dict[str, Any]]:
+    """The workflow's runs under way. Asked before starting one: Glue may answer a start
+    beyond its one run at a time with a new run that ends in ERROR, which would be followed
+    as a failure and would hide the run that goes on."""
+    return [r for r in recent_runs(glue, workflow) if r.get("Status") in ("RUNNING", "STOPPING")]
+
+
+def _own_run_or_refuse(glue: Any, workflow: str, full_refresh: bool) -> str:
+    """The run Glue counted against its one at a time when it refused this start. None was
+    under way a moment before, so one now began since: this command's own when it has this
+    start's properties (the SDK retries a start whose answer was lost, and Glue refuses the
+    retry), followed then; anyone else's otherwise, named in the refusal."""
+    under_way = _runs_under_way(glue, workflow)
+    wanted = run_properties(full_refresh).items()
+    for found in under_way:
+        if wanted <= (found.get("WorkflowRunProperties") or {}).items():
+            return str(found["WorkflowRunId"])
+    raise _already_running(workflow, f" (run {under_way[0]['WorkflowRunId']})" if under_way else "")
 
 
 def _already_running(workflow: str, which: str = "") -> AwsError:

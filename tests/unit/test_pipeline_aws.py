@@ -89,6 +89,12 @@ class Aws:
         self.stubs["glue"].add_response(method, answer, expected)
 
     def start(self, full_refresh: str = "false") -> None:
+        self.ready_to_start()
+        self.glue("start_workflow_run", {"RunId": "wr_1"},
+                  {"Name": WORKFLOW, "RunProperties": {"full_refresh": full_refresh}})
+
+    def ready_to_start(self) -> None:
+        """What a start reads first: the plan, the jobs' setups, and no run under way."""
         self.glue("get_triggers", {"Triggers": TRIGGERS})
         for name in (SALES, AGG):  # the plan's jobs, in its order
             role = f"arn:aws:iam::123456789012:role/rl-dev-job-{name.split('-', 2)[2]}"
@@ -101,8 +107,6 @@ class Aws:
                         "CloudWatchEncryptionMode": "SSE-KMS", "KmsKeyArn": "arn:k"}}}},
                     {"Name": SECURITY})  # fmt: skip
         self.under_way()
-        self.glue("start_workflow_run", {"RunId": "wr_1"},
-                  {"Name": WORKFLOW, "RunProperties": {"full_refresh": full_refresh}})
 
     def under_way(self, *runs: dict) -> None:
         self.glue("get_workflow_runs", {"Runs": list(runs)} if runs else {},
@@ -458,18 +462,43 @@ def test_ctrl_c_after_the_run_ended_does_not_say_it_goes_on(aws, dev, monkeypatc
     assert "interrupted" in result.stderr and "goes on in Glue" not in result.stderr
 
 
+def refused_as_concurrent(aws: Aws, *under_way: dict) -> None:
+    """A start Glue refuses as beyond its one run at a time, and the runs then under way."""
+    aws.stubs["glue"].add_client_error("start_workflow_run", "ConcurrentRunsExceededException",
+                                       "Concurrent runs exceeded for workflow")  # fmt: skip
+    aws.under_way(*under_way)
+
+
 def test_a_run_while_one_is_under_way_says_so(aws, dev):
     aws.glue("get_triggers", {"Triggers": TRIGGERS})
     for name in (SALES, AGG):
         aws.glue("get_job", {"Job": {"Name": name, "DefaultArguments": JOB_DEFAULTS}})
-    aws.under_way()  # started by someone else since
-    aws.stubs["glue"].add_client_error("start_workflow_run", "ConcurrentRunsExceededException",
-                                       "Concurrent runs exceeded for workflow")  # fmt: skip
+    aws.under_way()
+    refused_as_concurrent(aws, {"Name": WORKFLOW, "WorkflowRunId": "wr_9", "Status": "RUNNING",
+                                "WorkflowRunProperties": {"full_refresh": "true"}})  # not ours
     result = CliRunner().invoke(app, ["run-pipeline", "--env", "dev"])
     aws.assert_all_used()
     assert result.exit_code == 1, result.output
-    assert (f"workflow '{WORKFLOW}' is already running, and it allows one run at a time"
-            in " ".join(result.stderr.split()))
+    assert (f"workflow '{WORKFLOW}' is already running (run wr_9), and it allows one run at a "
+            "time") in " ".join(result.stderr.split())
+
+
+def test_a_start_refused_as_its_own_retry_follows_the_run_it_began(aws, dev):
+    """The SDK retried a start whose answer was lost; Glue refused the retry: the run under
+    way, begun since nothing was, with this start's properties, is followed."""
+    aws.ready_to_start()
+    refused_as_concurrent(aws, {"Name": WORKFLOW, "WorkflowRunId": "wr_1", "Status": "RUNNING",
+                                "WorkflowRunProperties": {"full_refresh": "false"}})
+    aws.poll(workflow_answer(
+        "COMPLETED", crawler("SUCCEEDED", CompletedOn=at(1)),
+        job(SALES, job_run("jr_s", "SUCCEEDED", 1.5, 4)),
+        job(AGG, job_run("jr_a", "SUCCEEDED", 4.5, 6)), completed=6.2))
+    aws.metrics(SALES, "jr_s", {"RowsRead": 100, "RowsWritten": 100})
+    aws.metrics(AGG, "jr_a", {"RowsRead": 100, "RowsWritten": 40})
+    run = run_workflow_in_aws(dev, Outputs(OUTPUTS), polling=Clock().polling())
+    aws.assert_all_used()
+    assert (run.state, run.run_id, run.node("job", SALES).rows["rows_written"]) == (
+        "SUCCEEDED", "wr_1", 100)
 
 
 def test_a_run_under_way_is_named_and_none_is_started_beside_it(aws, dev):
