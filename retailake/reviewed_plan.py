@@ -59,6 +59,5 @@ def open_reviewed(source: Path, env: Environment, scripts: Mapping[str, Path],
     into.write_bytes(plan)  # (Terraform.reviewed made it, owner-only)
 
 
-
 def _digests(scripts: Mapping[str, Path]) -> dict[str, str]:
     return {name: file_sha256(path) for name, path in sorted(scripts.items())}

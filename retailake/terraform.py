@@ -303,37 +303,37 @@ class Terraform:
         stamp.write_text(fingerprint)
         return True
 
-    def _plan_file(self, kind: str) -> Path:
-        """An empty owner-only file for a plan of this process's own: two commands at once
-        must not apply each other's plan. The caller deletes it (it may hold secrets); a
-        crashed run's is cleared here."""
+    def _in_plan_file(self, kind: str, fill: Callable[[Path], PlanSummary]) -> Plan:
+        """A plan that `fill` puts into an owner-only file of this process's own (two commands
+        at once must not apply each other's plan) and summarises. The caller deletes the file
+        (it may hold secrets); a refused or interrupted one leaves none behind, and a crashed
+        run's is cleared here."""
         for stale in self.env.state_dir.glob("*.tfplan"):
             if not _process_alive(stale.stem.rpartition("-")[2]):
                 stale.unlink(missing_ok=True)
         path = self.env.state_dir / f"{kind}-{os.getpid()}.tfplan"
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))  # kept 0600
-        return path
+        try:
+            return Plan(path=path, summary=fill(path))
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
 
     def plan(self, destroy: bool = False) -> Plan:
         """Plan into a file and summarise it; nothing is changed."""
-        path = self._plan_file("destroy" if destroy else "deploy")
-        try:
-            return Plan(path=path, summary=self._planned(path, destroy))
-        except BaseException:  # a refused or interrupted plan leaves no file behind
-            path.unlink(missing_ok=True)
-            raise
+        return self._in_plan_file("destroy" if destroy else "deploy",
+                                  lambda path: self._planned(path, destroy))  # fmt: skip
 
     def reviewed(self, write: Callable[[Path], None]) -> Plan:
         """A plan saved earlier, which `write` puts into the file given it, summarised as
         `plan` does; nothing is changed."""
-        path = self._plan_file("reviewed")
-        try:
+
+        def copied(path: Path) -> PlanSummary:
             write(path)
-            return Plan(path=path, summary=self._summarize(path))
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+            return self._summarize(path)
+
+        return self._in_plan_file("reviewed", copied)
 
     def _planned(self, path: Path, destroy: bool) -> PlanSummary:
         run = self._run(
