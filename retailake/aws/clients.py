@@ -51,6 +51,11 @@ def client(env: Environment, service: str) -> Any:
     )
 
 
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a refused call ("" when the answer names none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
 def describe_error(error: Exception) -> str:
     """A one-line account of a botocore failure."""
     if isinstance(error, ClientError):

@@ -14,7 +14,7 @@ from typing import Any
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from retailake.aws.clients import aws_error
+from retailake.aws.clients import aws_error, error_code
 
 HASH_METADATA_KEY = "sha256"
 _TRANSFER = TransferConfig(
@@ -47,7 +47,7 @@ def _sha256(path: Path, _mtime_ns: int, _size: int) -> str:
 
 def no_such_object(error: ClientError) -> bool:
     """S3's answer for a key that is not there: 404 to a HEAD, NoSuchKey to a GET."""
-    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+    return error_code(error) in ("404", "NoSuchKey", "NotFound")
 
 
 def remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
@@ -59,7 +59,7 @@ def remote_sha256(s3: Any, bucket: str, key: str) -> str | None:
         if no_such_object(error):
             return None
         doing = f"checking s3://{bucket}/{key}"
-        if error.response.get("Error", {}).get("Code") in ("403", "AccessDenied"):
+        if error_code(error) in ("403", "AccessDenied"):
             # S3's answer for a missing key without ListBucket
             doing += " (needs s3:GetObject, and s3:ListBucket on the bucket)"
         raise aws_error(error, doing) from error

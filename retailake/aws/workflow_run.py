@@ -19,7 +19,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from retailake.aws.clients import client, describe_error
+from retailake.aws.clients import client, describe_error, error_code
 from retailake.config import Environment
 from retailake.errors import AwsError, ConfigError
 from retailake.local.glue import history, metrics
@@ -200,8 +200,7 @@ class _Follower:
             answer = self.glue.get_workflow_run(
                 Name=self.run.workflow, RunId=self.run.run_id, IncludeGraph=True)
         except (ClientError, BotoCoreError) as error:
-            code = error.response.get("Error", {}).get("Code") if isinstance(
-                error, ClientError) else "connection"  # fmt: skip
+            code = error_code(error) if isinstance(error, ClientError) else "connection"
             if code in _ASK_AGAIN and self.failed_polls < FAILED_POLLS_TOLERATED:
                 self.failed_polls += 1
                 return None
@@ -296,7 +295,7 @@ def run_workflow_in_aws(
             run_id = glue.start_workflow_run(Name=workflow,
                                              RunProperties=run_properties(full_refresh))["RunId"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConcurrentRunsExceededException":
+            if error_code(error) != "ConcurrentRunsExceededException":
                 raise
             run_id = _own_run_or_refuse(glue, workflow, full_refresh)
     except (ClientError, BotoCoreError) as error:

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from retailake.aws.clients import error_code
 from retailake.parallel import parallel_map
 from retailake.status.context import Context, iso
 from retailake.status.model import (
@@ -20,7 +21,7 @@ from retailake.status.model import (
 
 
 def _not_found(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "EntityNotFoundException"
+    return error_code(error) == "EntityNotFoundException"
 
 
 def _partitions(glue: Any, database: str, table: str) -> int:

@@ -11,19 +11,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from retailake.aws.clients import error_code
 from retailake.status.context import Context
 from retailake.status.model import WarehouseStatus
-
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
 
 
 def cluster_status(redshift: Any, identifier: str, spectrum_role: str | None) -> WarehouseStatus:
     try:
         clusters = redshift.describe_clusters(ClusterIdentifier=identifier)["Clusters"]
     except ClientError as error:
-        if _code(error) == "ClusterNotFound":
+        if error_code(error) == "ClusterNotFound":
             return WarehouseStatus(identifier, present=False)
         raise
     cluster = clusters[0]
@@ -45,7 +42,7 @@ def database_present(glue: Any, name: str) -> bool:
     try:
         glue.get_database(Name=name)
     except ClientError as error:
-        if _code(error) == "EntityNotFoundException":
+        if error_code(error) == "EntityNotFoundException":
             return False
         raise
     return True
