@@ -11,6 +11,7 @@ ARGUMENTS = [
     "JOB_NAME",
     "staged_bucket",
     "analytics_bucket",
+    "staged_database",
     "analytics_database",
     "metrics_namespace",
 ]

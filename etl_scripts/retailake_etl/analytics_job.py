@@ -2,44 +2,46 @@
 find the months that changed since the last run, rewrite only those months' partitions (or
 everything on a full refresh), and report RowsRead / RowsWritten / DurationSeconds.
 
-Which months changed: the staged writers replace a partition by writing new part files and
-deleting the old ones, so a partition's sorted file names change whenever it is rewritten.
-`<analytics_root>/_state/analytics_aggregation.json`, written last, keeps those names (hashed)
-per staged table and partition as of the last successful run. A sales, inventory_snapshots or
-products partition that appeared, changed or disappeared touches the months `changes` says;
-any change (customers included) rebuilds customer_segments. Nothing changed: nothing is
-written, so a rerun changes nothing. The state is marked unfinished before the first write: a
-run that stopped while writing makes the next one a full refresh, as its partial writes (a
-month it added, say, whose staged rows are gone by then) are in no fingerprint.
+Which months changed: the staged writers replace a partition by writing a new folder and
+pointing the catalog at it (`tables`), so a partition's catalog location changes whenever it
+is rewritten. `<analytics_root>/_state/analytics_aggregation.json`, written last, keeps those
+locations per staged table and partition as of the last successful run. A sales,
+inventory_snapshots or products partition that appeared, changed or disappeared touches the
+months `changes` says; any change (customers included) rebuilds customer_segments. Nothing
+changed: nothing is written, so a rerun changes nothing. The state is marked unfinished before
+the first write: a run that stopped while writing makes the next one a full refresh, as its
+partial writes (a month it added, say, whose staged rows are gone by then) are in no
+fingerprint.
 
-Layout: `<analytics_root>/<table>/year=YYYY/month=MM/` (zero-padded text, as in the staged
-layer; inventory_health_daily by its snapshot_date), customer_segments unpartitioned."""
+Layout: `<analytics_root>/<table>/year=YYYY/month=MM/gen=<id>/` (zero-padded text, as in the
+staged layer; inventory_health_daily by its snapshot_date), customer_segments unpartitioned
+(`<table>/gen=<id>/`); each table is in the analytics catalog database."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from retailake_etl import analytics, storage
+from retailake_etl import analytics, storage, tables
 from retailake_etl.arguments import (
     full_refresh_requested,
     workflow_run_properties,
 )
+from retailake_etl.catalog import Catalog, GlueCatalog
 from retailake_etl.metrics import RunCounts, report
 
 PARTITION = ("year", "month")
 STATE = "_state/analytics_aggregation.json"
-# 2: the months a change touches widened (see `changes`); a state of another version was left
-# by rules whose incremental results may differ from a full refresh's, so it is not trusted.
-STATE_VERSION = 2
+# 2: the months a change touches widened (see `changes`); 3: partitions known by their catalog
+# locations, not file names. A state of another version was left by other rules (whose
+# incremental results may differ from a full refresh's), so it is not trusted.
+STATE_VERSION = 3
 MONTHLY_INPUTS = ("sales", "inventory_snapshots", "products")
 INPUTS = (*MONTHLY_INPUTS, "customers")
 
@@ -69,9 +71,7 @@ STAGED_SCHEMAS = {
     ),
 }
 
-_PARTITION_PATH = re.compile(r"/year=([^/]+)/month=([^/]+)/")
-
-Fingerprints = dict[str, dict[str, str]]  # staged table -> "YYYY-MM" (or "") -> hash
+Fingerprints = dict[str, dict[str, str]]  # staged table -> "YYYY-MM" (or "") -> location
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class Settings:
 
     staged_root: str  # e.g. s3://<staged bucket>; file:// in tests
     analytics_root: str  # e.g. s3://<analytics bucket>
+    staged: Catalog = field(repr=False)  # the catalog databases naming each layer's files
+    analytics: Catalog = field(repr=False)
     full_refresh: bool = False
 
 
@@ -87,23 +89,13 @@ def _uri(root: str, name: str) -> str:
     return f"{root.rstrip('/')}/{name}"
 
 
-def staged_fingerprints(spark: SparkSession, staged_root: str) -> Fingerprints:
-    """Per staged input and partition, a hash of its data files' names."""
-    found: Fingerprints = {}
-    for table in INPUTS:
-        names: dict[str, list[str]] = {}
-        for path in storage.files_under(spark, _uri(staged_root, table)):
-            name = path.rsplit("/", 1)[-1]
-            if name.startswith(("_", ".")):
-                continue
-            match = _PARTITION_PATH.search(path)
-            partition = f"{int(match.group(1)):04d}-{int(match.group(2)):02d}" if match else ""
-            names.setdefault(partition, []).append(name)
-        found[table] = {
-            partition: hashlib.sha256("\n".join(sorted(files)).encode()).hexdigest()
-            for partition, files in names.items()
-        }
-    return found
+def staged_fingerprints(catalog: Catalog) -> Fingerprints:
+    """Per staged input and partition ("YYYY-MM", "" when unpartitioned), its location."""
+    return {
+        table: {"-".join(values): location
+                for values, location in catalog.locations(table).items()}
+        for table in INPUTS
+    }  # fmt: skip
 
 
 def changes(before: Fingerprints, now: Fingerprints) -> tuple[set[analytics.Month] | None, bool]:
@@ -135,8 +127,8 @@ def _month(partition: str) -> analytics.Month:
     return int(partition[:4]), int(partition[5:7])
 
 
-def _read(spark: SparkSession, staged_root: str, table: str) -> DataFrame:
-    frame = storage.read_table(spark, _uri(staged_root, table))
+def _read(spark: SparkSession, settings: Settings, table: str) -> DataFrame:
+    frame = tables.read(spark, settings.staged, table, _uri(settings.staged_root, table))
     return frame if frame is not None else spark.createDataFrame([], STAGED_SCHEMAS[table])
 
 
@@ -148,24 +140,28 @@ def _as_partition_text(frame: DataFrame) -> DataFrame:
 
 
 def _write_monthly(
-    spark: SparkSession, frame: DataFrame, table_uri: str, months: set[analytics.Month] | None
-) -> tuple[int, int]:
+    spark: SparkSession, settings: Settings, name: str, frame: DataFrame,
+    months: set[analytics.Month] | None,
+) -> tuple[int, int]:  # fmt: skip
     """Replace the partitions of `months` (None: every partition, old and new) with `frame`'s
     rows (a month without rows loses its partition). Returns (rows, partitions) written."""
     frame = _as_partition_text(frame)
     if months is None:
         produced = {tuple(r) for r in frame.select(*PARTITION).distinct().collect()}
-        partitions = produced | storage.existing_partitions(spark, table_uri, PARTITION)
+        partitions = produced | tables.partitions(settings.analytics, name)
     else:
         partitions = {(f"{y:04d}", f"{m:02d}") for y, m in months}
-    rows = storage.replace_partitions(spark, frame, table_uri, PARTITION, partitions)
+    rows = tables.replace(spark, settings.analytics, name, _uri(settings.analytics_root, name),
+                          frame, PARTITION, partitions)  # fmt: skip
     return rows, len(partitions)
 
 
-def _write_whole(frame: DataFrame, table_uri: str) -> tuple[int, int]:
-    written = storage.Counted.of(frame)
-    written.frame.write.mode("overwrite").option("compression", "snappy").parquet(table_uri)
-    return written.rows(), 1
+def _write_whole(
+    spark: SparkSession, settings: Settings, name: str, frame: DataFrame
+) -> tuple[int, int]:
+    rows = tables.replace(spark, settings.analytics, name, _uri(settings.analytics_root, name),
+                          frame, (), [()])  # fmt: skip
+    return rows, 1
 
 
 def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
@@ -174,7 +170,7 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     started = time.monotonic()
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     state_uri = _uri(settings.analytics_root, STATE)
-    now = staged_fingerprints(spark, settings.staged_root)
+    now = staged_fingerprints(settings.staged)
     state = json.loads(storage.read_text(spark, state_uri) or "{}")
     # A run that stopped while writing left partitions no fingerprint accounts for: redo all.
     untrusted = bool(state) and (state.get("unfinished") or state.get("version") != STATE_VERSION)
@@ -184,7 +180,7 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     if not (anything or full_refresh):
         return RunCounts(duration_seconds=round(time.monotonic() - started, 3))
 
-    inputs = {table: _read(spark, settings.staged_root, table) for table in INPUTS}
+    inputs = {table: _read(spark, settings, table) for table in INPUTS}
     rows_read = sum(frame.count() for frame in inputs.values())
     touched_months = None if full_refresh else touched
     shared: list[DataFrame] = []  # what several tables read: cached until they are written
@@ -193,7 +189,7 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
         shared.append(frame.persist())
         return frame
 
-    tables = analytics.build_all(
+    built = analytics.build_all(
         inputs["sales"],
         inputs["inventory_snapshots"],
         inputs["products"],
@@ -207,19 +203,18 @@ def run_aggregation(spark: SparkSession, settings: Settings) -> RunCounts:
     # built on two others: cached (they are small), each is computed once. So are the order
     # slices three tables read (`shared`, about a row per order). The writes count the rows
     # they write as they go.
-    for frame in tables.values():
+    for frame in built.values():
         frame.persist()
     storage.write_text(spark, state_uri, json.dumps({**state, "unfinished": True}))
     try:
-        for name, frame in tables.items():
-            table_uri = _uri(settings.analytics_root, name)
+        for name, frame in built.items():
             if name in analytics.MONTHLY_TABLES:
-                rows, partitions = _write_monthly(spark, frame, table_uri, months)
+                rows, partitions = _write_monthly(spark, settings, name, frame, months)
             else:
-                rows, partitions = _write_whole(frame, table_uri)
+                rows, partitions = _write_whole(spark, settings, name, frame)
             written, rewritten = written + rows, rewritten + partitions
     finally:
-        for frame in [*tables.values(), *shared]:
+        for frame in [*built.values(), *shared]:
             frame.unpersist()
     written_at = dt.datetime.now(dt.UTC).isoformat()
     document = {"version": STATE_VERSION, "written_at": written_at, "staged": now}
@@ -240,6 +235,8 @@ def settings_from_args(
     return Settings(
         staged_root=f"s3://{args['staged_bucket']}",
         analytics_root=f"s3://{args['analytics_bucket']}",
+        staged=GlueCatalog(args["staged_database"]),
+        analytics=GlueCatalog(args["analytics_database"]),
         full_refresh=full,
     )
 

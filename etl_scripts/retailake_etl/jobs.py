@@ -36,11 +36,12 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from retailake_etl import customers, inventory, sales, storage, validate
+from retailake_etl import customers, inventory, sales, storage, tables, validate
 from retailake_etl.arguments import (
     full_refresh_requested,
     workflow_run_properties,
 )
+from retailake_etl.catalog import Catalog, GlueCatalog
 from retailake_etl.common import Cleaned
 from retailake_etl.contract import CONTRACTS, Reason
 from retailake_etl.metrics import RunCounts, report
@@ -59,15 +60,16 @@ class Settings:
     source: str
     raw_root: str  # e.g. s3://<raw bucket>; objects under <raw_root>/<source>/
     staged_root: str  # e.g. s3://<staged bucket>
+    catalog: Catalog = field(repr=False)  # the staged database: it names the tables' files
     full_refresh: bool = False
     hmac_key: bytes | None = field(default=None, repr=False)  # customers only; never printed
 
 
 @dataclass(frozen=True)
 class Table:
-    name: str  # folder below the staged root
+    name: str  # folder below the staged root; `_x`: the job's own, in no catalog
     select: Callable[[DataFrame], DataFrame]  # Cleaned.rows -> the table's rows
-    plain: tuple[str, ...] = ()  # columns written without a dictionary (storage.replace_partitions)
+    plain: tuple[str, ...] = ()  # columns written without a dictionary (storage.write_parquet)
 
 
 @dataclass(frozen=True)
@@ -95,13 +97,12 @@ def _customers(raw: DataFrame, settings: Settings) -> Cleaned:
 def _rebuild_products(spark: SparkSession, settings: Settings) -> None:
     """Products history from all observations; only partitions whose rows changed are
     rewritten (a new version also closes the previous one, often in an older partition)."""
-    observed = storage.read_table(spark, _uri(settings, OBSERVATIONS))
-    target = _uri(settings, "products")
-    current = storage.read_table(spark, target)
+    observed = _read(spark, settings, OBSERVATIONS)
+    current = _read(spark, settings, "products")
     if observed is None:  # no inventory object is left in raw: no history either
         if current is not None:
-            gone = storage.existing_partitions(spark, target, PARTITION)
-            storage.replace_partitions(spark, current.where(F.lit(False)), target, PARTITION, gone)
+            gone = _partitions(spark, settings, "products")
+            _replace(spark, settings, "products", current.where(F.lit(False)), gone)
         return
     fresh = inventory.product_history(observed).persist()
     if current is None:
@@ -110,7 +111,7 @@ def _rebuild_products(spark: SparkSession, settings: Settings) -> None:
         current = current.select(*inventory.PRODUCT_COLUMNS)
         difference = fresh.exceptAll(current).unionByName(current.exceptAll(fresh))
         changed = {tuple(r) for r in difference.select(*PARTITION).distinct().collect()}
-    storage.replace_partitions(spark, fresh, target, PARTITION, changed)
+    _replace(spark, settings, "products", fresh, changed)
     fresh.unpersist()
 
 
@@ -142,6 +143,36 @@ SPECS: dict[str, Spec] = {
 
 def _uri(settings: Settings, table: str) -> str:
     return f"{settings.staged_root.rstrip('/')}/{table}"
+
+
+def _own(table: str) -> bool:
+    """A folder only the job reads (its state), not a table of the catalog."""
+    return table.startswith("_")
+
+
+def _read(spark: SparkSession, settings: Settings, table: str) -> DataFrame | None:
+    if _own(table):
+        return storage.read_table(spark, _uri(settings, table))
+    return tables.read(spark, settings.catalog, table, _uri(settings, table))
+
+
+def _partitions(spark: SparkSession, settings: Settings, table: str) -> set[tuple]:
+    if _own(table):
+        return storage.existing_partitions(spark, _uri(settings, table), PARTITION)
+    return tables.partitions(settings.catalog, table)
+
+
+def _replace(
+    spark: SparkSession, settings: Settings, table: str, frame: DataFrame,
+    partitions: set[tuple], plain: tuple[str, ...] = (),
+) -> None:  # fmt: skip
+    """Each of `partitions` of `table` made to hold `frame`'s rows for it: a new generation
+    swapped in the catalog (`tables`), or rewritten in place in the job's own folders."""
+    if _own(table):
+        storage.replace_partitions(spark, frame, _uri(settings, table), PARTITION, partitions)
+    else:
+        tables.replace(spark, settings.catalog, table, _uri(settings, table), frame, PARTITION,
+                       partitions, plain=plain)  # fmt: skip
 
 
 def ledger_uri(settings: Settings) -> str:
@@ -196,7 +227,7 @@ def _probe(
     if spec.probe is None:
         return set()
     table, key = spec.probe
-    staged = storage.read_table(spark, _uri(settings, table))
+    staged = _read(spark, settings, table)
     if staged is None:
         return set()
     outside = staged.where(~F.concat_ws("-", *PARTITION).isin(sorted(months))).select(
@@ -231,8 +262,7 @@ def run_transform(spark: SparkSession, settings: Settings) -> RunCounts:
     if ledger is None:
         settings, ledger, new = replace(settings, full_refresh=True), {}, set(listing)
         for table in spec.tables:
-            months |= {_month(p) for p in storage.existing_partitions(
-                spark, _uri(settings, table.name), PARTITION)}  # fmt: skip
+            months |= {_month(p) for p in _partitions(spark, settings, table.name)}
     keys: set[str] = set()
     pending = set(new)  # objects whose partitions are known only once read
     for _round in range(MAX_ROUNDS):
@@ -327,10 +357,7 @@ def _write(
         frame.persist().count()
     rows = cleaned.rows
     for table in spec.tables:
-        storage.replace_partitions(
-            spark, table.select(rows), _uri(settings, table.name), PARTITION, partitions,
-            plain=table.plain,
-        )  # fmt: skip
+        _replace(spark, settings, table.name, table.select(rows), partitions, table.plain)
 
     rejects = cleaned.rejects.withColumn("ingest_month", _ingest_month(F.col("ingest_date")))
     rejects = rejects.persist()
@@ -402,6 +429,7 @@ def settings_from_args(
         source=args["source"],
         raw_root=f"s3://{args['raw_bucket']}",
         staged_root=f"s3://{args['staged_bucket']}",
+        catalog=GlueCatalog(args["staged_database"]),
         full_refresh=full,
     )
 

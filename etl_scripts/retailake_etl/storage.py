@@ -1,12 +1,13 @@
 """File-system work through Spark's own Hadoop FileSystem, so one code path serves `s3://`
 in Glue (and locally, where the runner points S3A at the emulator) and `file://` in tests:
-listing raw objects, small JSON state files, and replacing whole partitions of a table.
+listing raw objects, small JSON state files, writing Parquet, and replacing whole partitions
+of a job's own folders (its rejects and its state; the tables readers query are `tables`').
 
-Replacing a partition writes the new files first and then deletes the old ones. It is not
-atomic: a reader listing the partition between the two steps sees both generations (rows
-twice), and a job killed between them leaves both. The job marks its ledger unfinished before
-the first replace and clears the mark only after the last, so the next run rebuilds the source
-from raw and deletes every older file it finds: a rerun heals the partition."""
+Replacing a partition here writes the new files first and then deletes the old ones. It is not
+atomic: a listing between the two steps sees both (rows twice), and a job killed between them
+leaves both. Only the job that writes such a folder reads it, and it marks its ledger
+unfinished before the first replace and clears the mark only after the last, so the next run
+rebuilds the source from raw and deletes every older file it finds: a rerun heals the folder."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _fs(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
-def _qualified(spark: SparkSession, uri: str) -> str:
+def qualified(spark: SparkSession, uri: str) -> str:
     """`uri` spelled as the file system's listings spell it (`file:/x`, not `file:///x`)."""
     fs, path = _fs(spark, uri)
     return str(fs.makeQualified(path).toString()).rstrip("/")
@@ -142,6 +143,11 @@ def partition_folder(spark: SparkSession, columns: Sequence[str], values: Sequen
     return "/".join(f"{c}={utils.escapePathName(v)}" for c, v in zip(columns, values, strict=True))
 
 
+def delete(spark: SparkSession, uri: str, *, recursive: bool = False) -> None:
+    fs, path = _fs(spark, uri)
+    fs.delete(path, recursive)
+
+
 def files_under(spark: SparkSession, uri: str) -> list[str]:
     fs, path = _fs(spark, uri)
     if not fs.exists(path):
@@ -208,53 +214,66 @@ def _rebalanced(spark: SparkSession, frame: DataFrame, columns: Sequence[str]) -
     return spark.sql(f"SELECT /*+ REBALANCE({names}) */ * FROM {{frame}}", frame=frame)
 
 
-def replace_partitions(
+def write_parquet(
     spark: SparkSession,
     frame: DataFrame,
-    table_uri: str,
-    columns: Sequence[str],
-    partitions: Iterable[tuple],
+    uri: str,
+    partition_by: Sequence[str],
     *,
     plain: Sequence[str] = (),
+    rebalance: Sequence[str] = (),
 ) -> int:
-    """Make each listed partition hold exactly `frame`'s rows for it (none: the partition
-    goes away): write the new Parquet files, then delete the files that were there before.
-    `frame` is evaluated once, by the write: cache it first if it is costly and used again.
-    Returns the rows written.
+    """Add `frame`'s rows to `uri` as Snappy Parquet, in folders by `partition_by`; returns
+    the rows written (counted by the write itself).
+
+    `rebalance`: rows move to the task of their partition folder, so a folder gets one file,
+    not one per input split; a folder far larger than the rest is split over several tasks
+    (Spark's adaptive rebalance), not written by one core while the others wait. A customers
+    run's first delivery month held two thirds of the rows: 10 s on one core of two.
 
     `plain` names columns with too many distinct values for a Parquet dictionary (an order
     id): they are written without one. Such a column fills its dictionary (1 MB) and goes on
     in plain pages anyway, after the work of building it. Writing 9.9M staged sales rows from
     a cache to local disk took 12-13 s, not 16-20 s, with order_id, order_ts and customer_id
     plain (four runs each way, alternated), and the files were 4% smaller."""
+    rows = Counted.of(_rebalanced(spark, frame, rebalance) if rebalance else frame)
+    writer = rows.frame.write.mode("append").option("compression", "snappy")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    for column in plain:
+        writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
+    writer.parquet(uri)
+    return rows.rows()
+
+
+def replace_partitions(
+    spark: SparkSession,
+    frame: DataFrame,
+    folder_uri: str,
+    columns: Sequence[str],
+    partitions: Iterable[tuple],
+) -> int:
+    """Make each listed partition of a job's own folder hold exactly `frame`'s rows for it
+    (none: the partition goes away): write the new Parquet files, then delete the files that
+    were there before. `frame` is evaluated once, by the write: cache it first if it is costly
+    and used again. Returns the rows written."""
     wanted = sorted(set(partitions))
     if not wanted:
         return 0
-    table_uri = table_uri.rstrip("/")
-    folders = [f"{table_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
-    # One listing of the whole table, not one per partition: on S3 each listing is a request.
-    prefixes = tuple(_qualified(spark, folder) + "/" for folder in folders)
-    old = [name for name in files_under(spark, table_uri) if name.startswith(prefixes)]
-    # Rows move to the task of their partition folder, so a folder gets one file, not one per
-    # input split; a folder far larger than the rest is split over several tasks (Spark's
-    # adaptive rebalance), not written by one core while the others wait. A customers run's
-    # first delivery month held two thirds of the rows: 10 s on one core of two.
-    rows = Counted.of(_rebalanced(spark, in_partitions(frame, columns, wanted), columns))
-    writer = rows.frame.write.mode("append").partitionBy(*columns)
-    writer = writer.option("compression", "snappy")
-    for column in plain:
-        writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
-    writer.parquet(table_uri)
+    folder_uri = folder_uri.rstrip("/")
+    folders = [f"{folder_uri}/{partition_folder(spark, columns, p)}" for p in wanted]
+    # One listing of the whole folder, not one per partition: on S3 each listing is a request.
+    prefixes = tuple(qualified(spark, folder) + "/" for folder in folders)
+    old = [name for name in files_under(spark, folder_uri) if name.startswith(prefixes)]
+    rows = write_parquet(spark, in_partitions(frame, columns, wanted), folder_uri, columns,
+                         rebalance=columns)  # fmt: skip
     for name in old:
-        fs, path = _fs(spark, name)
-        fs.delete(path, False)
-    remaining = files_under(spark, table_uri)
+        delete(spark, name)
+    remaining = files_under(spark, folder_uri)
     for folder, prefix in zip(folders, prefixes, strict=True):
-        if not any(name.startswith(prefix) for name in remaining):
-            fs, path = _fs(spark, folder)
-            if fs.exists(path):  # the partition lost all its rows: no empty folder left
-                fs.delete(path, True)
-    return rows.rows()
+        if not any(name.startswith(prefix) for name in remaining) and exists(spark, folder):
+            delete(spark, folder, recursive=True)  # the partition lost all its rows
+    return rows
 
 
 def read_table(spark: SparkSession, table_uri: str) -> DataFrame | None:

@@ -1,14 +1,19 @@
 """ETL test fixtures: one local Spark session for the whole run (a cold start costs ~10 s),
-tuned for 2 cores, in UTC so timestamps mean the same on every machine."""
+tuned for 2 cores, in UTC so timestamps mean the same on every machine; and a Glue catalog
+(moto's, in process) for the tables the jobs write."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 # The Glue jobs ship `retailake_etl` as a zip on --extra-py-files; tests import it from source.
 ETL_SCRIPTS = Path(__file__).resolve().parents[2] / "etl_scripts"
@@ -16,6 +21,7 @@ if str(ETL_SCRIPTS) not in sys.path:
     sys.path.insert(0, str(ETL_SCRIPTS))
 
 from pyspark.sql import SparkSession  # noqa: E402
+from retailake_etl.catalog import GlueCatalog  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +52,28 @@ def spark(tmp_path_factory) -> Iterator[SparkSession]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def glue() -> Iterator[Any]:
+    """moto's Glue, in this process: the catalog the jobs name their tables' files in."""
+    with mock_aws():
+        yield boto3.client("glue", region_name="us-east-1")
+
+
+@pytest.fixture
+def new_catalog(glue: Any) -> Callable[[], GlueCatalog]:
+    """A maker of empty catalog databases (one per staged or analytics root of a test)."""
+    numbers = itertools.count()
+
+    def make() -> GlueCatalog:
+        name = f"layer{next(numbers)}"
+        glue.create_database(DatabaseInput={"Name": name})
+        return GlueCatalog(name, glue)
+
+    return make
+
+
+@pytest.fixture
+def catalog(new_catalog: Callable[[], GlueCatalog]) -> GlueCatalog:
+    return new_catalog()

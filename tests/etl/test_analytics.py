@@ -20,7 +20,9 @@ import pytest
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
-from retailake_etl import analytics, analytics_job, metrics, storage
+from retailake_etl import analytics, analytics_job, metrics, storage, tables
+from retailake_etl.catalog import GlueCatalog
+from retailake_etl.jobs import PARTITION
 
 from tests.etl import kpi_oracle as oracle
 
@@ -339,12 +341,34 @@ def test_no_touched_month_rebuilds_only_the_global_table(inputs: dict[str, Any])
     assert set(analytics.build_all(**inputs, touched_months=set())) == {"customer_segments"}
 
 
-def _write_staged(frame: DataFrame, uri: str, day: Column) -> None:
-    """A staged table as the transforms lay it out: year=YYYY/month=MM of `day`, zero-padded."""
+@pytest.fixture
+def lake(tmp_path: Path, new_catalog: Any) -> analytics_job.Settings:
+    """Staged and analytics roots under tmp_path, each with a catalog database of its own."""
+    return analytics_job.Settings((tmp_path / "staged").as_uri(),
+                                  (tmp_path / "analytics").as_uri(), new_catalog(), new_catalog())
+
+
+def _stage(spark: SparkSession, lake: analytics_job.Settings, table: str, frame: DataFrame,
+           day: Column, months: set[tuple[str, str]] | None = None) -> None:  # fmt: skip
+    """Staged partitions as the transforms write them: year=YYYY/month=MM of `day`, zero-padded
+    (those of `frame`, or `months`: one left without rows leaves the catalog)."""
     frame = frame.drop("year", "month")
     frame = frame.withColumn("year", F.date_format(day, "yyyy"))
     frame = frame.withColumn("month", F.date_format(day, "MM"))
-    frame.write.mode("overwrite").partitionBy("year", "month").parquet(uri)
+    if months is None:
+        months = {(r.year, r.month) for r in frame.select(*PARTITION).distinct().collect()}
+    tables.replace(spark, lake.staged, table, f"{lake.staged_root}/{table}", frame, PARTITION,
+                   months)  # fmt: skip
+
+
+def _output(spark: SparkSession, lake: analytics_job.Settings, table: str) -> DataFrame:
+    """An analytics table as a reader finds it, year and month as numbers (as build_all)."""
+    frame = tables.read(spark, lake.analytics, table, f"{lake.analytics_root}/{table}")
+    assert frame is not None, table
+    for column in PARTITION:
+        if column in frame.columns:
+            frame = frame.withColumn(column, F.col(column).cast("int"))
+    return frame
 
 
 def _files(root: Path) -> dict[str, float]:
@@ -362,13 +386,13 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     full_rows: dict[str, list[Row]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    lake: analytics_job.Settings,
 ) -> None:
-    staged, out = tmp_path / "staged", tmp_path / "analytics"
-    root = staged.as_uri()
-    _write_staged(inputs["sales"], f"{root}/sales", F.col("order_date"))
-    _write_staged(inputs["snapshots"], f"{root}/inventory_snapshots", F.col("snapshot_date"))
-    _write_staged(inputs["products"], f"{root}/products", F.col("valid_from"))
-    _write_staged(inputs["customers"], f"{root}/customers", F.lit("2023-06-15").cast("date"))
+    out = tmp_path / "analytics"
+    _stage(spark, lake, "sales", inputs["sales"], F.col("order_date"))
+    _stage(spark, lake, "inventory_snapshots", inputs["snapshots"], F.col("snapshot_date"))
+    _stage(spark, lake, "products", inputs["products"], F.col("valid_from"))
+    _stage(spark, lake, "customers", inputs["customers"], F.lit("2023-06-15").cast("date"))
     calls: list[dict] = []
 
     class FakeCloudWatch:
@@ -378,11 +402,14 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     monkeypatch.setattr(metrics.boto3, "client", lambda name: FakeCloudWatch())
     args = {
         "JOB_NAME": "rl-analytics_aggregation", "staged_bucket": "s", "analytics_bucket": "a",
-        "analytics_database": "rl_analytics", "metrics_namespace": "Retailake",
+        "staged_database": "rl_staged", "analytics_database": "rl_analytics",
+        "metrics_namespace": "Retailake",
     }  # fmt: skip
     settings = analytics_job.settings_from_args(args, ["--full_refresh", "false"])
     assert (settings.staged_root, settings.full_refresh) == ("s3://s", False)
-    settings = analytics_job.Settings(staged.as_uri(), out.as_uri())
+    assert isinstance(settings.staged, GlueCatalog) and isinstance(settings.analytics, GlueCatalog)
+    assert (settings.staged.database, settings.analytics.database) == ("rl_staged", "rl_analytics")
+    settings = lake
     monkeypatch.setattr(analytics_job, "settings_from_args", lambda _a, _v, _p: settings)
 
     first = analytics_job.run_glue_job(spark, args, ["--JOB_RUN_ID", "jr_1"])
@@ -390,11 +417,11 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     assert first.rows_read == inputs_rows
     assert first.rows_written == sum(len(rows) for rows in full_rows.values())
     for table in analytics.TABLES:
-        back = spark.read.parquet(f"{out.as_uri()}/{table}").collect()
+        back = _output(spark, lake, table).collect()
         assert _as_dicts(back) == _as_dicts(full_rows[table]), table
-    assert (out / "daily_store_sales" / "year=2024" / "month=01").is_dir()
-    assert (out / "inventory_health_daily" / "year=2024" / "month=02").is_dir()
-    assert not list((out / "customer_segments").glob("year=*"))
+    assert ("2024", "01") in lake.analytics.locations("daily_store_sales")
+    assert ("2024", "02") in lake.analytics.locations("inventory_health_daily")
+    assert list(lake.analytics.locations("customer_segments")) == [()]
     (data,) = calls
     assert data["Namespace"] == "Retailake"
     published = {(m["MetricName"], tuple(d["Value"] for d in m["Dimensions"])): m["Value"]
@@ -411,15 +438,13 @@ def test_the_job_writes_changed_months_only_and_reruns_change_nothing(
     # A later delivery rewrites February's sales partition: January's files stay as they are.
     extra = _sale("O14", 1, "2024-02-12T10:00:00", "S2", "store", "C1", "P3", 1, "19.99")
     sales = inputs["sales"].unionByName(_frame(spark, [extra], SALES_SCHEMA))
-    feb = sales.where("month = 2")
-    feb_uri = f"{staged.as_uri()}/sales/year=2024/month=02"
-    feb.drop("year", "month").write.mode("overwrite").parquet(feb_uri)
+    _stage(spark, lake, "sales", sales.where("month = 2"), F.col("order_date"))
     third = analytics_job.run_aggregation(spark, settings)
     after = _files(out)
     january = {k for k in before if "month=01" in k}
     assert january and all(after.get(k) == before[k] for k in january)
     assert any(k not in before for k in after if "daily_store_sales/year=2024/month=02" in k)
-    _assert_job_output_is(spark, out.as_uri(),
+    _assert_job_output_is(spark, lake,
                           oracle_tables([*SALES, extra], SNAPSHOTS, PRODUCTS, CUSTOMERS))
     assert third.partitions_rewritten == 2 * len(analytics.MONTHLY_TABLES) + 1  # Feb, Mar; segments
 
@@ -450,81 +475,79 @@ LATE_SNAPSHOTS = [_snap("2024-05-01", "S1", "P9", 4, "3.00")]
 LATE_PRODUCTS = [_product("P9", "Kitchen", "2024-05-01", cost="3.00")]
 
 
-def _late_history_case(spark: SparkSession, root: str) -> None:
+def _late_history_case(spark: SparkSession, lake: analytics_job.Settings) -> None:
     """P9 sold every month Jan-May, its history starting in May (Kitchen, 3.00): staged."""
-    _write_staged(_frame(spark, LATE_SALES, SALES_SCHEMA), f"{root}/sales", F.col("order_date"))
-    _write_staged(_frame(spark, LATE_SNAPSHOTS, SNAPSHOT_SCHEMA), f"{root}/inventory_snapshots",
-                  F.col("snapshot_date"))  # fmt: skip
-    _write_staged(_frame(spark, LATE_PRODUCTS, PRODUCT_SCHEMA), f"{root}/products",
-                  F.col("valid_from"))  # fmt: skip
-    _write_staged(_frame(spark, CUSTOMERS, CUSTOMER_SCHEMA), f"{root}/customers",
-                  F.lit("2023-06-15").cast("date"))  # fmt: skip
+    _stage(spark, lake, "sales", _frame(spark, LATE_SALES, SALES_SCHEMA), F.col("order_date"))
+    _stage(spark, lake, "inventory_snapshots", _frame(spark, LATE_SNAPSHOTS, SNAPSHOT_SCHEMA),
+           F.col("snapshot_date"))  # fmt: skip
+    _stage(spark, lake, "products", _frame(spark, LATE_PRODUCTS, PRODUCT_SCHEMA),
+           F.col("valid_from"))  # fmt: skip
+    _stage(spark, lake, "customers", _frame(spark, CUSTOMERS, CUSTOMER_SCHEMA),
+           F.lit("2023-06-15").cast("date"))  # fmt: skip
 
 
-def _assert_job_output_is(spark: SparkSession, out: str, expected: dict[str, list[dict]]) -> None:
+def _assert_job_output_is(
+    spark: SparkSession, lake: analytics_job.Settings, expected: dict[str, list[dict]]
+) -> None:
     """Every table the job wrote, read back whole, against the oracle's."""
     for table in KEYS:
-        back = spark.read.parquet(f"{out}/{table}").collect()
+        back = _output(spark, lake, table).collect()
         oracle.assert_same_rows(table, _as_dicts(back), expected[table])
 
 
 def test_a_late_early_snapshot_updates_every_month_its_history_reaches(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, lake: analytics_job.Settings
 ) -> None:
     """Inventory delivered late for January gives P9 a first version (Home, 1.50) covering
     January to May: February-April take its category and cost too, not only January and the
     month after it, as an incremental run did."""
-    root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
-    _late_history_case(spark, root)
-    settings = analytics_job.Settings(root, out)
-    analytics_job.run_aggregation(spark, settings)
+    _late_history_case(spark, lake)
+    analytics_job.run_aggregation(spark, lake)
     late = _snap("2024-01-01", "S1", "P9", 5, "1.50")
-    _frame(spark, [late], SNAPSHOT_SCHEMA).drop("year", "month").write.parquet(
-        f"{root}/inventory_snapshots/year=2024/month=01")
+    _stage(spark, lake, "inventory_snapshots", _frame(spark, [late], SNAPSHOT_SCHEMA),
+           F.col("snapshot_date"))  # fmt: skip
     first = _product("P9", "Home", "2024-01-01", "2024-05-01", "1.50")
     # the May version is unchanged: its partition stays
-    _frame(spark, [first], PRODUCT_SCHEMA).write.parquet(f"{root}/products/year=2024/month=01")
-    analytics_job.run_aggregation(spark, settings)
-    _assert_job_output_is(spark, out, oracle_tables(
+    _stage(spark, lake, "products", _frame(spark, [first], PRODUCT_SCHEMA), F.col("valid_from"))
+    analytics_job.run_aggregation(spark, lake)
+    _assert_job_output_is(spark, lake, oracle_tables(
         LATE_SALES, [*LATE_SNAPSHOTS, late], [*LATE_PRODUCTS, first], CUSTOMERS))
-    april = spark.read.parquet(f"{out}/product_performance_monthly").where("month = 4").first()
+    april = _output(spark, lake, "product_performance_monthly").where("month = 4").first()
     assert april is not None and (april.category, april.unit_cost) == ("Home", Decimal("1.50"))
 
 
 def test_a_run_stopped_while_writing_leaves_nothing_the_next_run_keeps(
-    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: SparkSession, lake: analytics_job.Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """June written, then the run dies before its state; June's sales go (their raw object
     removed): the next run must not keep June's rows, which no fingerprint knows of."""
-    root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
-    _late_history_case(spark, root)
-    settings = analytics_job.Settings(root, out)
-    analytics_job.run_aggregation(spark, settings)
-    june_uri = f"{root}/sales/year=2024/month=06"
-    june = _sale("L6", 1, "2024-06-10T10:00:00", "S1", "store", "C1", "P9", 2, "9.00")
-    _frame(spark, [june], SALES_SCHEMA).drop("year", "month").write.parquet(june_uri)
+    _late_history_case(spark, lake)
+    analytics_job.run_aggregation(spark, lake)
+    june = _frame(spark, [_sale("L6", 1, "2024-06-10T10:00:00", "S1", "store", "C1", "P9", 2,
+                                "9.00")], SALES_SCHEMA)  # fmt: skip
+    _stage(spark, lake, "sales", june, F.col("order_date"))
 
-    def killed(frame: DataFrame, table_uri: str) -> tuple[int, int]:
+    def killed(*_args: object) -> tuple[int, int]:
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
         patch.setattr(analytics_job, "_write_whole", killed)  # after the monthly tables
         with pytest.raises(KeyboardInterrupt):
-            analytics_job.run_aggregation(spark, settings)
-    assert (tmp_path / "analytics/daily_store_sales/year=2024/month=06").is_dir()
-    for leftover in (tmp_path / "staged/sales/year=2024/month=06").iterdir():
-        leftover.unlink()
-    (tmp_path / "staged/sales/year=2024/month=06").rmdir()
-    analytics_job.run_aggregation(spark, settings)
-    _assert_job_output_is(spark, out, oracle_tables(LATE_SALES, LATE_SNAPSHOTS, LATE_PRODUCTS,
-                                                    CUSTOMERS))
+            analytics_job.run_aggregation(spark, lake)
+    assert ("2024", "06") in lake.analytics.locations("daily_store_sales")
+    _stage(spark, lake, "sales", june.where("false"), F.col("order_date"), {("2024", "06")})
+    analytics_job.run_aggregation(spark, lake)
+    _assert_job_output_is(spark, lake, oracle_tables(LATE_SALES, LATE_SNAPSHOTS, LATE_PRODUCTS,
+                                                     CUSTOMERS))
 
 
-def test_a_state_left_by_an_older_rule_is_not_trusted(spark: SparkSession, tmp_path: Path) -> None:
+def test_a_state_left_by_an_older_rule_is_not_trusted(
+    spark: SparkSession, tmp_path: Path, lake: analytics_job.Settings
+) -> None:
     """Its months may hold what the narrower incremental rule got wrong: one full refresh."""
-    root, out = (tmp_path / "staged").as_uri(), (tmp_path / "analytics").as_uri()
-    _late_history_case(spark, root)
-    settings = analytics_job.Settings(root, out)
+    out = lake.analytics_root
+    _late_history_case(spark, lake)
+    settings = lake
     analytics_job.run_aggregation(spark, settings)
     state = tmp_path / "analytics" / analytics_job.STATE
     document = json.loads(state.read_text())

@@ -58,7 +58,8 @@ def test_the_property_wins_over_the_argument(argv, properties, expected):
 
 
 def test_aggregation_settings_take_the_run_properties():
-    args = {"staged_bucket": "s", "analytics_bucket": "a"}
+    args = {"staged_bucket": "s", "analytics_bucket": "a", "staged_database": "sd",
+            "analytics_database": "ad"}  # fmt: skip
     full = analytics_job.settings_from_args(args, IN_A_WORKFLOW, {"full_refresh": "true"})
     assert full.full_refresh
     assert not analytics_job.settings_from_args(args, IN_A_WORKFLOW, {}).full_refresh

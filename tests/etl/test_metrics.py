@@ -45,7 +45,7 @@ def test_a_run_whose_metrics_cloudwatch_refuses_still_logs_its_counts(monkeypatc
 
 
 def test_job_arguments():
-    args = {"source": "sales", "raw_bucket": "r", "staged_bucket": "s"}
+    args = {"source": "sales", "raw_bucket": "r", "staged_bucket": "s", "staged_database": "d"}
     assert settings_from_args(args, ["x.py", "--full_refresh", "true"]).full_refresh
     assert not settings_from_args(args, ["x.py", "--full_refresh=false"]).full_refresh
     settings = settings_from_args(args, ["x.py"])
@@ -54,6 +54,7 @@ def test_job_arguments():
         "s3://s",
         False,
     )
+    assert settings.catalog.database == "d"  # the staged tables' catalog database
     assert optional_argument(["--JOB_RUN_ID", "jr_9"], "JOB_RUN_ID") == "jr_9"
     assert optional_argument(["--JOB_RUN_ID"], "JOB_RUN_ID") is None
 

@@ -1,12 +1,12 @@
-"""replace_partitions: what a partition folder holds after a write, in how many files, and how
-their columns are encoded."""
+"""Writing a table's partitions: what a partition holds after a write, in how many files, and
+how their columns are encoded; what a reader of a job's own folders finds."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 
-from retailake_etl import storage
+from retailake_etl import storage, tables
 from retailake_etl.jobs import PARTITION
 
 from tests.etl.raw import has_dictionary
@@ -14,18 +14,23 @@ from tests.etl.raw import has_dictionary
 ADVISORY = "spark.sql.adaptive.advisoryPartitionSizeInBytes"
 
 
-def _files_by_folder(spark, uri: str) -> Counter:
-    names = [n for n in storage.files_under(spark, uri) if n.endswith(".parquet")]
-    return Counter("/".join(n.split("/")[-3:-1]) for n in names)  # year=YYYY/month=MM
+def _files_by_partition(spark, catalog) -> Counter:
+    """Data files in the folder the catalog names for each partition of table `t`."""
+    return Counter({
+        "-".join(values): sum(n.endswith(".parquet") for n in storage.files_under(spark, where))
+        for values, where in catalog.locations("t").items()
+    })  # fmt: skip
 
 
-def _rows(spark, uri: str) -> list[tuple]:
-    table = storage.read_table(spark, uri)
+def _rows(spark, catalog, uri: str) -> list[tuple]:
+    table = tables.read(spark, catalog, "t", uri)
     assert table is not None, uri
     return sorted(tuple(r) for r in table.select("n", *PARTITION).collect())
 
 
-def test_a_month_far_larger_than_the_rest_is_split_over_files_then_replaced_whole(spark, tmp_path):
+def test_a_month_far_larger_than_the_rest_is_split_over_files_then_replaced_whole(
+    spark, tmp_path, catalog
+):
     """A folder's rows go to one task, unless the folder is far larger than the target size:
     then to several, each writing its own file (so one core does not write it alone). A
     later replace leaves exactly the new rows, whatever number of files was there."""
@@ -35,21 +40,23 @@ def test_a_month_far_larger_than_the_rest_is_split_over_files_then_replaced_whol
     months = {("2025", "01"), ("2025", "02")}
     spark.conf.set(ADVISORY, "4k")  # what 64 MB is to a 10M-line month
     try:
-        written = storage.replace_partitions(spark, frame, uri, PARTITION, months)
+        written = tables.replace(spark, catalog, "t", uri, frame, PARTITION, months)
     finally:
         spark.conf.unset(ADVISORY)
     assert written == 5010
-    assert _files_by_folder(spark, uri)["year=2025/month=01"] > 1
-    assert _rows(spark, uri) == sorted(rows)
+    assert _files_by_partition(spark, catalog)["2025-01"] > 1
+    assert _rows(spark, catalog, uri) == sorted(rows)
 
     again = frame.where("n % 2 = 0")
-    written = storage.replace_partitions(spark, again, uri, PARTITION, months)
+    written = tables.replace(spark, catalog, "t", uri, again, PARTITION, months)
     assert written == 2505
-    assert _files_by_folder(spark, uri) == {"year=2025/month=01": 1, "year=2025/month=02": 1}
-    assert _rows(spark, uri) == sorted(r for r in rows if r[0] % 2 == 0)
+    assert _files_by_partition(spark, catalog) == {"2025-01": 1, "2025-02": 1}
+    assert _rows(spark, catalog, uri) == sorted(r for r in rows if r[0] % 2 == 0)
 
 
-def test_a_write_that_finds_no_rows_at_run_time_counts_none_without_waiting(spark, tmp_path):
+def test_a_write_that_finds_no_rows_at_run_time_counts_none_without_waiting(
+    spark, tmp_path, catalog
+):
     """No row of the frame lies in the listed month, which only running the filter shows: the
     rebalance's shuffle stage ends up empty and adaptive execution drops it. The write's
     count must not have been observed below it: Spark 3.5.4 (Glue 5.0's) waits forever."""
@@ -57,22 +64,23 @@ def test_a_write_that_finds_no_rows_at_run_time_counts_none_without_waiting(spar
                                   "n long, year string, month string")  # fmt: skip
     uri = f"file://{tmp_path}/table"
     written: list[int] = []
-    writer = threading.Thread(target=lambda: written.append(storage.replace_partitions(
-        spark, frame, uri, PARTITION, {("2025", "02")})), daemon=True)  # fmt: skip
+    writer = threading.Thread(target=lambda: written.append(tables.replace(
+        spark, catalog, "t", uri, frame, PARTITION, {("2025", "02")})), daemon=True)  # fmt: skip
     writer.start()
     writer.join(timeout=120)
     assert written == [0], "the write's row count never came"
-    assert storage.read_table(spark, uri) is None
+    assert tables.read(spark, catalog, "t", uri) is None
 
 
-def test_plain_columns_are_written_without_a_dictionary_and_the_others_with_one(spark, tmp_path):
+def test_plain_columns_are_written_without_a_dictionary_and_the_others_with_one(
+    spark, tmp_path, catalog
+):
     """Ids that repeat a little (an order's lines) would get a dictionary, as would a store."""
     rows = [(n, f"order-{n // 2}", "store-1", "2025", "01") for n in range(200)]
     schema = "n long, id string, store string, year string, month string"
     frame = spark.createDataFrame(rows, schema)
-    storage.replace_partitions(
-        spark, frame, f"file://{tmp_path}/t", PARTITION, {("2025", "01")}, plain=("id",)
-    )
+    tables.replace(spark, catalog, "t", f"file://{tmp_path}/t", frame, PARTITION,
+                   {("2025", "01")}, plain=("id",))  # fmt: skip
     files = list(tmp_path.rglob("*.parquet"))
     assert files
     for path in files:
