@@ -13,6 +13,7 @@ names neither now nor named just before it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Iterable, Sequence
 
@@ -38,7 +39,7 @@ def layout(frame: DataFrame, root: str, partition_keys: Sequence[str]) -> Layout
         for field in frame.schema.fields
         if field.name not in partition_keys and field.name != GENERATION
     )
-    return Layout(root.rstrip("/"), columns, tuple(partition_keys))
+    return Layout(root.rstrip("/") + "/", columns, tuple(partition_keys))
 
 
 def partitions(catalog: Catalog, table: str) -> set[Values]:
@@ -51,8 +52,19 @@ def read(spark: SparkSession, catalog: Catalog, table: str, root: str) -> DataFr
     locations = catalog.locations(table)
     if not locations:
         return None
-    frame = spark.read.option("basePath", root.rstrip("/")).parquet(*sorted(locations.values()))
-    frame = frame.drop(GENERATION)
+    # Spark checks the folders on many threads at once. Made here first, on this one, the
+    # file system is cached for them: S3A made by several threads at once from one
+    # configuration now and then found no credentials in it (seen on the twin, once).
+    storage.exists(spark, root)
+    # A partition a crawler cataloged (a lake deployed by an earlier version) is a folder of
+    # no generation: read apart from the others, which give Spark a `gen` column it has not.
+    frames = []
+    for generations in (True, False):
+        folders = sorted(f for f in locations.values() if (f"/{GENERATION}=" in f) == generations)
+        if folders:
+            read = spark.read.option("basePath", root.rstrip("/")).parquet(*folders)
+            frames.append(read.drop(GENERATION))
+    frame = functools.reduce(DataFrame.unionByName, frames)
     if "year" in frame.columns:
         frame = frame.withColumn("year", F.lpad(F.col("year").cast("string"), 4, "0"))
     if "month" in frame.columns:
@@ -95,7 +107,7 @@ def replace(
     for values in wanted:
         folder = "/".join(p for p in (storage.partition_folder(spark, partition_keys, values),
                                       f"{GENERATION}={generation}") if p)  # fmt: skip
-        location = f"{root}/{folder}"
+        location = f"{root}/{folder}/"  # a folder, as Hive and the crawlers spell it
         changes[values] = location if storage.qualified(spark, location) in written else None
     catalog.publish(table, layout(frame, root, partition_keys), changes)
     kept = {*before.values(), *(where for where in changes.values() if where)}
