@@ -114,8 +114,15 @@ module "lakeformation" {
   staged_customers_table_name = module.glue.staged_customers_table_name
   registration_role_arn       = module.iam.lf_registration_role_arn
   crawler_role_arn            = module.iam.role_arns["glue_crawler"]
-  redshift_role_arn           = module.iam.role_arns["redshift_spectrum"]
-  analyst_role_arn            = module.iam.role_arns["analyst"]
+  job_catalog = {
+    for job, access in module.glue.job_storage : job => {
+      role_arn     = module.iam.job_role_ready_arns[job]
+      read_tables  = access.read_tables
+      write_tables = access.write_tables
+    }
+  }
+  redshift_role_arn = module.iam.role_arns["redshift_spectrum"]
+  analyst_role_arn  = module.iam.role_arns["analyst"]
 
   depends_on = [module.lakeformation_settings]
 }

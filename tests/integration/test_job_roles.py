@@ -117,3 +117,46 @@ def test_each_job_reads_its_inputs_and_no_raw_source_of_another(deployed_local_e
         assert allowed(statements, "kms:Decrypt", outputs["kms_key_arn"]), job
         pii = allowed(statements, "secretsmanager:GetSecretValue", outputs["pii_hmac_secret_arn"])
         assert pii == (job == "transform_customers"), job
+
+
+# The Glue calls `retailake_etl.catalog.GlueCatalog` makes for a table a job writes.
+CATALOG_CALLS = ("glue:GetTable", "glue:GetPartitions", "glue:CreateTable", "glue:UpdateTable",
+                 "glue:BatchCreatePartition", "glue:BatchUpdatePartition",
+                 "glue:BatchDeletePartition")  # fmt: skip
+
+
+def _tables(job: str) -> list[tuple[str, str]]:
+    """(layer, table) of every catalog table the job writes, as the ETL code names them."""
+    if job == "analytics_aggregation":
+        return [("analytics", table) for table in analytics.TABLES]
+    spec = jobs.SPECS[TRANSFORMS[job]]
+    names = [table.name for table in spec.tables if not table.name.startswith("_")]
+    return [("staged", name) for name in [*names, *(["products"] if spec.finish else [])]]
+
+
+def test_each_job_keeps_its_own_tables_in_the_catalog_and_no_other_jobs(deployed_local_env,
+                                                                         job_statements):
+    outputs = load_outputs(deployed_local_env)
+    region, account = outputs["kms_key_arn"].split(":")[3:5]
+    databases = outputs["glue_databases"]
+
+    def arns(layer: str, table: str) -> list[str]:
+        """What Glue authorizes a table's call on: the catalog, the database, the table."""
+        base = f"arn:aws:glue:{region}:{account}"
+        return [f"{base}:catalog", f"{base}:database/{databases[layer]}",
+                f"{base}:table/{databases[layer]}/{table}"]  # fmt: skip
+
+    for job, statements in job_statements.items():
+        for layer, table in _tables(job):
+            for action in CATALOG_CALLS:
+                for arn in arns(layer, table):
+                    assert allowed(statements, action, arn), (job, action, arn)
+        for other in set(job_statements) - {job}:
+            for layer, table in _tables(other):
+                table_arn = arns(layer, table)[-1]
+                assert not allowed(statements, "glue:BatchUpdatePartition", table_arn), (job,
+                                                                                       table)
+    for table in analytics_job.INPUTS:  # the aggregation finds its inputs' folders
+        for arn in arns("staged", table):
+            for action in ("glue:GetTable", "glue:GetPartitions"):
+                assert allowed(job_statements["analytics_aggregation"], action, arn), arn

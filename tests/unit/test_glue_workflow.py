@@ -51,11 +51,8 @@ LAKE_TRIGGERS = [
      "Actions": [{"CrawlerName": f"{P}-raw-{s}"} for s in SOURCES]},
     *[_conditional(f"transform-{s}", [_crawled(f"raw-{s}")], {"JobName": f"{P}-transform-{s}"})
       for s in SOURCES],
-    _conditional("staged-crawl", [_job_done(f"transform-{s}") for s in SOURCES],
-                 {"CrawlerName": f"{P}-staged"}),
-    _conditional("aggregate", [_crawled("staged")], {"JobName": f"{P}-analytics-aggregation"}),
-    _conditional("analytics-crawl", [_job_done("analytics-aggregation")],
-                 {"CrawlerName": f"{P}-analytics"}),
+    _conditional("aggregate", [_job_done(f"transform-{s}") for s in SOURCES],
+                 {"JobName": f"{P}-analytics-aggregation"}),
 ]
 
 
@@ -67,17 +64,15 @@ def job(name: str) -> Node:
     return Node(JOB, f"{P}-{name}")
 
 
-def test_lake_workflow_plans_five_stages():
+def test_lake_workflow_plans_three_stages():
     plan = build_plan(f"{P}-pipeline", [parse_trigger(t) for t in LAKE_TRIGGERS])
     assert plan.start.name == f"{P}-start"
     assert plan.stages == (
         tuple(crawler(f"raw-{s}") for s in SOURCES),
         tuple(job(f"transform-{s}") for s in SOURCES),
-        (crawler("staged"),),
         (job("analytics-aggregation"),),
-        (crawler("analytics"),),
     )
-    assert plan.stage_of(job("analytics-aggregation")) == 3
+    assert plan.stage_of(job("analytics-aggregation")) == 2
     assert plan.stage_of(job("nowhere")) is None
 
 

@@ -31,7 +31,7 @@ output "glue_databases" {
 }
 
 output "glue_crawlers" {
-  description = "Glue crawler names by key: raw_sales, raw_inventory, raw_customers, staged, analytics."
+  description = "Glue crawler names by key: raw_sales, raw_inventory, raw_customers."
   value       = module.retailake.glue_crawlers
 }
 

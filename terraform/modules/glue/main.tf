@@ -1,28 +1,18 @@
 locals {
   sources = ["sales", "inventory", "customers"]
 
-  # Folders of the staged and analytics layers the crawlers catalog (staged/_rejects is left out).
-  staged_folders    = ["sales", "inventory_snapshots", "products", "customers"]
-  analytics_folders = ["daily_store_sales", "product_performance_monthly", "customer_segments", "inventory_health_daily", "kpi_summary_monthly"]
+  # The staged and analytics tables, which the jobs that write them keep in the catalog
+  # (each rewrite of a partition is a new folder the catalog is then pointed at, so readers
+  # never see a partition half replaced): crawlers catalog the raw layer only.
+  staged_tables    = ["sales", "inventory_snapshots", "products", "customers"]
+  analytics_tables = ["daily_store_sales", "product_performance_monthly", "customer_segments", "inventory_health_daily", "kpi_summary_monthly"]
 
-  crawlers = merge(
-    {
-      for source in local.sources : "raw_${source}" => {
-        database = var.database_names["raw"]
-        paths    = ["s3://${var.bucket_names["raw"]}/${source}/"]
-      }
-    },
-    {
-      staged = {
-        database = var.database_names["staged"]
-        paths    = [for folder in local.staged_folders : "s3://${var.bucket_names["staged"]}/${folder}/"]
-      }
-      analytics = {
-        database = var.database_names["analytics"]
-        paths    = [for folder in local.analytics_folders : "s3://${var.bucket_names["analytics"]}/${folder}/"]
-      }
-    },
-  )
+  crawlers = {
+    for source in local.sources : "raw_${source}" => {
+      database = var.database_names["raw"]
+      paths    = ["s3://${var.bucket_names["raw"]}/${source}/"]
+    }
+  }
 
   scripts_base = "s3://${var.bucket_names["scripts"]}/${var.scripts_prefix}"
 
@@ -76,28 +66,38 @@ locals {
 }
 
 locals {
-  # What each job reads and writes, folders by bucket (see etl_scripts/): its role gets
-  # exactly these. The customers job alone reads the PII HMAC key.
+  # What each job reads and writes (see etl_scripts/): folders by bucket, and the catalog
+  # tables whose partitions it points at new folders (`write_tables`) or reads
+  # (`read_tables`), by layer. Its role gets exactly these. The customers job alone reads the
+  # PII HMAC key.
   job_storage = {
     transform_sales = {
-      read       = { raw = ["sales"] }
-      write      = { staged = ["sales", "_rejects/sales", "_state/sales"] }
-      pii_secret = false
+      read         = { raw = ["sales"] }
+      write        = { staged = ["sales", "_rejects/sales", "_state/sales"] }
+      read_tables  = {}
+      write_tables = { staged = ["sales"] }
+      pii_secret   = false
     }
     transform_inventory = {
-      read       = { raw = ["inventory"] }
-      write      = { staged = ["inventory_snapshots", "products", "_rejects/inventory", "_state/inventory"] }
-      pii_secret = false
+      read         = { raw = ["inventory"] }
+      write        = { staged = ["inventory_snapshots", "products", "_rejects/inventory", "_state/inventory"] }
+      read_tables  = {}
+      write_tables = { staged = ["inventory_snapshots", "products"] }
+      pii_secret   = false
     }
     transform_customers = {
-      read       = { raw = ["customers"] }
-      write      = { staged = ["customers", "_rejects/customers", "_state/customers"] }
-      pii_secret = true
+      read         = { raw = ["customers"] }
+      write        = { staged = ["customers", "_rejects/customers", "_state/customers"] }
+      read_tables  = {}
+      write_tables = { staged = ["customers"] }
+      pii_secret   = true
     }
     analytics_aggregation = {
-      read       = { staged = ["sales", "inventory_snapshots", "products", "customers"] }
-      write      = { analytics = [""] }
-      pii_secret = false
+      read         = { staged = local.staged_tables }
+      write        = { analytics = [""] }
+      read_tables  = { staged = local.staged_tables }
+      write_tables = { analytics = local.analytics_tables }
+      pii_secret   = false
     }
   }
 }
@@ -115,7 +115,7 @@ resource "aws_glue_catalog_database" "this" {
   tags = var.tags
 }
 
-# The staged customers table is declared here (the crawler keeps its schema and
+# The staged customers table is declared here (transform_customers keeps its schema and
 # partitions up to date afterwards) so that the column-level Lake Formation grant
 # that hides the PII hashes from analysts has a table to refer to from day one.
 resource "aws_glue_catalog_table" "staged_customers" {
@@ -170,7 +170,7 @@ resource "aws_glue_catalog_table" "staged_customers" {
   }
 
   lifecycle {
-    # The staged crawler owns the schema after creation.
+    # transform_customers owns the schema and location after creation.
     ignore_changes = [parameters, storage_descriptor, partition_keys]
   }
 }
@@ -288,13 +288,13 @@ resource "aws_glue_job" "this" {
 }
 
 ################################################################################
-# Workflow: start -> raw crawlers -> transforms (parallel) -> staged crawler
-#           -> analytics_aggregation -> analytics crawler
+# Workflow: start -> raw crawlers -> transforms (parallel) -> analytics_aggregation
+# (each job keeps its own tables in the catalog: no crawl of staged or analytics)
 ################################################################################
 
 resource "aws_glue_workflow" "this" {
   name        = var.workflow_name
-  description = "raw crawl -> transform jobs -> staged crawl -> analytics aggregation -> analytics crawl"
+  description = "raw crawl -> transform jobs -> analytics aggregation"
 
   max_concurrent_runs = 1
 
@@ -347,9 +347,9 @@ resource "aws_glue_trigger" "transform" {
   tags = var.tags
 }
 
-resource "aws_glue_trigger" "staged_crawl" {
-  name              = "${var.name_prefix}-staged-crawl"
-  description       = "Crawls the staged layer once all three transforms succeeded"
+resource "aws_glue_trigger" "aggregate" {
+  name              = "${var.name_prefix}-aggregate"
+  description       = "Runs analytics_aggregation once all three transforms succeeded"
   workflow_name     = aws_glue_workflow.this.name
   type              = "CONDITIONAL"
   start_on_creation = true
@@ -368,49 +368,7 @@ resource "aws_glue_trigger" "staged_crawl" {
   }
 
   actions {
-    crawler_name = aws_glue_crawler.this["staged"].name
-  }
-
-  tags = var.tags
-}
-
-resource "aws_glue_trigger" "aggregate" {
-  name              = "${var.name_prefix}-aggregate"
-  description       = "Runs analytics_aggregation once the staged crawl succeeded"
-  workflow_name     = aws_glue_workflow.this.name
-  type              = "CONDITIONAL"
-  start_on_creation = true
-
-  predicate {
-    conditions {
-      crawler_name = aws_glue_crawler.this["staged"].name
-      crawl_state  = "SUCCEEDED"
-    }
-  }
-
-  actions {
     job_name = aws_glue_job.this["analytics_aggregation"].name
-  }
-
-  tags = var.tags
-}
-
-resource "aws_glue_trigger" "analytics_crawl" {
-  name              = "${var.name_prefix}-analytics-crawl"
-  description       = "Crawls the analytics layer once analytics_aggregation succeeded"
-  workflow_name     = aws_glue_workflow.this.name
-  type              = "CONDITIONAL"
-  start_on_creation = true
-
-  predicate {
-    conditions {
-      job_name = aws_glue_job.this["analytics_aggregation"].name
-      state    = "SUCCEEDED"
-    }
-  }
-
-  actions {
-    crawler_name = aws_glue_crawler.this["analytics"].name
   }
 
   tags = var.tags

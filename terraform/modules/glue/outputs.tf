@@ -4,7 +4,7 @@ output "database_names" {
 }
 
 output "crawler_names" {
-  description = "Crawler names by key: raw_sales, raw_inventory, raw_customers, staged, analytics."
+  description = "Crawler names by key: raw_sales, raw_inventory, raw_customers."
   value       = { for key, crawler in aws_glue_crawler.this : key => crawler.name }
 }
 
@@ -14,7 +14,7 @@ output "job_names" {
 }
 
 output "job_storage" {
-  description = "What each job reads and writes, by job key: folders by bucket key (\"\" for the whole bucket), and whether it reads the PII HMAC key (the iam module's job_storage)."
+  description = "What each job reads and writes, by job key: folders by bucket key (\"\" for the whole bucket), catalog tables it writes and reads by layer, and whether it reads the PII HMAC key (the iam module's job_storage)."
   value       = local.job_storage
 }
 
@@ -24,15 +24,11 @@ output "workflow_name" {
 }
 
 output "trigger_names" {
-  description = "Trigger names in workflow order: start, transform_<source>, staged_crawl, aggregate, analytics_crawl."
+  description = "Trigger names in workflow order: start, transform_<source>, aggregate."
   value = merge(
     { start = aws_glue_trigger.start.name },
     { for key, trigger in aws_glue_trigger.transform : "transform_${key}" => trigger.name },
-    {
-      staged_crawl    = aws_glue_trigger.staged_crawl.name
-      aggregate       = aws_glue_trigger.aggregate.name
-      analytics_crawl = aws_glue_trigger.analytics_crawl.name
-    },
+    { aggregate = aws_glue_trigger.aggregate.name },
   )
 }
 

@@ -99,6 +99,22 @@ locals {
       for bucket in concat(keys(access.read), keys(access.write)) : var.bucket_arns[bucket]
     ])
   }
+  # A catalog table as IAM resources: its database (and the catalog) with it, as Glue asks.
+  job_table_reads = {
+    for job, access in var.job_storage : job => flatten([
+      for layer, tables in access.read_tables : [for table in tables : "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_names[layer]}/${table}"]
+    ])
+  }
+  job_table_writes = {
+    for job, access in var.job_storage : job => flatten([
+      for layer, tables in access.write_tables : [for table in tables : "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_names[layer]}/${table}"]
+    ])
+  }
+  job_databases = {
+    for job, access in var.job_storage : job => [
+      for layer in distinct(concat(keys(access.read_tables), keys(access.write_tables))) : local.database_arns[layer]
+    ]
+  }
   glue_log_groups = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"
 }
 
@@ -144,7 +160,7 @@ data "aws_iam_policy_document" "lake_formation_data_access" {
 
 resource "aws_iam_role" "glue_crawler" {
   name               = "${var.name_prefix}-glue-crawler"
-  description        = "Glue crawlers of ${var.name_prefix}: read the lake, catalog what they find"
+  description        = "Glue crawlers of ${var.name_prefix}: read the raw layer, catalog what they find"
   assume_role_policy = data.aws_iam_policy_document.assume_glue.json
 
   tags = var.tags
@@ -157,15 +173,15 @@ data "aws_iam_policy_document" "glue_crawler" {
   ]
 
   statement {
-    sid       = "ListLakeBuckets"
+    sid       = "ListRawBucket"
     actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [for key in ["raw", "staged", "analytics"] : var.bucket_arns[key]]
+    resources = [var.bucket_arns["raw"]]
   }
 
   statement {
-    sid       = "ReadLake"
+    sid       = "ReadRaw"
     actions   = ["s3:GetObject"]
-    resources = [for key in ["raw", "staged", "analytics"] : "${var.bucket_arns[key]}/*"]
+    resources = ["${var.bucket_arns["raw"]}/*"]
   }
 
   statement {
@@ -175,7 +191,7 @@ data "aws_iam_policy_document" "glue_crawler" {
   }
 
   statement {
-    sid = "CatalogOfTheLake"
+    sid = "CatalogOfRaw"
     actions = concat(local.catalog_read_actions, [
       # tables and partitions added and updated; nothing deleted (delete_behavior is LOG)
       "glue:CreateTable",
@@ -185,16 +201,12 @@ data "aws_iam_policy_document" "glue_crawler" {
       "glue:UpdatePartition",
       "glue:BatchUpdatePartition",
     ])
-    resources = concat(
-      [local.catalog_arn],
-      values(local.database_arns),
-      values(local.table_arns),
-    )
+    resources = [local.catalog_arn, local.database_arns["raw"], local.table_arns["raw"]]
   }
 }
 
 resource "aws_iam_role_policy" "glue_crawler" {
-  name   = "crawl-the-lake"
+  name   = "crawl-raw"
   role   = aws_iam_role.glue_crawler.id
   policy = data.aws_iam_policy_document.glue_crawler.json
 }
@@ -209,7 +221,8 @@ resource "aws_iam_role" "glue_job" {
   tags = var.tags
 }
 
-# A job reads S3 straight (no Data Catalog), so it has no catalog or Lake Formation rights.
+# A job reads and writes S3 by path; the catalog tells readers which folder of a table is
+# current, so a job keeps its own tables there (and the aggregation reads staged's).
 data "aws_iam_policy_document" "glue_job" {
   for_each = var.job_storage
 
@@ -260,6 +273,32 @@ data "aws_iam_policy_document" "glue_job" {
       sid       = "ReadPiiHmacKey"
       actions   = ["secretsmanager:GetSecretValue"]
       resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.job_table_writes[each.key]) > 0 ? [local.job_table_writes[each.key]] : []
+
+    content {
+      sid = "KeepItsTablesInTheCatalog"
+      actions = concat(local.catalog_read_actions, [
+        "glue:CreateTable",
+        "glue:UpdateTable",
+        "glue:BatchCreatePartition",
+        "glue:BatchUpdatePartition",
+        "glue:BatchDeletePartition",
+      ])
+      resources = concat([local.catalog_arn], local.job_databases[each.key], statement.value)
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.job_table_reads[each.key]) > 0 ? [local.job_table_reads[each.key]] : []
+
+    content {
+      sid       = "FindItsInputTables"
+      actions   = local.catalog_read_actions
+      resources = concat([local.catalog_arn], local.job_databases[each.key], statement.value)
     }
   }
 

@@ -55,11 +55,13 @@ variable "glue_log_group_name" {
 }
 
 variable "job_storage" {
-  description = "Per Glue job (by key), the folders it reads and writes, as prefixes by bucket key (raw, staged, analytics; \"\" for the whole bucket), and whether it reads the PII HMAC key. Each job gets a role of its own with exactly these, plus the scripts bucket."
+  description = "Per Glue job (by key), the folders it reads and writes, as prefixes by bucket key (raw, staged, analytics; \"\" for the whole bucket); the catalog tables it writes (creates, alters, repartitions) and reads, by layer (the database keys of glue_database_names); and whether it reads the PII HMAC key. Each job gets a role of its own with exactly these, plus the scripts bucket."
   type = map(object({
-    read       = map(list(string))
-    write      = map(list(string))
-    pii_secret = optional(bool, false)
+    read         = map(list(string))
+    write        = map(list(string))
+    read_tables  = optional(map(list(string)), {})
+    write_tables = optional(map(list(string)), {})
+    pii_secret   = optional(bool, false)
   }))
 
   validation {

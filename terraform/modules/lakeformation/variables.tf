@@ -36,7 +36,7 @@ variable "registration_role_arn" {
 }
 
 variable "crawler_role_arn" {
-  description = "The Glue crawlers' role: cataloging rights on all three databases and data locations (the jobs read S3 without the catalog, so they get no grants)."
+  description = "The Glue crawlers' role: cataloging rights on the raw database and data location (the jobs keep the staged and analytics tables)."
   type        = string
 }
 
@@ -48,4 +48,13 @@ variable "redshift_role_arn" {
 variable "analyst_role_arn" {
   description = "Analyst role: read on analytics, column-restricted read on staged customers."
   type        = string
+}
+
+variable "job_catalog" {
+  description = "Per Glue job (by key): its role ARN, and the catalog tables it writes (creates, alters, repartitions) and reads, by layer (keys of glue_database_names). A job owns the tables it creates; a table declared beforehand (staged customers) is granted to its writer here."
+  type = map(object({
+    role_arn     = string
+    read_tables  = map(list(string))
+    write_tables = map(list(string))
+  }))
 }
