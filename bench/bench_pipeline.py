@@ -2,7 +2,7 @@
 transforms on the same raw files (`bench/duckdb_reference.py`).
 
 A throw-away twin (its own home and port) is deployed and seeded with a preset (untimed);
-then timed: a full pipeline run (crawlers, three transforms, aggregation, final crawl, Spark
+then timed: a full pipeline run (raw crawlers, three transforms, aggregation, Spark
 start included, as a user waits for it), a rerun with nothing new, and the DuckDB reference
 over a local copy of the same seed (byte-identical files). One pipeline run, as the issue
 asks: it takes minutes. The reference runs twice, before and after it, and the faster counts:

@@ -1,8 +1,9 @@
 """The local twin's warehouse: DuckDB standing in for Redshift Spectrum.
 
 Like Spectrum, the external schema is read from the Glue catalog (the emulator's) whenever it
-is used: one view per analytics table, over a local mirror of its Parquet location (see
-`mirror`), typed as the catalog types it, partition columns included. The BI views and the
+is used: one view per analytics table, over a local mirror of the folders the catalog names
+for it now (its partitions' locations, or its own; see `mirror`), typed as the catalog types
+it, partition columns included. The BI views and the
 queries are the very files of `sql/`, translated from Redshift to DuckDB by sqlglot. The
 database file lives under the environment's state folder."""
 
@@ -20,6 +21,7 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from retailake.aws.clients import aws_error, client
+from retailake.aws.s3 import split_s3_url
 from retailake.config import Environment
 from retailake.errors import ConfigError, RetailakeError
 from retailake.outputs import Outputs
@@ -125,8 +127,10 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def external_view_sql(schema: str, table: dict[str, Any], folder: Path, has_files: bool) -> str:
-    """CREATE OR REPLACE VIEW <schema>.<table> over the Parquet under `folder`, one column per
+def external_view_sql(
+    schema: str, table: dict[str, Any], folders: list[Path], has_files: bool
+) -> str:
+    """CREATE OR REPLACE VIEW <schema>.<table> over the Parquet in `folders`, one column per
     catalog column (partition keys from the folder names, as text, like the catalog types
     them). A table without files is an empty view of the same columns."""
     partition_keys = table.get("PartitionKeys", [])
@@ -140,7 +144,7 @@ def external_view_sql(schema: str, table: dict[str, Any], folder: Path, has_file
     name = f"{_quote(schema)}.{_quote(table['Name'])}"
     if not has_files:
         return f"CREATE OR REPLACE VIEW {name} AS SELECT {select} WHERE false"
-    pattern = _literal(str(folder / "**" / "*.parquet"))
+    pattern = "[" + ", ".join(_literal(str(f / "*.parquet")) for f in sorted(folders)) + "]"
     options = "union_by_name = true"
     if partition_keys:
         options += ", hive_partitioning = true, hive_types_autocast = false"
@@ -229,12 +233,30 @@ class LocalWarehouse:
         except (ClientError, BotoCoreError) as error:
             raise aws_error(error, f"reading the Glue catalog database {database}") from error
 
+    @staticmethod
+    def _current_folders(glue: Any, database: str, table: dict[str, Any]) -> tuple[str, list[str]]:
+        """(the folder to mirror, the folders in it the catalog names now): a partitioned
+        table's location and its partitions' folders; an unpartitioned table's folder and the
+        one above it (where the folders it named before are)."""
+        location = table["StorageDescriptor"]["Location"].rstrip("/")
+        if not table.get("PartitionKeys"):
+            return location.rsplit("/", 1)[0] if location.count("/") > 2 else location, [location]
+        name = table["Name"]
+        try:
+            pages = glue.get_paginator("get_partitions").paginate(
+                DatabaseName=database, TableName=name, ExcludeColumnSchema=True)
+            return location, [p["StorageDescriptor"]["Location"].rstrip("/")
+                              for page in pages for p in page["Partitions"]]  # fmt: skip
+        except (ClientError, BotoCoreError) as error:
+            raise aws_error(error, f"reading the partitions of {database}.{name}") from error
+
     def _refresh_external_schema(self, con: duckdb.DuckDBPyConnection) -> list[SetupStep]:
         """The external schema as the catalog has it now: Spectrum reads the catalog and S3 at
         query time, so this runs before every query too (downloading only changed files)."""
         schema = sql_files.external_schema_name()
         database = self.outputs["glue_databases"]["analytics"]
         tables = self._catalog_tables()
+        glue = client(self.env, "glue")
         if not tables:
             raise ConfigError(
                 f"the analytics catalog database {database} has no tables yet: "
@@ -251,8 +273,11 @@ class LocalWarehouse:
                     f"catalog table {database}.{table['Name']} is not Parquet: "
                     "the local warehouse reads Parquet tables only"
                 )
-            synced = mirror.sync(s3, descriptor["Location"], self.folder / "s3")
-            con.execute(external_view_sql(schema, table, synced.folder, synced.files > 0))
+            root, current = self._current_folders(glue, database, table)
+            synced = mirror.sync(s3, root, self.folder / "s3", within=current)
+            local = [self.folder / "s3" / "/".join(split_s3_url(url)).rstrip("/")
+                     for url in current]  # fmt: skip
+            con.execute(external_view_sql(schema, table, local, synced.files > 0))
             steps.append(
                 SetupStep(
                     "external table",

@@ -2,13 +2,15 @@
 
 DuckDB 2.x cannot read s3:// without the httpfs extension, which cannot be downloaded here
 and is only shipped on PyPI for an older DuckDB. So the local warehouse reads a mirror: each
-sync lists the table's location (one paginated listing), downloads only the objects whose
-ETag changed and deletes the local files whose objects are gone. Hidden objects (a path part
+sync lists the table's folder (one paginated listing), downloads only the objects whose ETag
+changed in the folders the catalog names now, and deletes the local files that are not
+there (gone, or in a folder the catalog no longer names). Hidden objects (a path part
 starting with `_` or `.`, as Spark and Hive use for markers) are left out, as readers do."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,8 +38,9 @@ def _visible(relative_key: str) -> bool:
     return not any(not part or part.startswith(("_", ".")) for part in relative_key.split("/"))
 
 
-def sync(s3: Any, location: str, root: Path) -> SyncResult:
-    """Make `root/<bucket>/<prefix>` hold exactly the visible objects under `location`.
+def sync(s3: Any, location: str, root: Path, within: Iterable[str] | None = None) -> SyncResult:
+    """Make `root/<bucket>/<prefix>` hold exactly the visible objects under `location`, or
+    only those in the folders `within` names (s3:// URLs below `location`).
 
     What is gone is told from the files on disk, not from the ETags noted: a sync that
     stopped part-way leaves files it had not noted yet, and one left behind after its object
@@ -48,10 +51,12 @@ def sync(s3: Any, location: str, root: Path) -> SyncResult:
     folder.mkdir(parents=True, exist_ok=True)
     etags_path = folder / _ETAGS
     copied = _noted_etags(etags_path)
+    folders = None if within is None else tuple(split_s3_url(url)[1] for url in within)
     remote = {
         obj["Key"][len(prefix):]: obj["ETag"]
         for obj in iter_objects(s3, bucket, prefix)
         if _visible(obj["Key"][len(prefix):]) and not obj["Key"].endswith("/")
+        and (folders is None or obj["Key"].startswith(folders))
     }
     downloaded = 0
     try:

@@ -28,6 +28,7 @@ from retailake.local import emulator
 from retailake.local.glue import history
 from retailake.outputs import load_outputs
 from tests.etl import kpi_oracle as oracle
+from tests.integration import lake_tables
 from tests.integration.conftest import retailake
 
 pytestmark = pytest.mark.integration
@@ -61,17 +62,11 @@ def read_table(s3, bucket: str, prefix: str) -> list[dict]:
     return rows
 
 
-def read_layer_table(s3, bucket: str, table: str) -> list[dict]:
-    """A table's Parquet rows with the Hive partition values of their keys put back."""
-    rows = []
-    for key in objects(s3, bucket, f"{table}/"):
-        if not key.endswith(".parquet"):
-            continue
-        partition = dict(part.split("=", 1) for part in key.split("/") if "=" in part)
-        body = object_bytes(s3, bucket, key)
-        for row in pq.read_table(io.BytesIO(body)).to_pylist():
-            rows.append({**{k: int(v) for k, v in partition.items()}, **row})
-    return rows
+def read_layer_table(env, layer: str, table: str) -> list[dict]:
+    """A table's rows as a reader finds them, its partition values as numbers (as the
+    oracle's)."""
+    return [{**row, **{k: int(row[k]) for k in ("year", "month") if k in row}}
+            for row in lake_tables.read_layer_table(env, layer, table)]  # fmt: skip
 
 
 def quarantined(s3, outputs, source: str) -> set[tuple[str, int, str]]:
@@ -166,15 +161,16 @@ def product_versions(snaps: list[dict]) -> list[dict]:
     return versions
 
 
-def expected_analytics(s3, outputs) -> dict[str, list[dict]]:
+def expected_analytics(env) -> dict[str, list[dict]]:
     """All five tables from the raw files alone (plus the staged customers' age band and
     state: their normalization is the customers transform's, unit-tested on its own)."""
+    outputs, s3 = load_outputs(env), client(env, "s3")
     raw = outputs.buckets["raw"]
     manifest = seed_manifest(s3, outputs)
     sales = sales_lines(clean_raw_rows(s3, raw, manifest, "sales"))
     snaps = snapshots(clean_raw_rows(s3, raw, manifest, "inventory"))
     products = product_versions(snaps)
-    customers = read_layer_table(s3, outputs.buckets["staged"], "customers")
+    customers = read_layer_table(env, "staged", "customers")
     return {
         "daily_store_sales": oracle.daily_store_sales(sales),
         "product_performance_monthly": oracle.product_performance_monthly(
@@ -186,10 +182,8 @@ def expected_analytics(s3, outputs) -> dict[str, list[dict]]:
 
 
 def assert_analytics_match_raw(env) -> None:
-    outputs = load_outputs(env)
-    s3 = client(env, "s3")
-    for table, want in expected_analytics(s3, outputs).items():
-        got = read_layer_table(s3, outputs.buckets["analytics"], table)
+    for table, want in expected_analytics(env).items():
+        got = read_layer_table(env, "analytics", table)
         oracle.assert_same_rows(table, got, want)
 
 
@@ -266,7 +260,7 @@ def test_staged_customers_hash_their_latest_delivery_with_the_deployed_key(
                                                    if c in "0123456789")))
         for customer, (_rank, row) in latest.items()
     }  # fmt: skip
-    staged = read_layer_table(s3, outputs.buckets["staged"], "customers")
+    staged = read_layer_table(deployed_local_env, "staged", "customers")
     got = {row["customer_id"]: (row["email_hash"], row["phone_hash"]) for row in staged}
     assert len(staged) == len(got) == len(want) > 1000
     assert got == want
@@ -301,8 +295,8 @@ def test_a_rerun_with_nothing_new_changes_nothing(deployed_local_env, pipeline):
     assert after == before
 
 
-def staged_sales_keys(s3, outputs) -> list[tuple[str, int]]:
-    rows = read_layer_table(s3, outputs.buckets["staged"], "sales")
+def staged_sales_keys(env) -> list[tuple[str, int]]:
+    rows = read_layer_table(env, "staged", "sales")
     return sorted((r["order_id"], r["line_number"]) for r in rows)
 
 
@@ -311,6 +305,11 @@ def raw_sales_keys(s3, outputs) -> list[tuple[str, int]]:
     manifest = seed_manifest(s3, outputs)
     return sorted((r["order_id"], int(r["line_number"]))
                   for r in clean_raw_rows(s3, raw, manifest, "sales"))  # fmt: skip
+
+
+def assert_staged_sales_are_raws(env) -> None:
+    """Every clean raw sales line is staged once: none lost, none twice."""
+    assert staged_sales_keys(env) == raw_sales_keys(client(env, "s3"), load_outputs(env))
 
 
 def start_pipeline_inside(
@@ -387,7 +386,7 @@ def test_one_new_file_run_killed_inside_a_job_then_rerun_touches_only_its_partit
     changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
     months = {key.split("/year=2025/", 1)[1].split("/", 1)[0] for key in changed}
     assert months == {"month=11", "month=12"}, sorted(changed)
-    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
+    assert_staged_sales_are_raws(deployed_local_env)
     assert_analytics_match_raw(deployed_local_env)
 
 
@@ -411,7 +410,7 @@ def test_a_run_killed_while_a_job_writes_is_finished_by_the_rerun(
     rerun = run_pipeline()
     assert rerun["state"] == "SUCCEEDED"
     assert not sales_ledger(s3, outputs).get("unfinished")
-    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
+    assert_staged_sales_are_raws(deployed_local_env)
     assert_analytics_match_raw(deployed_local_env)
 
 
@@ -423,7 +422,6 @@ def test_an_emulator_killed_mid_run_fails_it_at_once_and_the_next_run_finishes(
     for while the first is under way is refused. The next run starts the emulator again
     (its state as saved, at most the last half second lost) and finishes the work."""
     outputs = load_outputs(deployed_local_env)
-    s3 = client(deployed_local_env, "s3")
     ingest_sales(tmp_path / "march-sales.csv",
                  [f"MAR-{n},1,2026-03-{n:02d}T10:00:00Z,S002,online,C00005,P00003,3,2.10"
                   for n in range(1, 29)])  # fmt: skip
@@ -450,21 +448,31 @@ def test_an_emulator_killed_mid_run_fails_it_at_once_and_the_next_run_finishes(
         outputs["glue_jobs"]["analytics_aggregation"]: "SKIPPED"})
     rerun = run_pipeline()  # brings the emulator up by itself
     assert rerun["state"] == "SUCCEEDED"
-    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)  # none lost, none twice
+    assert_staged_sales_are_raws(deployed_local_env)
     assert_analytics_match_raw(deployed_local_env)
 
 
+def files_readers_see(env) -> dict[str, str]:
+    """Every file in a folder the catalog names for an analytics table, with its ETag."""
+    return {key: etag for table in oracle.KEYS
+            for key, etag in lake_tables.current_objects(env, "analytics", table).items()}
+
+
 def test_full_refresh_rebuilds_everything_from_raw(deployed_local_env, pipeline):
+    """Every analytics partition moves to a new folder; the folders readers were in stay whole
+    until the next rewrite, so a query under way during the run still reads them."""
     outputs = load_outputs(deployed_local_env)
     s3 = client(deployed_local_env, "s3")
-    before = objects(s3, outputs.buckets["analytics"])
+    before = files_readers_see(deployed_local_env)
     run = run_pipeline("--full-refresh")
     assert run["state"] == "SUCCEEDED" and run["full_refresh"]
     sales = job_rows(run)[outputs["glue_jobs"]["transform_sales"]]
     assert sales["rows_written"] == len(raw_sales_keys(s3, outputs))  # every raw file read again
-    after = objects(s3, outputs.buckets["analytics"])
+    after = files_readers_see(deployed_local_env)
     written = {k for k in after if k.endswith(".parquet")}
     assert {k.split("/", 1)[0] for k in written} == set(oracle.KEYS)
-    assert not written & set(before)  # every table rewritten: each file a new name
-    assert staged_sales_keys(s3, outputs) == raw_sales_keys(s3, outputs)
+    assert not set(after) & set(before)  # every table rewritten, each in a new folder
+    still = objects(s3, outputs.buckets["analytics"])
+    assert {key: still.get(key) for key in before} == before  # the old folders, whole
+    assert_staged_sales_are_raws(deployed_local_env)
     assert_analytics_match_raw(deployed_local_env)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -17,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from retailake.aws.clients import client
-from retailake.aws.s3 import iter_objects
 from retailake.outputs import load_outputs
 from retailake.warehouse import sql_files
 from tests.integration.conftest import retailake
+from tests.integration.lake_tables import current_folders, current_objects, read_layer_table
 
 pytestmark = pytest.mark.integration
 TABLES = (
@@ -31,7 +30,6 @@ TABLES = (
     "product_performance_monthly",
 )
 VIEWS = ("customer_segments", "daily_revenue", "inventory_alerts", "monthly_kpis", "top_products")
-_PARTITION = re.compile(r"/year=(\d+)/month=(\d+)/")
 
 
 def cli_json(*args: str) -> Any:
@@ -47,18 +45,8 @@ def setup_record(pipeline_run) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def analytics(deployed_local_env, setup_record) -> dict[str, list[dict]]:
-    """Every analytics table's rows as plain Python, partition columns from the object keys."""
-    bucket = load_outputs(deployed_local_env).buckets["analytics"]
-    s3 = client(deployed_local_env, "s3")
-    tables: dict[str, list[dict]] = {name: [] for name in TABLES}
-    for obj in iter_objects(s3, bucket):
-        table, key = obj["Key"].split("/", 1)[0], obj["Key"]
-        if table not in tables or not key.endswith(".parquet"):
-            continue
-        rows = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-        partition = _PARTITION.search(key)
-        extra = {"year": partition.group(1), "month": partition.group(2)} if partition else {}
-        tables[table] += [{**row, **extra} for row in rows.to_pylist()]
+    """Every analytics table's rows as plain Python, as the catalog names its files."""
+    tables = {name: read_layer_table(deployed_local_env, "analytics", name) for name in TABLES}
     assert all(tables.values()), {name: len(rows) for name, rows in tables.items()}
     return tables
 
@@ -114,9 +102,13 @@ def test_setup_builds_the_external_schema_from_the_catalog_and_the_views(
     ]
     assert setup_record[0]["detail"] == f"Glue database {outputs['glue_databases']['analytics']}"
     bucket = outputs.buckets["analytics"]
+    # a table's location: the folder its partitions are under, or (customer_segments,
+    # unpartitioned) the one its rows are in now
     assert [s["detail"].split(" (")[0] for s in setup_record[1:6]] == [
-        f"s3://{bucket}/{table}/" for table in TABLES
-    ]
+        current_folders(deployed_local_env, "analytics", table).get((),
+                                                                     f"s3://{bucket}/{table}/")
+        for table in TABLES
+    ]  # fmt: skip
 
 
 def test_setup_again_changes_nothing(setup_record):
@@ -140,8 +132,7 @@ def test_a_query_reads_the_lake_as_it_is_now_without_setup_again(deployed_local_
         return cli_json("query", "--sql", statement, "--format", "json")["rows"][0]["n"]
 
     before = count()
-    part = next(o["Key"] for o in iter_objects(s3, bucket, "customer_segments/")
-                if o["Key"].endswith(".parquet"))  # fmt: skip
+    part = next(iter(current_objects(deployed_local_env, "analytics", "customer_segments")))
     rows = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=part)["Body"].read()))
     added = part.rsplit("/", 1)[0] + "/added-after-setup.parquet"
     s3.copy_object(Bucket=bucket, Key=added, CopySource={"Bucket": bucket, "Key": part})

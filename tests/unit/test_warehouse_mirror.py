@@ -138,3 +138,21 @@ def test_a_copy_never_noted_goes_with_its_object(tmp_path):
     assert files(folder) == {"m=2/part-b.parquet": b"b"}
     assert not list(folder.rglob("*.part"))
     assert (result.files, result.removed) == (1, 1)
+
+
+def test_only_the_folders_the_catalog_names_are_copied_and_kept(tmp_path):
+    """A partition's new generation named: the one it replaces, still in S3 for readers
+    already in it, leaves the mirror; a table with no partition named copies nothing."""
+    s3 = FakeS3()
+    s3.objects = {"t/m=1/gen=a/part-0.parquet": ("e1", b"a"),
+                  "t/m=2/gen=a/part-0.parquet": ("e2", b"b")}  # fmt: skip
+    both = ["s3://lake/t/m=1/gen=a", "s3://lake/t/m=2/gen=a/"]
+    assert mirror.sync(s3, "s3://lake/t", tmp_path, within=both).files == 2
+    s3.objects["t/m=1/gen=b/part-0.parquet"] = ("e3", b"A")
+    moved = mirror.sync(s3, "s3://lake/t", tmp_path,
+                        within=["s3://lake/t/m=1/gen=b", "s3://lake/t/m=2/gen=a"])  # fmt: skip
+    assert (moved.files, moved.downloaded, moved.removed) == (2, 1, 1)
+    assert files(tmp_path / "lake" / "t") == {"m=1/gen=b/part-0.parquet": b"A",
+                                              "m=2/gen=a/part-0.parquet": b"b"}  # fmt: skip
+    none = mirror.sync(s3, "s3://lake/t", tmp_path, within=[])
+    assert (none.files, files(tmp_path / "lake" / "t")) == (0, {})

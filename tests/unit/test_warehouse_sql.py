@@ -151,9 +151,11 @@ def _catalog_table(partitioned: bool) -> dict:
 
 
 def test_an_external_table_is_typed_by_the_catalog_partitions_included(tmp_path):
+    """Only the folders the catalog names are read: September's older generation is not."""
     folder = tmp_path / "daily_store_sales"
-    for month, day in (("09", 30), ("10", 1)):
-        part = folder / "year=2025" / f"month={month}"
+    current = []
+    for month, day, generation in (("09", 30, "g2"), ("10", 1, "g1"), ("09", 29, "g1")):
+        part = folder / "year=2025" / f"month={month}" / f"gen={generation}"
         part.mkdir(parents=True)
         pq.write_table(
             pa.table({
@@ -163,9 +165,10 @@ def test_an_external_table_is_typed_by_the_catalog_partitions_included(tmp_path)
             }),
             part / "part-0.snappy.parquet",
         )
+        current += [part] if (month, generation) != ("09", "g1") else []
     con = duckdb.connect()
     con.execute("CREATE SCHEMA spectrum_analytics")
-    con.execute(external_view_sql("spectrum_analytics", _catalog_table(True), folder, True))
+    con.execute(external_view_sql("spectrum_analytics", _catalog_table(True), current, True))
     cursor = con.execute(
         "SELECT * FROM spectrum_analytics.daily_store_sales ORDER BY order_date"
     )
@@ -185,7 +188,7 @@ def test_an_external_table_is_typed_by_the_catalog_partitions_included(tmp_path)
 def test_an_external_table_without_files_is_empty_but_typed(tmp_path):
     con = duckdb.connect()
     con.execute("CREATE SCHEMA spectrum_analytics")
-    con.execute(external_view_sql("spectrum_analytics", _catalog_table(False), tmp_path, False))
+    con.execute(external_view_sql("spectrum_analytics", _catalog_table(False), [], False))
     cursor = con.execute("SELECT * FROM spectrum_analytics.daily_store_sales")
     assert [d[0] for d in cursor.description] == ["order_date", "orders", "net_amount"]
     assert cursor.fetchall() == []
