@@ -96,7 +96,10 @@ class GlueCatalog:
 
     def publish(self, table: str, layout: Layout, changes: Mapping[Values, str | None]) -> None:
         if not layout.partition_keys:
-            self._ensure_table(table, layout, changes.get(()) or layout.root)
+            location = changes.get(())
+            if not location:  # its root would show a reader every folder kept under it
+                raise CatalogError(f"{self.database}.{table}: no folder to point the table at")
+            self._ensure_table(table, layout, location)
             return
         self._ensure_table(table, layout, layout.root)
         known = set(self.locations(table))

@@ -148,6 +148,13 @@ def delete(spark: SparkSession, uri: str, *, recursive: bool = False) -> None:
     fs.delete(path, recursive)
 
 
+def files_in(spark: SparkSession, uri: str) -> list[str]:
+    """The visible files straight in a folder, not in the folders below it."""
+    fs, path = _fs(spark, uri)
+    return [str(s.getPath().toString()) for s in fs.listStatus(path)
+            if s.isFile() and not skipped_name(s.getPath().getName())]  # fmt: skip
+
+
 def files_under(spark: SparkSession, uri: str) -> list[str]:
     fs, path = _fs(spark, uri)
     if not fs.exists(path):

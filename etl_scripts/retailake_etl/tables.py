@@ -57,13 +57,15 @@ def read(spark: SparkSession, catalog: Catalog, table: str, root: str) -> DataFr
     # configuration now and then found no credentials in it (seen on the twin, once).
     storage.exists(spark, root)
     # A partition a crawler cataloged (a lake deployed by an earlier version) is a folder of
-    # no generation: read apart from the others, which give Spark a `gen` column it has not.
-    frames = []
-    for generations in (True, False):
-        folders = sorted(f for f in locations.values() if (f"/{GENERATION}=" in f) == generations)
-        if folders:
-            read = spark.read.option("basePath", root.rstrip("/")).parquet(*folders)
-            frames.append(read.drop(GENERATION))
+    # no generation: its own files are read (not the generations a write puts below it, named
+    # or not yet), apart from the others, which give Spark a `gen` column they have not.
+    named = sorted(f for f in locations.values() if f"/{GENERATION}=" in f)
+    plain = [name for folder in sorted(set(locations.values()) - set(named))
+             for name in storage.files_in(spark, folder)]  # fmt: skip
+    frames = [spark.read.option("basePath", root.rstrip("/")).parquet(*paths).drop(GENERATION)
+              for paths in (named, plain) if paths]  # fmt: skip
+    if not frames:
+        return None
     frame = functools.reduce(DataFrame.unionByName, frames)
     if "year" in frame.columns:
         frame = frame.withColumn("year", F.lpad(F.col("year").cast("string"), 4, "0"))

@@ -236,11 +236,12 @@ class LocalWarehouse:
     @staticmethod
     def _current_folders(glue: Any, database: str, table: dict[str, Any]) -> tuple[str, list[str]]:
         """(the folder to mirror, the folders in it the catalog names now): a partitioned
-        table's location and its partitions' folders; an unpartitioned table's folder and the
-        one above it (where the folders it named before are)."""
+        table's location and its partitions' folders; an unpartitioned table's folder, and when
+        it is a generation the one above it (where the folders it named before are)."""
         location = table["StorageDescriptor"]["Location"].rstrip("/")
         if not table.get("PartitionKeys"):
-            return location.rsplit("/", 1)[0] if location.count("/") > 2 else location, [location]
+            generation = location.rsplit("/", 1)[-1].startswith("gen=")
+            return location.rsplit("/", 1)[0] if generation else location, [location]
         name = table["Name"]
         try:
             pages = glue.get_paginator("get_partitions").paginate(

@@ -160,6 +160,10 @@ def test_a_table_a_crawler_cataloged_reads_whole_beside_the_new_generations(
     glue.batch_create_partition(DatabaseName=catalog.database, TableName="t", PartitionInputList=[
         {"Values": list(month), "StorageDescriptor": {
             "Location": f"{uri}/year={month[0]}/month={month[1]}/"}} for month in (jan, feb)])
+    # a write killed before the catalog named its folder, inside a plain one: not read
+    stray = f"{uri}/year=2025/month=01/gen=killed"
+    spark.createDataFrame([(9, "z")], "n long, label string").write.parquet(stray)
+    assert _read(spark, catalog, uri) == [(1, "a", *jan), (2, "b", *feb)]
     tables.replace(spark, catalog, "t", uri, _frame(spark, [(3, "c", *feb)]), PARTITION, {feb})
     assert _read(spark, catalog, uri) == [(1, "a", *jan), (3, "c", *feb)]
     tables.replace(spark, catalog, "t", uri, _frame(spark, [(4, "d", *jan)]), PARTITION, {jan})

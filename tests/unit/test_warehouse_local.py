@@ -220,3 +220,16 @@ def test_a_query_table_on_a_narrow_terminal_cuts_no_value():
     for value in ("116031.45", "166995.10", "94.03", "0.4123456", "0.3987654"):
         assert value in shown, shown
     assert "Downtown" in shown and "Flagship" in shown
+
+
+@pytest.mark.parametrize(("location", "mirrored"), [
+    ("s3://lake/customer_segments/gen=20261205T224914-50e399e7/", "s3://lake/customer_segments"),
+    # a table a crawler cataloged: its own folder, not the whole bucket above it
+    ("s3://lake/customer_segments/", "s3://lake/customer_segments"),
+])
+def test_an_unpartitioned_table_mirrors_its_own_folder(location, mirrored):
+    from retailake.warehouse.duckdb_local import LocalWarehouse
+
+    table = {"Name": "customer_segments", "StorageDescriptor": {"Location": location}}
+    assert LocalWarehouse._current_folders(None, "db", table) == (mirrored,
+                                                                  [location.rstrip("/")])
