@@ -85,8 +85,12 @@ class GlueCatalog:
             return {}
         if not found.get("PartitionKeys"):
             return {(): found["StorageDescriptor"]["Location"]}
+        return self.partition_locations(table)
+
+    def partition_locations(self, table: str) -> dict[Values, str]:
+        """The folder of each partition of a partitioned table known to be there."""
         pages = self.glue.get_paginator("get_partitions").paginate(
-            DatabaseName=self.database, TableName=table
+            DatabaseName=self.database, TableName=table, ExcludeColumnSchema=True
         )
         return {
             tuple(p["Values"]): p["StorageDescriptor"]["Location"]
@@ -102,7 +106,7 @@ class GlueCatalog:
             self._ensure_table(table, layout, location)
             return
         self._ensure_table(table, layout, layout.root)
-        known = set(self.locations(table))
+        known = set(self.partition_locations(table))
         descriptor = self._descriptor(layout, layout.root)
         pieces: dict[str, list[dict[str, Any]]] = {
             "create": [

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import sqlglot
 from botocore.exceptions import BotoCoreError, ClientError
+from retailake_etl.catalog import GlueCatalog
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
@@ -244,12 +245,10 @@ class LocalWarehouse:
             return location.rsplit("/", 1)[0] if generation else location, [location]
         name = table["Name"]
         try:
-            pages = glue.get_paginator("get_partitions").paginate(
-                DatabaseName=database, TableName=name, ExcludeColumnSchema=True)
-            return location, [p["StorageDescriptor"]["Location"].rstrip("/")
-                              for page in pages for p in page["Partitions"]]  # fmt: skip
+            partitions = GlueCatalog(database, glue).partition_locations(name)
         except (ClientError, BotoCoreError) as error:
             raise aws_error(error, f"reading the partitions of {database}.{name}") from error
+        return location, [folder.rstrip("/") for folder in partitions.values()]
 
     def _refresh_external_schema(self, con: duckdb.DuckDBPyConnection) -> list[SetupStep]:
         """The external schema as the catalog has it now: Spectrum reads the catalog and S3 at

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import pyarrow.parquet as pq
+from retailake_etl.catalog import GlueCatalog
 
 from retailake.aws.clients import client
 from retailake.aws.s3 import iter_objects, split_s3_url
@@ -17,14 +18,8 @@ from retailake.outputs import load_outputs
 def current_folders(env: Environment, layer: str, table: str) -> dict[tuple[str, ...], str]:
     """The folder the catalog names for each partition of a layer's table (`()` for an
     unpartitioned table's own)."""
-    glue = client(env, "glue")
     database = load_outputs(env)["glue_databases"][layer]
-    found = glue.get_table(DatabaseName=database, Name=table)["Table"]
-    if not found["PartitionKeys"]:
-        return {(): found["StorageDescriptor"]["Location"]}
-    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
-    return {tuple(p["Values"]): p["StorageDescriptor"]["Location"]
-            for page in pages for p in page["Partitions"]}  # fmt: skip
+    return GlueCatalog(database, client(env, "glue")).locations(table)
 
 
 def current_objects(env: Environment, layer: str, table: str) -> dict[str, str]:
