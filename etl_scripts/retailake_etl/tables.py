@@ -103,8 +103,8 @@ def replace(
     else:
         rows = storage.write_parquet(spark, frame, f"{root}/{GENERATION}={generation}", [],
                                      plain=plain)  # fmt: skip
-    written = {_parent(name) for name in storage.files_under(spark, root)
-               if f"/{GENERATION}={generation}/" in name}  # fmt: skip
+    listed = storage.files_under(spark, root)  # one listing: what was written, what goes
+    written = {_parent(name) for name in listed if f"/{GENERATION}={generation}/" in name}
     changes: dict[Values, str | None] = {}
     for values in wanted:
         folder = "/".join(p for p in (storage.partition_folder(spark, partition_keys, values),
@@ -113,7 +113,7 @@ def replace(
         changes[values] = location if storage.qualified(spark, location) in written else None
     catalog.publish(table, layout(frame, root, partition_keys), changes)
     kept = {*before.values(), *(where for where in changes.values() if where)}
-    _delete_all_but(spark, root, kept)
+    _delete_all_but(spark, root, listed, kept)
     return rows
 
 
@@ -121,12 +121,13 @@ def _parent(name: str) -> str:
     return name.rsplit("/", 1)[0]
 
 
-def _delete_all_but(spark: SparkSession, root: str, kept: set[str]) -> None:
-    """Delete the files below `root` that lie in no folder of `kept` (the table's own markers,
-    straight under `root`, stay): older generations, and those a killed write left unnamed."""
+def _delete_all_but(spark: SparkSession, root: str, listed: list[str], kept: set[str]) -> None:
+    """Delete the files `listed` below `root` that lie in no folder of `kept` (the table's own
+    markers, straight under `root`, stay): older generations, and those a killed write left
+    unnamed."""
     keep = {storage.qualified(spark, folder) for folder in kept} | {storage.qualified(spark, root)}
     gone: set[str] = set()
-    for name in storage.files_under(spark, root):
+    for name in listed:
         parent = _parent(name)
         if parent in keep or parent in gone:
             continue
